@@ -1,0 +1,1 @@
+"""The API conventions: envelope, statuses, authentication, parsing, base view."""

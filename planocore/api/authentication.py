@@ -1,0 +1,158 @@
+"""Token authentication: application tokens and user session tokens.
+
+A token comes as `Authorization: Bearer <token>` or as the `token` param (query
+string, JSON body or form body). The request path costs at most one indexed
+query for the lookup and, at most once a minute per token, one for recording
+its last use. Failed attempts are counted per client address in the cache.
+"""
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser
+from django.core.cache import cache
+from django.utils import timezone
+from rest_framework.authentication import BaseAuthentication, SessionAuthentication
+
+from planocore.accounts.models import ApiSession, ApplicationToken
+from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token
+from planocore.api import statuses
+from planocore.api.exceptions import ApiError
+
+LAST_USE_INTERVAL = timedelta(minutes=1)
+
+
+@dataclass
+class Principal:
+    """Who is calling: an application token, a user's API session, or a staff admin session."""
+
+    application_token: ApplicationToken | None = None
+    session: ApiSession | None = None
+    user: object = None
+    permission_cache: dict = field(default_factory=dict)
+
+    @property
+    def application(self):
+        if self.application_token is not None:
+            return self.application_token.application
+        if self.session is not None:
+            return self.session.application
+        return None
+
+    @property
+    def kind(self) -> str:
+        if self.application_token is not None:
+            return "application"
+        if self.session is not None:
+            return "session"
+        return "admin"
+
+
+def token_from_request(request) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    if header[:7].lower() == "bearer ":
+        return header[7:].strip() or None
+    token = request.query_params.get("token")
+    if token:
+        return token
+    data = request.data
+    if hasattr(data, "get"):
+        token = data.get("token")
+        if isinstance(token, str) and token:
+            return token
+    return None
+
+
+def client_address(request) -> str:
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _failure_key(request) -> str:
+    minute = int(timezone.now().timestamp() // 60)
+    return f"api:token-failures:{client_address(request)}:{minute}"
+
+
+def check_failure_budget(request) -> None:
+    if (cache.get(_failure_key(request)) or 0) >= settings.API_TOKEN_FAILURES_PER_MINUTE:
+        raise ApiError(
+            statuses.TOO_MANY_REQUESTS,
+            "Too many failed token attempts from this address; try again in a minute.",
+            headers={"Retry-After": "60"},
+        )
+
+
+def record_failure(request) -> None:
+    key = _failure_key(request)
+    if not cache.add(key, 1, timeout=120):
+        try:
+            cache.incr(key)
+        except ValueError:
+            cache.set(key, 1, timeout=120)
+
+
+def touch(instance, now) -> None:
+    """Record last use, at most once a minute, with a single UPDATE."""
+    last = instance.last_used_at
+    if last is None or now - last >= LAST_USE_INTERVAL:
+        type(instance).objects.filter(pk=instance.pk).update(last_used_at=now)
+        instance.last_used_at = now
+
+
+def session_payload(session: ApiSession) -> dict:
+    """The `session` object returned with client-required and with session_view."""
+    return {
+        "id": session.pk,
+        "user_id": session.user_id,
+        "email": session.user.email,
+        "application": session.application.slug if session.application_id else None,
+        "remember_me": session.remember_me,
+        "created_at": session.created_at.isoformat(),
+        "last_used_at": session.last_used_at.isoformat(),
+    }
+
+
+class TokenAuthentication(BaseAuthentication):
+    """Authenticate application tokens (`pca_…`) and session tokens (`pcs_…`)."""
+
+    def authenticate(self, request):
+        token = token_from_request(request)
+        if token is None:
+            return None
+        check_failure_budget(request)
+        now = timezone.now()
+        if token.startswith(APPLICATION_PREFIX):
+            app_token = (
+                ApplicationToken.objects.select_related("application")
+                .filter(token_hash=hash_token(token), revoked_at__isnull=True)
+                .first()
+            )
+            if app_token is not None:
+                touch(app_token, now)
+                return AnonymousUser(), Principal(application_token=app_token)
+        elif token.startswith(SESSION_PREFIX):
+            session = (
+                ApiSession.objects.select_related("user", "application")
+                .filter(token_hash=hash_token(token))
+                .first()
+            )
+            if session is not None and session.user.is_active:
+                if session.is_expired(now):
+                    raise ApiError(statuses.SESSION_EXPIRED)
+                touch(session, now)
+                return session.user, Principal(session=session, user=session.user)
+        record_failure(request)
+        raise ApiError(statuses.INVALID_TOKEN)
+
+    def authenticate_header(self, request):
+        return 'Bearer realm="api"'
+
+
+class AdminSessionAuthentication(SessionAuthentication):
+    """Let staff signed in to the admin use the browsable API."""
+
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        if result is None or not result[0].is_staff:
+            return None
+        return result[0], Principal(user=result[0])

@@ -1,0 +1,46 @@
+"""What a route is: the metadata each API view declares per HTTP method.
+
+The same declaration drives request validation (the `params` serializer), the
+permission check, the route registry and the generated documentation, so they
+cannot drift apart.
+"""
+
+from dataclasses import dataclass, field
+
+from rest_framework import serializers
+
+from planocore.api.statuses import Status
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """One route: an HTTP method on a path.
+
+    slug: the `Route` record's key, unique across the API ("glip-messages-create").
+    title: the documentation page's heading ("Ring Central Glip Message API").
+    purpose: one or two sentences for callers.
+    params: a Serializer whose fields are the parameters, in documentation order.
+      Each field's `help_text` is its description; `style={"order": N}` its seed
+      order number. `token` is added by the documentation for authenticated routes.
+    permission: the Django permission ("app_label.codename") the caller needs, or None.
+    auth: False for the routes that need no token (signing in).
+    role_required: False for routes a user without a role may call (sessions).
+    sensitive: params come base64-encoded and are never logged or stored in clear.
+    responses: statuses this route can answer beyond the common ones.
+    """
+
+    slug: str
+    title: str
+    purpose: str
+    params: type[serializers.Serializer] | None = None
+    permission: str | None = None
+    auth: bool = True
+    role_required: bool = True
+    sensitive: bool = False
+    responses: tuple[Status, ...] = field(default_factory=tuple)
+    token_order: int = 100
+
+
+def order(number: int) -> dict:
+    """Return the `style` dict that gives a parameter its documentation order number."""
+    return {"order": number}

@@ -1,0 +1,138 @@
+"""API errors and the DRF exception handler that turns every error into the envelope."""
+
+import logging
+from typing import Any
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+
+from planocore.api import statuses
+from planocore.api.envelope import envelope
+from planocore.api.statuses import Status
+
+logger = logging.getLogger("planocore.api")
+
+
+class ApiError(drf.APIException):
+    """An error answered with one of the API's status slugs.
+
+    `param` names the parameter at fault; `errors` maps parameters to messages.
+    """
+
+    def __init__(
+        self,
+        status: Status,
+        message: str | None = None,
+        *,
+        param: str | None = None,
+        errors: dict[str, list[str]] | None = None,
+        data: Any = None,
+        session: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        self.api_status = status
+        self.status_code = status.code
+        self.message = message or status.description
+        self.errors = errors or ({param: [self.message]} if param else None)
+        self.data = data
+        self.session = session
+        self.headers = headers or {}
+        super().__init__(detail=self.message, code=status.slug)
+
+
+def missing_param(param: str, message: str | None = None) -> ApiError:
+    return ApiError(statuses.MISSING_PARAM, message or f"The param `{param}` is required.", param=param)
+
+
+def invalid_param(param: str, message: str) -> ApiError:
+    return ApiError(statuses.INVALID_PARAM, f"`{param}`: {message}", param=param)
+
+
+def _flatten(detail: Any) -> list[str]:
+    if isinstance(detail, dict):
+        return [f"{key}: {msg}" for key, value in detail.items() for msg in _flatten(value)]
+    if isinstance(detail, list):
+        return [msg for item in detail for msg in _flatten(item)]
+    return [str(detail)]
+
+
+def _codes(detail: Any) -> set[str]:
+    if isinstance(detail, dict):
+        return {code for value in detail.values() for code in _codes(value)}
+    if isinstance(detail, list):
+        return {code for item in detail for code in _codes(item)}
+    return {getattr(detail, "code", "invalid")}
+
+
+def validation_error(exc: drf.ValidationError) -> ApiError:
+    """Turn a serializer's errors into missing-param or invalid-param naming the field."""
+    detail = exc.detail if isinstance(exc.detail, dict) else {"params": exc.detail}
+    errors = {field: _flatten(value) for field, value in detail.items()}
+    missing = [field for field, value in detail.items() if "required" in _codes(value)]
+    if missing:
+        field = missing[0]
+        return ApiError(
+            statuses.MISSING_PARAM,
+            f"The param `{field}` is required.",
+            errors=errors,
+        )
+    field = next(iter(errors))
+    return ApiError(statuses.INVALID_PARAM, f"`{field}`: {errors[field][0]}", errors=errors)
+
+
+def as_api_error(exc: Exception) -> ApiError | None:
+    """Map any exception DRF or Django may raise to an ApiError; None for a crash."""
+    if isinstance(exc, ApiError):
+        return exc
+    if isinstance(exc, drf.ValidationError):
+        return validation_error(exc)
+    if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
+        return ApiError(statuses.INVALID_TOKEN, str(exc.detail))
+    if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):
+        return ApiError(statuses.PERMISSION_DENIED)
+    if isinstance(exc, drf.MethodNotAllowed):
+        return ApiError(statuses.METHOD_NOT_ALLOWED, str(exc.detail))
+    if isinstance(exc, drf.UnsupportedMediaType):
+        return ApiError(
+            statuses.INVALID_CONTENT_TYPE,
+            f"{exc.detail} Send application/json, application/x-www-form-urlencoded or multipart/form-data.",
+        )
+    if isinstance(exc, drf.ParseError):
+        return ApiError(
+            statuses.INVALID_ENCODED_PARAMS, f"The request body could not be decoded: {exc.detail}"
+        )
+    if isinstance(exc, drf.Throttled):
+        wait = int(exc.wait or 60)
+        return ApiError(
+            statuses.TOO_MANY_REQUESTS,
+            f"Too many attempts; try again in {wait} seconds.",
+            headers={"Retry-After": str(wait)},
+        )
+    if isinstance(exc, (drf.NotFound, Http404)):
+        return ApiError(statuses.INVALID_PARAM, "`id`: no record with this id.", param="id")
+    if isinstance(exc, drf.NotAcceptable):
+        return ApiError(statuses.INVALID_CONTENT_TYPE, str(exc.detail))
+    return None
+
+
+def api_exception_handler(exc: Exception, context: dict) -> Response:
+    """DRF's EXCEPTION_HANDLER: every error, expected or not, in the envelope."""
+    error = as_api_error(exc)
+    if error is None:
+        request = context.get("request")
+        logger.exception(
+            "Unhandled error in %s %s",
+            getattr(request, "method", "?"),
+            getattr(request, "path", "?"),
+        )
+        error = ApiError(statuses.APPLICATION_CRASH)
+    body = envelope(
+        error.api_status,
+        data=error.data,
+        message=error.message,
+        errors=error.errors,
+        session=error.session,
+    )
+    return Response(body, status=error.status_code, headers=error.headers)

@@ -1,0 +1,97 @@
+"""Request ids, and the API's route check that runs before any view."""
+
+import logging
+import threading
+import uuid
+
+from django.http import JsonResponse
+from django.urls import Resolver404, resolve
+
+from planocore.api import statuses
+from planocore.api.envelope import envelope
+
+logger = logging.getLogger("planocore.api")
+_local = threading.local()
+
+
+def current_request_id() -> str:
+    return getattr(_local, "request_id", "-")
+
+
+class RequestIdLogFilter(logging.Filter):
+    """Put the current request id on every log record."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id()
+        return True
+
+
+class RequestIdMiddleware:
+    """Give each request an id (or keep the caller's X-Request-ID) and echo it back."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        incoming = request.headers.get("X-Request-ID", "")
+        request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
+        request.request_id = request_id
+        _local.request_id = request_id
+        try:
+            response = self.get_response(request)
+        finally:
+            _local.request_id = "-"
+        response["X-Request-ID"] = request_id
+        return response
+
+
+def api_error_response(status: statuses.Status, message: str | None = None) -> JsonResponse:
+    return JsonResponse(envelope(status, message=message), status=status.code)
+
+
+class ApiRouteMiddleware:
+    """For /api/ paths: unknown path → route-non-existent; undeployed → route/service-not-found.
+
+    Runs before the view, so an undeployed route's view never runs. The deployment
+    state comes from the cache (no query). An error while identifying the route
+    answers identify-request-error.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if not request.path_info.startswith("/api/"):
+            return self.get_response(request)
+        try:
+            refusal = self.check(request)
+        except Exception:
+            logger.exception("Could not identify the route of %s %s", request.method, request.path)
+            return api_error_response(statuses.IDENTIFY_REQUEST_ERROR)
+        if refusal is not None:
+            return refusal
+        return self.get_response(request)
+
+    def check(self, request):
+        from planocore.routes.registry import deployment_state
+
+        try:
+            match = resolve(request.path_info)
+        except Resolver404:
+            return api_error_response(
+                statuses.ROUTE_NON_EXISTENT,
+                f"No route {request.path_info}; see /documentation/ for the routes.",
+            )
+        view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+        endpoints = getattr(view_class, "endpoints", None)
+        if not endpoints:
+            return None
+        endpoint = endpoints.get(request.method)
+        if endpoint is None:
+            return None  # the view answers method-not-allowed
+        state = deployment_state()
+        if not state["services"].get(view_class.service, True):
+            return api_error_response(statuses.SERVICE_NOT_FOUND)
+        if not state["routes"].get(endpoint.slug, True):
+            return api_error_response(statuses.ROUTE_NOT_FOUND)
+        return None

@@ -1,0 +1,101 @@
+"""The base class of every API view."""
+
+from typing import Any
+
+from django.http import QueryDict
+from rest_framework.views import APIView
+
+from planocore.api import statuses
+from planocore.api.authentication import session_payload
+from planocore.api.endpoints import Endpoint
+from planocore.api.envelope import envelope_response
+from planocore.api.exceptions import ApiError
+from planocore.api.parsers import Base64JSONParser
+
+# Params every route accepts that are not the route's own.
+CONVENTION_PARAMS = ("token",)
+
+
+class ApiView(APIView):
+    """A view whose routes are declared as Endpoints, one per HTTP method.
+
+    Subclasses set `service` (the ApiService slug) and `endpoints`
+    ({"POST": Endpoint(...), ...}); handlers read the validated params from
+    `request.params` and return `self.respond(...)`.
+    """
+
+    service: str = ""
+    service_name: str = ""
+    endpoints: dict[str, Endpoint] = {}
+
+    @property
+    def endpoint(self) -> Endpoint | None:
+        return self.endpoints.get(self.request.method) if self.request else None
+
+    @classmethod
+    def endpoint_for(cls, method: str) -> Endpoint | None:
+        return cls.endpoints.get(method.upper())
+
+    def get_parsers(self):
+        method = getattr(getattr(self, "request", None), "method", None)
+        endpoint = self.endpoints.get(method) if method else None
+        if endpoint is not None and endpoint.sensitive:
+            return [Base64JSONParser()]
+        return super().get_parsers()
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        allowed = ", ".join(sorted(self.endpoints))
+        raise ApiError(
+            statuses.METHOD_NOT_ALLOWED,
+            f"{request.method} is not allowed on this route; use {allowed}.",
+        )
+
+    def raw_params(self, request, kwargs: dict) -> dict[str, Any]:
+        """Query string, then body, then path params (later ones win)."""
+        params: dict[str, Any] = {}
+        params.update(request.query_params.dict())
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            data = request.data
+            if isinstance(data, QueryDict):
+                data = data.dict()
+            if not isinstance(data, dict):
+                raise ApiError(
+                    statuses.NO_PARAMS_DECODED,
+                    "The request body was decoded but holds no object of params.",
+                )
+            if not data and int(request.META.get("CONTENT_LENGTH") or 0) > 0:
+                raise ApiError(statuses.NO_PARAMS_DECODED)
+            params.update(data)
+        params.update(kwargs)
+        for name in CONVENTION_PARAMS:
+            params.pop(name, None)
+        return params
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)
+        endpoint = self.endpoint
+        request.params = {}
+        if endpoint is None:
+            return
+        raw = self.raw_params(request, kwargs)
+        if endpoint.params is not None:
+            serializer = endpoint.params(data=raw, context=self.get_serializer_context())
+            serializer.is_valid(raise_exception=True)
+            request.params = serializer.validated_data
+        else:
+            request.params = raw
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {"request": self.request, "view": self, "principal": self.request.auth}
+
+    def respond(self, data: Any = None, *, status=statuses.ACTION_SUCCESSFUL, **kwargs) -> Any:
+        """Answer in the envelope; add the session object when `session_view` asks for it."""
+        principal = self.request.auth
+        if (
+            "session" not in kwargs
+            and self.request.params.get("session_view")
+            and principal is not None
+            and principal.session is not None
+        ):
+            kwargs["session"] = session_payload(principal.session)
+        return envelope_response(status, data=data, **kwargs)

@@ -1,0 +1,93 @@
+"""The outbox: every call PlanoCore makes to a provider is an ExternalRequest row."""
+
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.db.models import Q
+
+
+class Channel(models.TextChoices):
+    GLIP = "glip", "Glip"
+    EMAIL = "email", "Email"
+    SMS = "sms", "SMS"
+    MMS = "mms", "MMS"
+    CONVERSATION = "conversation", "Sunshine Conversations"
+
+
+class ExternalRequest(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices)
+    action = models.CharField(max_length=40, default="send")
+    payload = models.JSONField(default=dict, help_text="What is sent, without secrets.")
+    secret_payload = models.TextField(
+        blank=True, editable=False, help_text="Secrets for the send, encrypted; wiped once sent."
+    )
+    priority = models.SmallIntegerField(default=0)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    leased_until = models.DateTimeField(null=True, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    response = models.JSONField(
+        default=dict, blank=True, help_text="The provider's answer with secrets removed: the proof."
+    )
+    delivery_status = models.CharField(
+        max_length=30, blank=True, help_text="Latest delivery event reported by the provider."
+    )
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    object_id = models.CharField(max_length=64, blank=True)
+    source = GenericForeignKey("content_type", "object_id")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [
+            # Claiming: due pending rows, highest priority first, oldest first.
+            models.Index(
+                fields=["-priority", "next_attempt_at", "id"],
+                name="outbox_due_idx",
+                condition=Q(status="pending"),
+            ),
+            # Reclaiming rows whose worker died.
+            models.Index(fields=["leased_until"], name="outbox_lease_idx", condition=Q(status="sending")),
+            models.Index(fields=["content_type", "object_id"], name="outbox_source_idx"),
+            models.Index(fields=["status", "channel"], name="outbox_status_channel_idx"),
+            models.Index(fields=["created_at"], name="outbox_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.channel}/{self.action} #{self.pk} ({self.status})"
+
+
+class ExternalRequestAttempt(models.Model):
+    """One try at sending an ExternalRequest: when, how long, and what came of it."""
+
+    class Outcome(models.TextChoices):
+        SUCCEEDED = "succeeded", "Succeeded"
+        RETRYABLE = "retryable", "Retryable failure"
+        PERMANENT = "permanent", "Permanent failure"
+
+    request = models.ForeignKey(ExternalRequest, on_delete=models.CASCADE, related_name="attempt_log")
+    number = models.PositiveIntegerField()
+    started_at = models.DateTimeField()
+    duration_ms = models.PositiveIntegerField(default=0)
+    outcome = models.CharField(max_length=12, choices=Outcome.choices)
+    error = models.TextField(blank=True)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    retry_after_seconds = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["request_id", "number"]
+
+    def __str__(self) -> str:
+        return f"#{self.request_id} attempt {self.number}: {self.outcome}"

@@ -1,0 +1,73 @@
+"""The provider backend base class: build → call → parse → result or ProviderError.
+
+Each channel of the outbox is served by one backend, chosen by dotted path in
+settings.PROVIDER_BACKENDS and resolved in `planocore.providers.registry`.
+"""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+class ProviderError(Exception):
+    """A send failed. `retryable` says whether trying again may help.
+
+    Retryable: network errors, timeouts, 5xx, 429 (with `retry_after` seconds when
+    the provider said so). Permanent: other 4xx and bad payloads. `message` must
+    hold no secret (no Authorization header, no password).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        retryable: bool,
+        retry_after: float | None = None,
+        http_status: int | None = None,
+        response: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(message)
+        self.message = message
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.http_status = http_status
+        self.response = response or {}
+
+
+@dataclass
+class ProviderResult:
+    """A successful send: the provider's id for it and its answer, without secrets."""
+
+    message_id: str
+    response: dict[str, Any] = field(default_factory=dict)
+
+
+class ProviderBackend:
+    """Send one outbox request to a provider.
+
+    Subclasses fill in the hooks; `send` fixes their order. `payload` is the
+    request's payload and `secrets` its decrypted secrets (e.g. a password).
+    """
+
+    name = "base"
+
+    def send(self, *, channel: str, action: str, payload: dict, secrets: dict) -> ProviderResult:
+        """Send the request and return the provider's result, or raise ProviderError."""
+        built = self.build(channel=channel, action=action, payload=payload, secrets=secrets)
+        raw = self.call(built, secrets=secrets)
+        return self.parse(raw)
+
+    def build(self, *, channel: str, action: str, payload: dict, secrets: dict) -> Any:
+        """Return what the provider call needs, from the outbox payload."""
+        raise NotImplementedError
+
+    def call(self, built: Any, *, secrets: dict) -> Any:
+        """Make the provider call; raise ProviderError on failure."""
+        raise NotImplementedError
+
+    def parse(self, raw: Any) -> ProviderResult:
+        """Turn the provider's answer into a ProviderResult."""
+        raise NotImplementedError
+
+    def rate_limit_key(self, *, payload: dict) -> str | None:
+        """The shared budget this send counts against (a provider account), if any."""
+        return None

@@ -1,0 +1,280 @@
+"""PlanoCore settings: one file, read from environment variables only.
+
+Every variable has a safe local default (SQLite file database, in-process tasks,
+sandbox providers, locmem cache), so a fresh clone runs with none set. Production
+differs only by environment. The README's table lists every variable read here.
+"""
+
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -------------------------------------------------------------------
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+SECRET_KEY = env.str(
+    "SECRET_KEY",
+    default="django-insecure-local-only-planocore-development-key-change-me",
+)
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_filters",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "anymail",
+    "planocore.apps.PlanocoreConfig",
+    "planocore.outbox.apps.OutboxConfig",
+    "glip.apps.GlipConfig",
+    "notifications.apps.NotificationsConfig",
+    "cancelations.apps.CancelationsConfig",
+    "messaging.apps.MessagingConfig",
+]
+
+MIDDLEWARE = [
+    "planocore.api.middleware.RequestIdMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "planocore.api.middleware.ApiRouteMiddleware",
+]
+
+ROOT_URLCONF = "planocore.urls"
+WSGI_APPLICATION = "planocore.wsgi.application"
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------
+DATABASES = {
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # WAL + a busy timeout let the web process and a worker share the file.
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
+    )
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Cache ------------------------------------------------------------------
+CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://planocore")}
+
+# --- Auth, sessions, security -----------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=False)
+CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+SESSION_COOKIE_HTTPONLY = True
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = "DENY"
+
+# Keys that encrypt secrets at rest (provider credentials, rc_password in the
+# outbox). Comma-separated Fernet keys, newest first, so keys can be rotated.
+# With none set, one key is derived from SECRET_KEY (fine locally, not in prod).
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
+
+# --- API --------------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "planocore.api.authentication.TokenAuthentication",
+        "planocore.api.authentication.AdminSessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["planocore.api.permissions.HasRoutePermission"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "planocore.api.renderers.EnvelopeJSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "planocore.api.exceptions.api_exception_handler",
+    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_SCHEMA_CLASS": "planocore.api.schema.ApiAutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DATETIME_FORMAT": "iso-8601",
+    "DEFAULT_THROTTLE_RATES": {"sign-in": env.str("SIGN_IN_RATE", default="10/min")},
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "PlanoCore API",
+    "DESCRIPTION": "PlanoCore's HTTP API. Every response is the JSON envelope.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+}
+
+API_SESSION_MAX_AGE_DAYS = env.int("API_SESSION_MAX_AGE_DAYS", default=7)
+API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
+# Failed token attempts allowed per client address per minute before
+# `too-many-requests`.
+API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
+
+# --- Tasks (Celery) -----------------------------------------------------------
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# No broker: every task runs in the calling process (the embedded default).
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = False
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULE = {
+    "process-external-requests": {
+        "task": "planocore.outbox.tasks.process_due_requests",
+        "schedule": 60.0,
+    },
+    "import-glip-teams": {
+        "task": "glip.tasks.import_default_extensions_glip_teams",
+        "schedule": 24 * 60 * 60.0,
+    },
+}
+
+# --- Outbox -----------------------------------------------------------------
+OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
+OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
+OUTBOX_MAX_AGE_HOURS = env.int("OUTBOX_MAX_AGE_HOURS", default=48)
+OUTBOX_RETRY_PRIORITY = 5  # the seeds' rule: priority >= 5 is retried automatically
+
+# --- Providers ----------------------------------------------------------------
+PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)
+
+RINGCENTRAL_SERVER_URL = env.str("RINGCENTRAL_SERVER_URL", default="https://platform.ringcentral.com")
+RINGCENTRAL_CLIENT_ID = env.str("RINGCENTRAL_CLIENT_ID", default="")
+RINGCENTRAL_CLIENT_SECRET = env.str("RINGCENTRAL_CLIENT_SECRET", default="")
+RINGCENTRAL_JWT = env.str("RINGCENTRAL_JWT", default="")
+RINGCENTRAL_REQUESTS_PER_MINUTE = env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", default=40)
+
+MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
+MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")
+MANDRILL_WEBHOOK_KEY = env.str("MANDRILL_WEBHOOK_KEY", default="")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="notifications@planocore.local")
+ANYMAIL = {
+    "MANDRILL_API_KEY": MANDRILL_API_KEY,
+    "MANDRILL_API_URL": MANDRILL_API_URL,
+    "MANDRILL_WEBHOOK_KEY": MANDRILL_WEBHOOK_KEY,
+    "MANDRILL_WEBHOOK_URL": env.str("MANDRILL_WEBHOOK_URL", default=""),
+}
+EMAIL_BACKEND = (
+    "anymail.backends.mandrill.EmailBackend"
+    if MANDRILL_API_KEY
+    else env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
+)
+
+SUNSHINE_CONVERSATIONS_HOST = env.str("SUNSHINE_CONVERSATIONS_HOST", default="https://api.smooch.io")
+SUNSHINE_CONVERSATIONS_APP_ID = env.str("SUNSHINE_CONVERSATIONS_APP_ID", default="")
+SUNSHINE_CONVERSATIONS_KEY_ID = env.str("SUNSHINE_CONVERSATIONS_KEY_ID", default="")
+SUNSHINE_CONVERSATIONS_SECRET = env.str("SUNSHINE_CONVERSATIONS_SECRET", default="")
+SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET = env.str("SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET", default="")
+
+_ringcentral_configured = bool(RINGCENTRAL_CLIENT_ID and RINGCENTRAL_CLIENT_SECRET)
+_sunshine_configured = bool(
+    SUNSHINE_CONVERSATIONS_APP_ID and SUNSHINE_CONVERSATIONS_KEY_ID and SUNSHINE_CONVERSATIONS_SECRET
+)
+_SANDBOX = "planocore.providers.sandbox.SandboxBackend"
+# Which backend serves each outbox channel (dotted paths, like EMAIL_BACKEND).
+# A provider whose credentials are set uses its real backend; otherwise the
+# channel uses the sandbox. Each entry can be forced with PROVIDER_BACKEND_<CHANNEL>.
+PROVIDER_BACKENDS = {
+    "glip": env.str(
+        "PROVIDER_BACKEND_GLIP",
+        default="planocore.providers.ringcentral.GlipBackend" if _ringcentral_configured else _SANDBOX,
+    ),
+    "sms": env.str(
+        "PROVIDER_BACKEND_SMS",
+        default="planocore.providers.ringcentral.SmsBackend" if _ringcentral_configured else _SANDBOX,
+    ),
+    "mms": env.str(
+        "PROVIDER_BACKEND_MMS",
+        default="planocore.providers.ringcentral.MmsBackend" if _ringcentral_configured else _SANDBOX,
+    ),
+    "email": env.str(
+        "PROVIDER_BACKEND_EMAIL",
+        default="planocore.providers.email.EmailBackend" if MANDRILL_API_KEY else _SANDBOX,
+    ),
+    "conversation": env.str(
+        "PROVIDER_BACKEND_CONVERSATION",
+        default="planocore.providers.sunshine.ConversationBackend" if _sunshine_configured else _SANDBOX,
+    ),
+}
+
+# --- Domain settings ----------------------------------------------------------
+# Which models may be canceled: cancelable_type values accepted by the API.
+CANCELABLE_TYPES = env.list("CANCELABLE_TYPES", default=["Order", "Tour"])
+# Glip team that hears about cancelations and reinstatements.
+CANCELATION_NOTICE_GLIP_TEAM = env.str("CANCELATION_NOTICE_GLIP_TEAM", default="Cancelations")
+# Email recipients of cancelation notices per cancelable type, e.g.
+# CANCELATION_NOTICE_EMAILS=Order=orders@example.com,Tour=tours@example.com
+CANCELATION_NOTICE_EMAILS = env.dict("CANCELATION_NOTICE_EMAILS", default={})
+
+# --- Static files, i18n -----------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "staticfiles"
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Logging ------------------------------------------------------------------
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        },
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": {
+        "django.request": {"level": "ERROR"},
+        "django.server": {"level": "WARNING"},
+    },
+}
