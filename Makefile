@@ -18,7 +18,7 @@ venv: $(STAMP)
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
-	$(BIN)/python manage.py runserver 127.0.0.1:8000
+	$(BIN)/python manage.py runserver --insecure 127.0.0.1:8000
 
 ## Lint, then the whole test suite.
 test: $(STAMP) lint
