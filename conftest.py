@@ -10,6 +10,8 @@ from rest_framework.test import APIClient
 from planocore.accounts.models import Application
 from planocore.accounts.services import application_token_create, resolve_permissions
 
+pytest_plugins = ["tests.fakes.ringcentral", "tests.fakes.mandrill", "tests.fakes.sunshine"]
+
 
 @pytest.fixture(autouse=True)
 def _clear_cache():

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "planocore.api.middleware.RequestIdMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Serves /static/ (the admin's files) under gunicorn, where Django does not.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -102,6 +104,11 @@ CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SESSION_COOKIE_HTTPONLY = True
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+# Only sent when SECURE_HSTS_SECONDS > 0 (docs/operations.md has the production values).
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=True)
+# A load balancer's plain-HTTP health probe must not be redirected to HTTPS.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
@@ -143,6 +150,10 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "planocore.api.schema.strip_optional_slash",
+    ],
 }
 
 API_SESSION_MAX_AGE_DAYS = env.int("API_SESSION_MAX_AGE_DAYS", default=7)
@@ -176,6 +187,20 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_MAX_AGE_HOURS = env.int("OUTBOX_MAX_AGE_HOURS", default=48)
 OUTBOX_RETRY_PRIORITY = 5  # the seeds' rule: priority >= 5 is retried automatically
+# Retry delays: exponential from BASE, capped at MAX, with jitter (docs/outbox.md).
+OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
+OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
+# A 429 without Retry-After keeps every worker off that provider account this long.
+OUTBOX_DEFAULT_PENALTY_SECONDS = env.int("OUTBOX_DEFAULT_PENALTY_SECONDS", default=60)
+# Claiming: rows per batch; the share of each batch reserved for requests due
+# longer than OUTBOX_STARVATION_SECONDS, whatever their priority (anti-starvation).
+OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
+OUTBOX_AGED_SHARE = env.float("OUTBOX_AGED_SHARE", default=0.25)
+OUTBOX_STARVATION_SECONDS = env.int("OUTBOX_STARVATION_SECONDS", default=600)
+# Outcomes are written in groups of at most RECORD_EVERY, and never held longer
+# than RECORD_SECONDS (what a crash could make us send twice).
+OUTBOX_RECORD_EVERY = env.int("OUTBOX_RECORD_EVERY", default=100)
+OUTBOX_RECORD_SECONDS = env.float("OUTBOX_RECORD_SECONDS", default=0.25)
 
 # --- Providers ----------------------------------------------------------------
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)
@@ -195,6 +220,8 @@ ANYMAIL = {
     "MANDRILL_API_URL": MANDRILL_API_URL,
     "MANDRILL_WEBHOOK_KEY": MANDRILL_WEBHOOK_KEY,
     "MANDRILL_WEBHOOK_URL": env.str("MANDRILL_WEBHOOK_URL", default=""),
+    # Every call anymail makes to Mandrill gives up after this many seconds.
+    "REQUESTS_TIMEOUT": PROVIDER_TIMEOUT_SECONDS,
 }
 EMAIL_BACKEND = (
     "anymail.backends.mandrill.EmailBackend"
@@ -250,7 +277,31 @@ CANCELATION_NOTICE_EMAILS = env.dict("CANCELATION_NOTICE_EMAILS", default={})
 
 # --- Static files, i18n -----------------------------------------------------
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+# STATIC_MANIFEST=true (the Docker image sets it; set it wherever `collectstatic`
+# runs before deploying): collectstatic writes hashed, compressed files and
+# WhiteNoise serves those, cached for ever. Off (a fresh clone, tests): WhiteNoise
+# finds the files in the apps, nothing to collect.
+STATIC_MANIFEST = env.bool("STATIC_MANIFEST", default=False)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if STATIC_MANIFEST
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+WHITENOISE_USE_FINDERS = not STATIC_MANIFEST
+# Uncollected: look the files up per request (no startup scan of a STATIC_ROOT that is not there).
+WHITENOISE_AUTOREFRESH = not STATIC_MANIFEST
+
+# --- Operations (docs/operations.md) -------------------------------------------
+# When set, /metrics answers only `Authorization: Bearer <METRICS_TOKEN>`.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Seconds /healthz waits for the broker before calling it down.
+HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
@@ -258,17 +309,25 @@ USE_TZ = True
 
 # --- Logging ------------------------------------------------------------------
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+# plain: one readable line per record; json: one JSON object per line, for a
+# log collector (planocore.ops.logging.JsonFormatter).
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"}},
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+        "json": {"()": "planocore.ops.logging.JsonFormatter"},
     },
     "handlers": {
         "console": {
             "class": "logging.StreamHandler",
-            "formatter": "plain",
+            "formatter": LOG_FORMAT,
             "filters": ["request_id"],
         },
     },
@@ -278,3 +337,6 @@ LOGGING = {
         "django.server": {"level": "WARNING"},
     },
 }
+# In JSON mode Celery's worker and beat keep this configuration (one format for
+# every process) instead of installing their own root handler.
+CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

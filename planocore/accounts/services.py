@@ -1,12 +1,15 @@
-"""Services for applications and their tokens."""
+"""Services for applications, their tokens, and users' API sessions."""
 
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
-from planocore.accounts.models import Application, ApplicationToken
-from planocore.accounts.tokens import APPLICATION_PREFIX, hash_token, make_token
+from planocore.accounts.models import ApiSession, Application, ApplicationToken
+from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token, make_token
 
 # The apps whose models the API serves: a token made without --permission gets
 # every permission of these.
@@ -29,6 +32,7 @@ def resolve_permissions(codes: Iterable[str]) -> list[Permission]:
     return found
 
 
+@sensitive_variables("clear")
 @transaction.atomic
 def application_token_create(
     *,
@@ -51,3 +55,69 @@ def application_token_create(
     )
     token.permissions.set(list(permissions) if permissions is not None else api_permissions())
     return token, clear
+
+
+@transaction.atomic
+def application_tokens_revoke(*, tokens: Iterable[ApplicationToken]) -> int:
+    """Revoke the tokens that are still active; return how many were revoked.
+
+    Authentication only accepts tokens with no `revoked_at`, so a revoked token
+    answers `invalid-token` from the next request on.
+    """
+    ids = [token.pk for token in tokens]
+    return ApplicationToken.objects.filter(pk__in=ids, revoked_at__isnull=True).update(
+        revoked_at=timezone.now()
+    )
+
+
+@sensitive_variables("password")
+def find_user_by_credentials(*, email: str, password: str):
+    """Return the active user with this email and password, or None.
+
+    Emails are compared case-insensitively. When no user has the email a
+    password is still hashed, so the answer takes as long either way and does
+    not tell whether an email is registered.
+    """
+    User = get_user_model()
+    candidates = list(User.objects.filter(email__iexact=email, is_active=True).order_by("pk")[:5])
+    for user in candidates:
+        if user.check_password(password):
+            return user
+    if not candidates:
+        User().set_password(password)
+    return None
+
+
+@sensitive_variables("clear")
+@transaction.atomic
+def api_session_create(
+    *,
+    user,
+    application: Application | None = None,
+    remember_me: bool = False,
+    ip_address: str | None = None,
+    user_agent: str = "",
+) -> tuple[ApiSession, str]:
+    """Open an API session for the user; return it and its token (shown only once)."""
+    clear = make_token(SESSION_PREFIX)
+    now = timezone.now()
+    session = ApiSession.objects.create(
+        user=user,
+        application=application,
+        token_hash=hash_token(clear),
+        prefix=clear[:10],
+        remember_me=remember_me,
+        last_used_at=now,
+        ip_address=ip_address,
+        user_agent=user_agent[:300],
+    )
+    user.last_login = now
+    user.save(update_fields=["last_login"])
+    return session, clear
+
+
+@transaction.atomic
+def api_sessions_revoke(*, sessions: Iterable[ApiSession]) -> int:
+    """Revoke the sessions that are still open; their tokens answer `invalid-token` afterwards."""
+    ids = [session.pk for session in sessions]
+    return ApiSession.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())

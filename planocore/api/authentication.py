@@ -133,7 +133,7 @@ class TokenAuthentication(BaseAuthentication):
         elif token.startswith(SESSION_PREFIX):
             session = (
                 ApiSession.objects.select_related("user", "application")
-                .filter(token_hash=hash_token(token))
+                .filter(token_hash=hash_token(token), revoked_at__isnull=True)
                 .first()
             )
             if session is not None and session.user.is_active:

@@ -41,6 +41,16 @@ class Endpoint:
     token_order: int = 100
 
 
-def order(number: int) -> dict:
-    """Return the `style` dict that gives a parameter its documentation order number."""
-    return {"order": number}
+def order(number: int, *, list_item: str | None = None, example=None) -> dict:
+    """Return the `style` dict that gives a parameter its documentation order number.
+
+    `list_item` names a registered list (planocore.routes.list_items) whose page
+    documents the possible values; `example` overrides the value the generated
+    request example shows.
+    """
+    style: dict = {"order": number}
+    if list_item is not None:
+        style["list_item"] = list_item
+    if example is not None:
+        style["example"] = example
+    return style

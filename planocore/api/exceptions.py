@@ -4,6 +4,7 @@ import logging
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.response import Response
@@ -112,6 +113,9 @@ def as_api_error(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, (drf.NotFound, Http404)):
         return ApiError(statuses.INVALID_PARAM, "`id`: no record with this id.", param="id")
+    if isinstance(exc, SuspiciousOperation):
+        # Django refused the body itself: too big, too many fields, malformed multipart.
+        return ApiError(statuses.INVALID_ENCODED_PARAMS, f"The request body could not be read: {exc}")
     if isinstance(exc, drf.NotAcceptable):
         return ApiError(statuses.INVALID_CONTENT_TYPE, str(exc.detail))
     return None
@@ -121,13 +125,21 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: every error, expected or not, in the envelope."""
     error = as_api_error(exc)
     if error is None:
+        from planocore.api.middleware import current_request_id
+
         request = context.get("request")
+        request_id = current_request_id()
+        # Method and path only: never the params (a sensitive route's body holds a password).
         logger.exception(
-            "Unhandled error in %s %s",
+            "Unhandled error in %s %s (request %s)",
             getattr(request, "method", "?"),
             getattr(request, "path", "?"),
+            request_id,
         )
-        error = ApiError(statuses.APPLICATION_CRASH)
+        error = ApiError(
+            statuses.APPLICATION_CRASH,
+            f"{statuses.APPLICATION_CRASH.description} Request id: {request_id}.",
+        )
     body = envelope(
         error.api_status,
         data=error.data,
@@ -135,4 +147,7 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         errors=error.errors,
         session=error.session,
     )
-    return Response(body, status=error.status_code, headers=error.headers)
+    response = Response(body, status=error.status_code, headers=error.headers)
+    if error.api_status is statuses.APPLICATION_CRASH:
+        response._has_been_logged = True  # logged above with its traceback; no second line
+    return response

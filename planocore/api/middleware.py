@@ -36,13 +36,17 @@ class RequestIdMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if 0 < len(incoming) <= 64 and incoming.isprintable() else uuid.uuid4().hex
         request.request_id = request_id
+        # Kept until the request_finished signal (forget_request_id), so Django's own
+        # `django.request` log line, written after the middlewares return, carries it too.
         _local.request_id = request_id
-        try:
-            response = self.get_response(request)
-        finally:
-            _local.request_id = "-"
+        response = self.get_response(request)
         response["X-Request-ID"] = request_id
         return response
+
+
+def forget_request_id(**kwargs) -> None:
+    """request_finished receiver: later logs of this thread belong to no request."""
+    _local.request_id = "-"
 
 
 def api_error_response(status: statuses.Status, message: str | None = None) -> JsonResponse:
@@ -66,8 +70,14 @@ class ApiRouteMiddleware:
         try:
             refusal = self.check(request)
         except Exception:
-            logger.exception("Could not identify the route of %s %s", request.method, request.path)
-            return api_error_response(statuses.IDENTIFY_REQUEST_ERROR)
+            request_id = getattr(request, "request_id", "-")
+            logger.exception(
+                "Could not identify the route of %s %s (request %s)", request.method, request.path, request_id
+            )
+            return api_error_response(
+                statuses.IDENTIFY_REQUEST_ERROR,
+                f"{statuses.IDENTIFY_REQUEST_ERROR.description} Request id: {request_id}.",
+            )
         if refusal is not None:
             return refusal
         return self.get_response(request)
@@ -78,10 +88,14 @@ class ApiRouteMiddleware:
         try:
             match = resolve(request.path_info)
         except Resolver404:
-            return api_error_response(
+            response = api_error_response(
                 statuses.ROUTE_NON_EXISTENT,
                 f"No route {request.path_info}; see /documentation/ for the routes.",
             )
+            # The seeds make this a 500, but it is the caller's mistake: no error log line.
+            logger.info("No route %s %s", request.method, request.path_info)
+            response._has_been_logged = True
+            return response
         view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
         endpoints = getattr(view_class, "endpoints", None)
         if not endpoints:

@@ -73,6 +73,14 @@ def role_permissions(user, role_types: list[str]) -> frozenset[str] | None:
     return perms
 
 
+def forget_role_permissions(user_id: int) -> None:
+    """Drop the user's cached role permissions (a role or its groups changed)."""
+    types = sorted(ROLE_MODELS)
+    cache.delete_many(
+        [f"api:role-perms:{user_id}:{t}" for t in types] + [f"api:role-perms:{user_id}:{','.join(types)}"]
+    )
+
+
 def requested_application(request) -> str | None:
     value = request.query_params.get("application")
     if value is None and hasattr(request.data, "get"):
@@ -95,7 +103,7 @@ class HasRoutePermission(BasePermission):
                 param="token",
             )
         slug = requested_application(request)
-        apps = applications_by_slug()
+        apps = applications_by_slug() if slug is not None or principal.kind == "session" else {}
         if slug is not None and slug not in apps:
             raise ApiError(
                 statuses.INVALID_PARAM,
@@ -103,9 +111,13 @@ class HasRoutePermission(BasePermission):
                 param="application",
             )
         if principal.kind == "application":
+            if endpoint.permission is None:
+                return True
             perms = token_permissions(principal.application_token)
         elif principal.kind == "session":
-            role_types = [apps[slug]["role"]] if slug else list(ROLE_MODELS)
+            # The request's `application` picks the role; else the one signed in with.
+            slug = slug or (principal.session.application.slug if principal.session.application_id else None)
+            role_types = [apps[slug]["role"]] if slug in apps else list(ROLE_MODELS)
             perms = role_permissions(principal.user, role_types)
             if perms is None:
                 if not endpoint.role_required:

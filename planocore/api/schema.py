@@ -1,15 +1,137 @@
-"""OpenAPI schema generation from the Endpoints' params serializers."""
+"""OpenAPI 3 schema (served at /api/schema, viewed at /api/docs) from the Endpoints.
 
+Each route is described from the same Endpoint that validates it: its params
+serializer becomes the query parameters (GET, DELETE) or the request body
+(others; a base64 string for sensitive-params routes), every answer is the
+envelope, and the statuses are listed per HTTP code.
+"""
+
+from collections import defaultdict
+
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serializer
+from rest_framework import serializers
+
+from planocore.api import statuses
+
+ENVELOPE = inline_serializer(
+    name="Envelope",
+    fields={
+        "status": serializers.ChoiceField(
+            choices=sorted(statuses.ALL), help_text="The status slug (see /documentation/)."
+        ),
+        "code": serializers.IntegerField(help_text="The HTTP status code."),
+        "message": serializers.CharField(help_text="For people: what happened and what to fix."),
+        "data": serializers.JSONField(allow_null=True, help_text="The route's result; null on errors."),
+        "errors": serializers.DictField(
+            child=serializers.ListField(child=serializers.CharField()),
+            required=False,
+            help_text="Messages per param, on missing-param and invalid-param.",
+        ),
+        "session": serializers.DictField(
+            required=False, help_text="The session object (client-required, session_view, sign-in)."
+        ),
+        "links": serializers.DictField(required=False, help_text="Cursor links `next` and `prev` on lists."),
+        "meta": serializers.DictField(required=False, help_text="`page_size` on lists."),
+    },
+)
+
+QUERY_METHODS = ("GET", "HEAD", "DELETE")
+
+
+class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
+    target_class = "planocore.api.authentication.TokenAuthentication"
+    name = "token"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An application token (pca_…) or a session token (pcs_…). It may also be "
+            "passed as the `token` param in the query string or the body.",
+        }
+
+
+class AdminSessionScheme(OpenApiAuthenticationExtension):
+    target_class = "planocore.api.authentication.AdminSessionAuthentication"
+    name = "adminSession"
+
+    def get_security_definition(self, auto_schema):
+        return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
 
 
 class ApiAutoSchema(AutoSchema):
-    """Describe each route from its Endpoint (params serializer, purpose)."""
+    """Describe each route from its Endpoint (params serializer, purpose, statuses)."""
+
+    def _endpoint(self):
+        return getattr(self.view, "endpoints", {}).get(self.method.upper())
 
     def get_description(self):
-        endpoint = getattr(self.view, "endpoints", {}).get(self.method.upper())
-        return endpoint.purpose if endpoint else super().get_description()
+        endpoint = self._endpoint()
+        if endpoint is None:
+            return super().get_description()
+        text = endpoint.purpose
+        if endpoint.permission:
+            text += f"\n\nNeeds the permission `{endpoint.permission}`."
+        if endpoint.sensitive:
+            text += (
+                "\n\nSensitive params: the body is the base64 encoding of the JSON object of params "
+                "(fields as listed on /documentation/" + endpoint.slug + ")."
+            )
+        return text
 
     def get_summary(self):
-        endpoint = getattr(self.view, "endpoints", {}).get(self.method.upper())
+        endpoint = self._endpoint()
         return endpoint.title if endpoint else super().get_summary()
+
+    def get_operation_id(self):
+        endpoint = self._endpoint()
+        return endpoint.slug.replace("-", "_") if endpoint else super().get_operation_id()
+
+    def get_tags(self):
+        service = getattr(self.view, "service_name", "") or getattr(self.view, "service", "")
+        return [service] if service else super().get_tags()
+
+    def get_auth(self):
+        endpoint = self._endpoint()
+        if endpoint is not None and not endpoint.auth:
+            return []
+        return super().get_auth()
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        endpoint = self._endpoint()
+        if endpoint is not None and endpoint.params is not None and self.method.upper() in QUERY_METHODS:
+            return [*parameters, endpoint.params]
+        return parameters
+
+    def get_request_serializer(self):
+        endpoint = self._endpoint()
+        if endpoint is None:
+            return super().get_request_serializer()
+        if endpoint.sensitive:
+            return {"text/plain": OpenApiRequest(OpenApiTypes.BYTE)}
+        return endpoint.params
+
+    def get_response_serializers(self):
+        endpoint = self._endpoint()
+        if endpoint is None:
+            return super().get_response_serializers()
+        by_code: dict[int, list[str]] = defaultdict(list)
+        for status in [*statuses.COMMON, *statuses.EVERY_ROUTE_UNCOMMON, *endpoint.responses]:
+            if status.slug not in by_code[status.code]:
+                by_code[status.code].append(status.slug)
+        return {
+            code: OpenApiResponse(response=ENVELOPE, description="Status: " + ", ".join(slugs))
+            for code, slugs in sorted(by_code.items())
+        }
+
+
+def strip_optional_slash(result, generator, request, public):
+    """Show paths without the optional trailing slash (`re_path(r"^x/?$")` reads as /x/)."""
+    result["paths"] = {
+        (path.rstrip("/") if len(path) > 1 else path): item for path, item in result["paths"].items()
+    }
+    return result

@@ -1,12 +1,72 @@
-"""Session routes: sign in, read and sign out the current session."""
+"""Session routes: sign in, read and sign out the current session.
 
+Signing in is a sensitive-params route: the body is the base64 encoding of the
+JSON params, and the params are never logged. Sign-in attempts are throttled per
+client address (`SIGN_IN_RATE`, default 10 a minute).
+"""
+
+from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
+from rest_framework.throttling import SimpleRateThrottle
 
+from planocore.accounts.models import Application
+from planocore.accounts.services import (
+    api_session_create,
+    api_sessions_revoke,
+    find_user_by_credentials,
+)
 from planocore.api import statuses
-from planocore.api.authentication import session_payload
+from planocore.api.authentication import client_address, session_payload
 from planocore.api.endpoints import Endpoint, order
 from planocore.api.exceptions import ApiError
+from planocore.api.permissions import applications_by_slug
 from planocore.api.views import ApiView
+
+
+class SignInRateThrottle(SimpleRateThrottle):
+    """Count sign-in attempts per client address (REMOTE_ADDR: not spoofable by headers)."""
+
+    scope = "sign-in"
+
+    def get_cache_key(self, request, view):
+        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+
+
+def validate_application(value: str) -> str:
+    if value not in applications_by_slug():
+        raise serializers.ValidationError(
+            f"'{value}' is not an application; see /documentation/list_items/application."
+        )
+    return value
+
+
+class SessionCreateParams(serializers.Serializer):
+    email = serializers.EmailField(style=order(1), help_text="Email address of the user signing in.")
+    password = serializers.CharField(
+        trim_whitespace=False,
+        max_length=4096,
+        style={**order(2), "input_type": "password", "example": "correct horse battery staple"},
+        help_text="The user's password. Never logged or stored in clear.",
+    )
+    remember_me = serializers.BooleanField(
+        required=False,
+        default=False,
+        style=order(3),
+        help_text="When true the session never expires; otherwise it expires 7 days after "
+        "signing in or after 72 hours without use.",
+    )
+    application = serializers.CharField(
+        required=False,
+        validators=[validate_application],
+        style=order(4, list_item="application"),
+        help_text="Slug of the application the user signs in to. It selects the role (and so "
+        "the permissions) the session acts through when a request does not name one.",
+    )
+    session_view = serializers.CharField(
+        required=False,
+        style=order(5),
+        help_text="View of session object you would like returned.",
+    )
 
 
 class SessionViewParams(serializers.Serializer):
@@ -15,6 +75,47 @@ class SessionViewParams(serializers.Serializer):
         style=order(300),
         help_text="View of session object you would like returned.",
     )
+
+
+class SessionsView(ApiView):
+    service = "sessions"
+    service_name = "Sessions"
+    throttle_classes = [SignInRateThrottle]
+    endpoints = {
+        "POST": Endpoint(
+            slug="sessions-create",
+            title="Sessions Create API",
+            purpose="Sign a user in with email and password and return a session token "
+            "(`pcs_…`, shown only once) to pass as `token` on later requests.",
+            params=SessionCreateParams,
+            auth=False,
+            role_required=False,
+            sensitive=True,
+            responses=(statuses.TOO_MANY_REQUESTS,),
+        ),
+    }
+
+    @sensitive_variables("clear")
+    def post(self, request):
+        params = request.params
+        user = find_user_by_credentials(email=params["email"], password=params["password"])
+        if user is None:
+            message = "The email and password do not match an active user."
+            raise ApiError(
+                statuses.INVALID_PARAM,
+                f"`password`: {message}",
+                errors={"email": [message], "password": [message]},
+            )
+        slug = params.get("application")
+        session, clear = api_session_create(
+            user=user,
+            application=Application.objects.get(slug=slug) if slug else None,
+            remember_me=params["remember_me"],
+            ip_address=client_address(request) if request.META.get("REMOTE_ADDR") else None,
+            user_agent=request.headers.get("User-Agent", ""),
+        )
+        payload = session_payload(session)
+        return self.respond({"token": clear, "session": payload}, session=payload)
 
 
 class CurrentSessionView(ApiView):
@@ -26,6 +127,13 @@ class CurrentSessionView(ApiView):
             title="Current Session API",
             purpose="Return the session or application token the request authenticates with.",
             params=SessionViewParams,
+            role_required=False,
+        ),
+        "DELETE": Endpoint(
+            slug="sessions-current-delete",
+            title="Sign Out API",
+            purpose="Sign out: revoke the session token the request authenticates with. "
+            "Later requests with it answer invalid-token.",
             role_required=False,
         ),
     }
@@ -45,3 +153,13 @@ class CurrentSessionView(ApiView):
                 }
             )
         raise ApiError(statuses.INVALID_TOKEN)
+
+    def delete(self, request):
+        principal = request.auth
+        if principal.session is None:
+            raise ApiError(
+                statuses.PERMISSION_DENIED,
+                "Only session tokens can be signed out here; staff revoke application tokens in the admin.",
+            )
+        api_sessions_revoke(sessions=[principal.session])
+        return self.respond({"type": "session", "revoked": True})

@@ -167,3 +167,13 @@ UNCOMMON = [
     PROVIDER_UNAVAILABLE,
 ]
 ALL = {status.slug: status for status in COMMON + UNCOMMON}
+# The uncommon statuses any route can answer (the provider ones are per route).
+EVERY_ROUTE_UNCOMMON = [
+    NO_PARAMS_DECODED,
+    INVALID_ENCODED_PARAMS,
+    ROUTE_NOT_FOUND,
+    IDENTIFY_REQUEST_ERROR,
+    SERVICE_NOT_FOUND,
+    METHOD_NOT_ALLOWED,
+    TOO_MANY_REQUESTS,
+]

@@ -36,6 +36,13 @@ class ApiView(APIView):
     def endpoint_for(cls, method: str) -> Endpoint | None:
         return cls.endpoints.get(method.upper())
 
+    def initialize_request(self, request, *args, **kwargs):
+        endpoint = self.endpoints.get(request.method)
+        if endpoint is not None and endpoint.sensitive:
+            # Django's error reports hide every POST param of this request.
+            request.sensitive_post_parameters = "__ALL__"
+        return super().initialize_request(request, *args, **kwargs)
+
     def get_parsers(self):
         method = getattr(getattr(self, "request", None), "method", None)
         endpoint = self.endpoints.get(method) if method else None
@@ -63,13 +70,20 @@ class ApiView(APIView):
                     statuses.NO_PARAMS_DECODED,
                     "The request body was decoded but holds no object of params.",
                 )
-            if not data and int(request.META.get("CONTENT_LENGTH") or 0) > 0:
+            if not data and int(request.META.get("CONTENT_LENGTH") or 0) > 0 and self._requires_params():
+                # A body that decodes to nothing, sent to a route that needs params.
                 raise ApiError(statuses.NO_PARAMS_DECODED)
             params.update(data)
         params.update(kwargs)
         for name in CONVENTION_PARAMS:
             params.pop(name, None)
         return params
+
+    def _requires_params(self) -> bool:
+        endpoint = self.endpoint
+        if endpoint is None or endpoint.params is None:
+            return False
+        return any(field.required for field in endpoint.params().fields.values())
 
     def initial(self, request, *args, **kwargs):
         super().initial(request, *args, **kwargs)

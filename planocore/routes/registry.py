@@ -5,10 +5,12 @@ entry, rebuilt when a service or route is saved), so checking a route costs no
 database query.
 """
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.core.cache import cache
+from django.db import transaction
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from planocore.api.endpoints import Endpoint
@@ -27,14 +29,20 @@ class ApiRoute:
     view_class: type
 
 
+_GROUP = re.compile(r"\(\?P<(\w+)>[^)]*\)|<(?:\w+:)?(\w+)>")
+
+
 def _pattern_text(pattern) -> str:
-    return str(pattern.pattern).lstrip("^").rstrip("$").replace("/?", "/").rstrip("/")
+    """The pattern as a path template: no anchors, no optional slash, `{name}` for each param."""
+    text = str(pattern.pattern).lstrip("^").rstrip("$").replace("/?", "/").rstrip("/")
+    return _GROUP.sub(lambda m: "{" + (m.group(1) or m.group(2)) + "}", text)
 
 
 def _walk(patterns, prefix: str = "") -> Iterator[tuple[str, object]]:
     for entry in patterns:
         if isinstance(entry, URLResolver):
-            yield from _walk(entry.url_patterns, prefix + _pattern_text(entry) + "/")
+            text = _pattern_text(entry)
+            yield from _walk(entry.url_patterns, prefix + text + "/" if text else prefix)
         elif isinstance(entry, URLPattern):
             yield prefix + _pattern_text(entry), entry.callback
 
@@ -61,6 +69,7 @@ def iter_api_routes() -> Iterator[ApiRoute]:
             )
 
 
+@transaction.atomic
 def sync_routes() -> dict[str, int]:
     """Create or update ApiService and Route records from the code; keep staff's toggles."""
     from planocore.routes.models import ApiService, Route

@@ -4,6 +4,7 @@ Safe to run again: users are reused (their passwords reset and printed again),
 and a new token is made each time (tokens are shown only once).
 """
 
+import json
 import secrets
 
 from django.contrib.auth import get_user_model
@@ -39,11 +40,14 @@ class Command(BaseCommand):
         client.groups.add(group)
 
         _, token = application_token_create(application=Application.objects.get(slug="planox2"), name="demo")
+        sign_in = json.dumps({"email": demo.email, "password": client_password}, separators=(",", ":"))
         self.stdout.write(
             "\nPlanoCore demo data loaded.\n"
             f"  Admin:        http://127.0.0.1:8000/admin/  user admin  password {admin_password}\n"
             f"  Demo client:  client@planocore.local  password {client_password}\n"
             f"  API token (planox2, shown once): {token}\n"
             "  Try: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/sessions/current\n"
+            "  Sign in as the demo client (the body is base64 of the JSON params):\n"
+            f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) http://127.0.0.1:8000/api/v1/sessions\n"
             "  Docs: http://127.0.0.1:8000/documentation/\n"
         )

@@ -1,0 +1,30 @@
+"""GET /api/v1/applications: the applications that call the API (the `application` param's values)."""
+
+from rest_framework import serializers
+
+from planocore.accounts.models import Application
+from planocore.api.endpoints import Endpoint
+from planocore.api.views import ApiView
+
+
+class ApplicationOut(serializers.ModelSerializer):
+    class Meta:
+        model = Application
+        fields = ["slug", "name", "role"]
+
+
+class ApplicationsView(ApiView):
+    service = "applications"
+    service_name = "Applications"
+    endpoints = {
+        "GET": Endpoint(
+            slug="applications-list",
+            title="Applications List API",
+            purpose="List the applications that call the API, with the role each one selects "
+            "for a user's session (the values of the `application` param).",
+            permission="planocore.view_application",
+        ),
+    }
+
+    def get(self, request):
+        return self.respond(ApplicationOut(Application.objects.all(), many=True).data)
