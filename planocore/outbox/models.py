@@ -34,6 +34,14 @@ class ExternalRequest(models.Model):
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
+    # Set with each claim, shared by the rows of one claimed batch: a worker
+    # records an outcome only WHERE lease_token is still its own, so a worker
+    # whose lease ran out (and whose row was reclaimed) cannot overwrite it.
+    lease_token = models.CharField(max_length=32, blank=True, editable=False)
+    # A staff retry starts a fresh series: the attempt and age bounds count
+    # from here (the attempt log keeps its numbering).
+    staff_retried_at = models.DateTimeField(null=True, blank=True)
+    attempts_before_staff_retry = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
     provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
     response = models.JSONField(
@@ -53,15 +61,36 @@ class ExternalRequest(models.Model):
         ordering = ["-created_at"]
         indexes = [
             # Claiming: due pending rows, highest priority first, oldest first.
+            # Partial indexes hold only pending rows, so they stay small however
+            # many millions of finished rows the table keeps.
             models.Index(
                 fields=["-priority", "next_attempt_at", "id"],
                 name="outbox_due_idx",
                 condition=Q(status="pending"),
             ),
+            # The same for `process_external_requests --channel`.
+            models.Index(
+                fields=["channel", "-priority", "next_attempt_at", "id"],
+                name="outbox_due_channel_idx",
+                condition=Q(status="pending"),
+            ),
+            # Anti-starvation: the longest-waiting due rows, whatever their priority.
+            models.Index(
+                fields=["next_attempt_at", "id"],
+                name="outbox_due_age_idx",
+                condition=Q(status="pending"),
+            ),
             # Reclaiming rows whose worker died.
             models.Index(fields=["leased_until"], name="outbox_lease_idx", condition=Q(status="sending")),
             models.Index(fields=["content_type", "object_id"], name="outbox_source_idx"),
-            models.Index(fields=["status", "channel"], name="outbox_status_channel_idx"),
+            # The admin's dashboard counts and status filters on unfinished work.
+            # Partial, so it never holds the millions of succeeded rows (and so
+            # SQLite's planner does not pick it over outbox_due_idx for claims).
+            models.Index(
+                fields=["status", "channel"],
+                name="outbox_open_status_idx",
+                condition=~Q(status="succeeded"),
+            ),
             models.Index(fields=["created_at"], name="outbox_created_idx"),
         ]
 

@@ -1,19 +1,35 @@
 """Celery tasks of the outbox."""
 
+import logging
+
 from celery import shared_task
+
+logger = logging.getLogger("planocore.outbox")
 
 
 @shared_task(name="planocore.outbox.tasks.send_external_request", ignore_result=True)
 def send_external_request(request_id: int) -> None:
     """Send one request (a no-op when another worker holds it or it is not due)."""
+    from planocore.outbox.models import ExternalRequest
     from planocore.outbox.services import send
 
-    send(request_id)
+    try:
+        send(request_id)
+    except ExternalRequest.DoesNotExist:
+        # The enqueuing transaction's row is gone (deleted by staff): nothing to send.
+        logger.warning("Outbox request %s no longer exists; nothing sent.", request_id)
 
 
 @shared_task(name="planocore.outbox.tasks.process_due_requests", ignore_result=True)
-def process_due_requests() -> None:
-    """The sweep: send every due request (beat runs it every minute)."""
-    from django.core.management import call_command
+def process_due_requests(limit: int = 1000) -> str:
+    """The sweep: send due requests (retries, and any whose dispatch was lost); beat runs it every minute.
 
-    call_command("process_external_requests", "--limit", "1000")
+    Bounded by `limit` so one run ends well before the next; runs that overlap
+    are safe (they claim different rows).
+    """
+    from planocore.outbox.services import process_due
+
+    counts = process_due(limit=limit)
+    if counts.total:
+        logger.info("Outbox sweep: %s", counts)
+    return str(counts)

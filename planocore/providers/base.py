@@ -49,6 +49,11 @@ class ProviderBackend:
     """
 
     name = "base"
+    # The provider's budget of calls per minute for one rate_limit_key (one
+    # account), shared by every worker through planocore.providers.ratelimit.
+    # None: no counted budget (a 429's Retry-After is still honoured for the
+    # key). A backend whose budget is a setting may define it as a property.
+    requests_per_minute: int | None = None
 
     def send(self, *, channel: str, action: str, payload: dict, secrets: dict) -> ProviderResult:
         """Send the request and return the provider's result, or raise ProviderError."""
@@ -69,5 +74,10 @@ class ProviderBackend:
         raise NotImplementedError
 
     def rate_limit_key(self, *, payload: dict) -> str | None:
-        """The shared budget this send counts against (a provider account), if any."""
+        """Name the shared budget this send counts against (a provider account), or None.
+
+        The outbox asks for it before each call: with a key, the call counts
+        against `requests_per_minute` for that key, and a 429 with Retry-After
+        stops every worker from calling that key until it has passed.
+        """
         return None

@@ -1,0 +1,110 @@
+"""The outbox admin: list, dashboard, search, detail without secrets, actions."""
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from planocore.outbox.models import ExternalRequest
+from planocore.outbox.services import enqueue, send
+
+pytestmark = pytest.mark.django_db
+
+Status = ExternalRequest.Status
+CHANGELIST = "admin:outbox_externalrequest_changelist"
+
+
+@pytest.fixture
+def admin_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+def _req(status=Status.PENDING, **kw):
+    return ExternalRequest.objects.create(
+        channel=kw.pop("channel", "sms"),
+        payload={"text": "hello"},
+        status=status,
+        next_attempt_at=timezone.now(),
+        **kw,
+    )
+
+
+def test_changelist_shows_dashboard_counts_without_full_count(admin_client, django_assert_max_num_queries):
+    for status, n in [(Status.PENDING, 3), (Status.FAILED, 2), (Status.ABANDONED, 1), (Status.SUCCEEDED, 4)]:
+        for _ in range(n):
+            _req(status)
+    with django_assert_max_num_queries(12):
+        response = admin_client.get(reverse(CHANGELIST))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'class="outbox-pending">3<' in html
+    assert 'class="outbox-failed">2<' in html
+    assert 'class="outbox-abandoned">1<' in html
+    assert response.context["cl"].show_full_result_count is False
+    assert response.context["outbox_dashboard"] == {"pending": 3, "sending": 0, "failed": 2, "abandoned": 1}
+
+
+def test_changelist_filters_and_date_drilldown(admin_client):
+    _req(Status.FAILED, channel="glip", priority=5)
+    _req(Status.PENDING, channel="sms")
+    response = admin_client.get(reverse(CHANGELIST), {"status__exact": "failed", "channel__exact": "glip"})
+    assert [r.channel for r in response.context["cl"].result_list] == ["glip"]
+    year = timezone.now().year
+    response = admin_client.get(reverse(CHANGELIST), {"created_at__year": year})
+    assert response.status_code == 200 and len(response.context["cl"].result_list) == 2
+
+
+def test_search_by_provider_message_id_is_exact(admin_client):
+    target = _req(Status.SUCCEEDED, provider_message_id="rc-msg-123")
+    _req(Status.SUCCEEDED, provider_message_id="rc-msg-1234")
+    response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-123"})
+    assert [r.pk for r in response.context["cl"].result_list] == [target.pk]
+    response = admin_client.get(reverse(CHANGELIST), {"q": str(target.pk)})
+    assert target.pk in [r.pk for r in response.context["cl"].result_list]
+
+
+def test_detail_shows_proof_and_attempts_but_never_secrets(admin_client, sandbox):
+    request = enqueue(
+        channel="glip",
+        payload={"chat_id": "42", "text": "hi"},
+        secrets={"password": "never-shown"},
+        dispatch=False,
+    )
+    ExternalRequest.objects.filter(pk=request.pk).update(
+        payload={"chat_id": "42", "text": "hi", "sandbox_fail": "permanent"}
+    )
+    send(request.pk)
+    request.refresh_from_db()
+    assert request.secret_payload  # still held (not sent)
+    response = admin_client.get(reverse("admin:outbox_externalrequest_change", args=[request.pk]))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "never-shown" not in html
+    assert request.secret_payload not in html
+    assert "Sandbox told to fail" in html  # the attempt inline and last error
+    assert "&quot;chat_id&quot;: &quot;42&quot;" in html  # payload pretty-printed
+    assert 'name="secret_payload"' not in html
+
+
+def test_retry_now_and_abandon_actions(admin_client, sandbox, django_capture_on_commit_callbacks):
+    failed = _req(Status.FAILED, attempts=1, last_error="boom")
+    done = _req(Status.SUCCEEDED)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = admin_client.post(
+            reverse(CHANGELIST),
+            {"action": "retry_now", "_selected_action": [failed.pk, done.pk]},
+            follow=True,
+        )
+    assert response.status_code == 200
+    failed.refresh_from_db()
+    assert failed.status == Status.SUCCEEDED  # retried, and sent after the action's commit
+    shown = [str(m) for m in response.context["messages"]]
+    assert any("1 request(s) put back" in m for m in shown)
+    assert any("1 request(s) left alone" in m for m in shown)
+
+    waiting = _req(Status.PENDING)
+    admin_client.post(reverse(CHANGELIST), {"action": "abandon", "_selected_action": [waiting.pk, done.pk]})
+    waiting.refresh_from_db()
+    done.refresh_from_db()
+    assert waiting.status == Status.ABANDONED
+    assert done.status == Status.SUCCEEDED
