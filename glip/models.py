@@ -1,1 +1,132 @@
-"""Models of the glip app."""
+"""Glip (RingCentral Team Messaging): the teams callers post to, the extensions that post, the posts."""
+
+from django.conf import settings
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+
+from planocore.crypto import EncryptedTextField
+
+
+class RingCentralExtension(models.Model):
+    """A company extension whose RingCentral account can post, send SMS or list teams.
+
+    Credentials are a JWT (preferred; the default extension logs in with it) or a
+    password (the password grant with `login_phone_number` and `extension_number`),
+    both kept encrypted and never shown back.
+    """
+
+    extension_number = models.CharField(
+        max_length=20, unique=True, help_text="Short extension number, e.g. 101."
+    )
+    login_phone_number = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="Phone number used as the username of a password login (E.164, e.g. +16505550100).",
+    )
+    display_name = models.CharField(max_length=200, blank=True)
+    jwt = EncryptedTextField(blank=True, help_text="JWT credential of this extension (stored encrypted).")
+    password = EncryptedTextField(blank=True, help_text="Password of this extension (stored encrypted).")
+    is_default = models.BooleanField(
+        default=False,
+        help_text="Default extensions post when no rc_extension is given and their teams are imported.",
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["extension_number"]
+        verbose_name = "RingCentral extension"
+
+    def __str__(self) -> str:
+        name = f" {self.display_name}" if self.display_name else ""
+        return f"ext. {self.extension_number}{name}"
+
+    @property
+    def has_jwt(self) -> bool:
+        return bool(self.jwt)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+
+class GlipTeam(models.Model):
+    """A RingCentral team; `name` is what callers pass as `team_name`."""
+
+    name = models.CharField(max_length=255, unique=True)
+    chat_id = models.CharField(max_length=64, unique=True, help_text="RingCentral's id of the team chat.")
+    description = models.TextField(blank=True)
+    public = models.BooleanField(default=False, help_text="Anyone in the company can join it.")
+    source_extension = models.ForeignKey(
+        RingCentralExtension,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="imported_teams",
+        help_text="The default extension whose team list it was imported from.",
+    )
+    active = models.BooleanField(default=True, help_text="Inactive (archived) teams take no messages.")
+    last_imported_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        indexes = [models.Index(fields=["active", "name"], name="glip_team_active_name_idx")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GlipMessage(models.Model):
+    """One post to a team. Saving a new one puts its post in the outbox (glip/receivers.py)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RETRYING = "retrying", "Failed, will be retried"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+        ABANDONED = "abandoned", "Abandoned"
+
+    team = models.ForeignKey(GlipTeam, on_delete=models.PROTECT, related_name="messages")
+    text = models.TextField()
+    extension = models.ForeignKey(
+        RingCentralExtension,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="messages",
+        help_text="The extension that posts it; empty means the default extension.",
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=0, help_text="5 or more: retried automatically when sending fails."
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    post_id = models.CharField(max_length=64, blank=True, db_index=True, help_text="RingCentral's post id.")
+    last_error = models.TextField(blank=True)
+    sent_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    application = models.ForeignKey(
+        "planocore.Application", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    external_requests = GenericRelation(
+        "outbox.ExternalRequest", content_type_field="content_type", object_id_field="object_id"
+    )
+
+    # Not fields. Set before the first save: `rc_password` sends with the
+    # extension's password (encrypted in the outbox, never stored here);
+    # `dispatch_on_commit=False` leaves the send to the caller (`execute`).
+    rc_password: str = ""
+    dispatch_on_commit: bool = True
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [models.Index(fields=["team", "-id"], name="glip_msg_team_idx")]
+
+    def __str__(self) -> str:
+        return f"Glip message #{self.pk} to {self.team_id} ({self.status})"

@@ -1,0 +1,272 @@
+"""Admin of the glip app: teams (with the import), extensions (write-only credentials), messages."""
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.http import HttpResponseNotAllowed, HttpResponseRedirect
+from django.urls import path, reverse
+from django.utils.html import format_html
+
+from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.services import glip_message_retry
+from glip.tasks import import_default_extensions_glip_teams
+from planocore.outbox.models import ExternalRequest
+
+
+def run_team_import(request) -> None:
+    """Run the import task (in-process without a broker) and tell the user what it did."""
+    result = import_default_extensions_glip_teams.delay()
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        if result.failed():
+            messages.error(request, f"The Glip team import failed: {result.result}")
+            return
+        counts = ", ".join(f"{value} {name}" for name, value in result.result.items())
+        messages.success(request, f"Glip teams imported: {counts}.")
+    else:
+        messages.info(request, "The Glip team import is queued; reload this page in a minute.")
+
+
+@admin.register(GlipTeam)
+class GlipTeamAdmin(admin.ModelAdmin):
+    change_list_template = "admin/glip/glipteam/change_list.html"
+    list_display = ["name", "chat_id", "active", "public", "source_extension", "last_imported_at"]
+    list_filter = ["active", "public", "source_extension"]
+    search_fields = ["name", "chat_id", "description"]
+    readonly_fields = ["last_imported_at", "created_at", "updated_at"]
+    list_select_related = ["source_extension"]
+    actions = ["import_teams", "deactivate"]
+
+    @admin.action(description="Import teams from RingCentral now (all default extensions)")
+    def import_teams(self, request, queryset):
+        run_team_import(request)
+
+    @admin.action(description="Deactivate the selected teams")
+    def deactivate(self, request, queryset):
+        count = queryset.update(active=False)
+        messages.success(request, f"{count} team(s) deactivated.")
+
+    def get_urls(self):
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_view),
+                name="glip_glipteam_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_view(self, request):
+        """The changelist's "Import from RingCentral" button (works with no team selected or none yet)."""
+        if request.method != "POST":
+            return HttpResponseNotAllowed(["POST"])
+        if not self.has_add_permission(request):
+            messages.error(request, "You may not import teams.")
+        else:
+            run_team_import(request)
+        return HttpResponseRedirect(reverse("admin:glip_glipteam_changelist"))
+
+
+class RingCentralExtensionForm(forms.ModelForm):
+    """Credentials can be set or cleared, never read back."""
+
+    new_jwt = forms.CharField(
+        label="JWT",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Set a new JWT credential; leave empty to keep the current one.",
+    )
+    clear_jwt = forms.BooleanField(label="Remove the JWT", required=False)
+    new_password = forms.CharField(
+        label="Password",
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Set a new password; leave empty to keep the current one.",
+    )
+    clear_password = forms.BooleanField(label="Remove the password", required=False)
+
+    class Meta:
+        model = RingCentralExtension
+        fields = ["extension_number", "login_phone_number", "display_name", "is_default", "active"]
+
+    def save(self, commit=True):
+        extension = super().save(commit=False)
+        data = self.cleaned_data
+        if data.get("clear_jwt"):
+            extension.jwt = ""
+        if data.get("new_jwt"):
+            extension.jwt = data["new_jwt"].strip()
+        if data.get("clear_password"):
+            extension.password = ""
+        if data.get("new_password"):
+            extension.password = data["new_password"]
+        if commit:
+            extension.save()
+        return extension
+
+
+@admin.register(RingCentralExtension)
+class RingCentralExtensionAdmin(admin.ModelAdmin):
+    form = RingCentralExtensionForm
+    list_display = [
+        "extension_number",
+        "display_name",
+        "login_phone_number",
+        "is_default",
+        "active",
+        "has_jwt",
+        "has_password",
+    ]
+    list_filter = ["is_default", "active"]
+    search_fields = ["extension_number", "display_name", "login_phone_number"]
+    readonly_fields = ["credentials", "created_at", "updated_at"]
+    fieldsets = [
+        (
+            None,
+            {"fields": ["extension_number", "login_phone_number", "display_name", "is_default", "active"]},
+        ),
+        (
+            "Credentials (write-only)",
+            {"fields": ["credentials", "new_jwt", "clear_jwt", "new_password", "clear_password"]},
+        ),
+        ("Audit", {"fields": ["created_at", "updated_at"]}),
+    ]
+
+    @admin.display(boolean=True, description="JWT")
+    def has_jwt(self, obj):
+        return obj.has_jwt
+
+    @admin.display(boolean=True, description="Password")
+    def has_password(self, obj):
+        return obj.has_password
+
+    @admin.display(description="Stored")
+    def credentials(self, obj):
+        stored = [
+            name for name, present in (("a JWT", obj.has_jwt), ("a password", obj.has_password)) if present
+        ]
+        return " and ".join(stored) if stored else "none"
+
+
+class OutgoingRequestInline(GenericTabularInline):
+    """The message's outgoing request(s) with their proof (read-only)."""
+
+    model = ExternalRequest
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    extra = 0
+    max_num = 0
+    can_delete = False
+    verbose_name = "outgoing request"
+    fields = [
+        "link",
+        "status",
+        "attempts",
+        "provider_message_id",
+        "next_attempt_at",
+        "sent_at",
+        "last_error",
+        "proof",
+    ]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Request")
+    def link(self, obj):
+        return format_html(
+            '<a href="{}">#{}</a>', reverse("admin:outbox_externalrequest_change", args=[obj.pk]), obj.pk
+        )
+
+    @admin.display(description="Proof (provider's answer, no secrets)")
+    def proof(self, obj):
+        return format_html(
+            "<pre style='white-space:pre-wrap;margin:0'>{}</pre>",
+            json.dumps(obj.response, indent=2, sort_keys=True),
+        )
+
+
+class GlipMessageForm(forms.ModelForm):
+    rc_password = forms.CharField(
+        required=False,
+        widget=forms.PasswordInput(render_value=False),
+        help_text="Only with an extension: post with this password (kept encrypted until sent, then wiped).",
+    )
+
+    class Meta:
+        model = GlipMessage
+        fields = ["team", "text", "extension", "priority"]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("rc_password") and not data.get("extension"):
+            self.add_error("rc_password", "Choose the extension this password belongs to.")
+        return data
+
+
+@admin.register(GlipMessage)
+class GlipMessageAdmin(admin.ModelAdmin):
+    list_display = ["id", "team", "short_text", "status", "priority", "extension", "post_id", "created_at"]
+    list_filter = ["status", "priority", "team"]
+    search_fields = ["text", "post_id"]
+    date_hierarchy = "created_at"
+    list_select_related = ["team", "extension"]
+    show_full_result_count = False  # no COUNT(*) over millions of rows
+    inlines = [OutgoingRequestInline]
+    actions = ["retry"]
+    readonly_fields = [
+        "status",
+        "post_id",
+        "last_error",
+        "sent_by",
+        "application",
+        "created_at",
+        "updated_at",
+        "sent_at",
+    ]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = GlipMessageForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["team", "text", "extension", "priority", "rc_password"]
+        return ["team", "text", "extension", "priority", *self.readonly_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is None:
+            return []
+        return ["team", "text", "extension", "priority", *self.readonly_fields]
+
+    def save_model(self, request, obj, form, change):
+        if change:  # a message is history once saved: nothing to edit
+            return
+        # Saved like anywhere else: the post_save receiver puts the post in the outbox.
+        obj.sent_by = request.user
+        obj.rc_password = form.cleaned_data.get("rc_password") or ""
+        super().save_model(request, obj, form, change)
+
+    @admin.display(description="Message")
+    def short_text(self, obj):
+        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+
+    @admin.action(description="Retry sending the selected failed messages")
+    def retry(self, request, queryset):
+        retried = sum(glip_message_retry(message=message) for message in queryset)
+        skipped = queryset.count() - retried
+        messages.success(
+            request,
+            f"{retried} message(s) put back in line"
+            + (f"; {skipped} skipped (not failed or abandoned)." if skipped else "."),
+        )

@@ -1,0 +1,316 @@
+"""Writes of the glip app: messages into the outbox, outcomes back, teams from RingCentral."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from planocore.outbox import services as outbox
+from planocore.outbox.models import ExternalRequest
+from planocore.providers import ratelimit
+from planocore.providers.base import ProviderError
+from planocore.providers.ringcentral import list_teams_page, user_key
+
+logger = logging.getLogger("glip")
+
+
+# --- messages -----------------------------------------------------------------------
+@sensitive_variables("rc_password")
+@transaction.atomic
+def glip_message_create(
+    *,
+    team: GlipTeam,
+    text: str,
+    extension: RingCentralExtension | None = None,
+    rc_password: str = "",
+    priority: int = 0,
+    sent_by=None,
+    application=None,
+    dispatch: bool = True,
+) -> GlipMessage:
+    """Save a GlipMessage; its post goes into the outbox in the same transaction.
+
+    `rc_password` is handed to the outbox encrypted (wiped once sent) and never
+    stored on the message. `dispatch=False` leaves the send to the caller
+    (`glip_message_send_now`), as `execute=true` does.
+    """
+    message = GlipMessage(
+        team=team,
+        text=text,
+        extension=extension,
+        priority=priority,
+        sent_by=sent_by if getattr(sent_by, "pk", None) else None,
+        application=application,
+    )
+    message.rc_password = rc_password
+    message.dispatch_on_commit = dispatch
+    message.save()  # the post_save receiver enqueues the post
+    return message
+
+
+@sensitive_variables("rc_password")
+@transaction.atomic
+def glip_message_enqueue_post(
+    *, message: GlipMessage, rc_password: str = "", dispatch: bool = True
+) -> ExternalRequest:
+    """Put the message's post in the outbox (payload per docs/ARCHITECTURE.md)."""
+    return outbox.enqueue(
+        channel="glip",
+        action="post",
+        payload={"chat_id": message.team.chat_id, "text": message.text, "extension_id": message.extension_id},
+        priority=message.priority,
+        source=message,
+        secrets={"password": rc_password} if rc_password else None,
+        dispatch=dispatch,
+    )
+
+
+def glip_message_send_now(*, message: GlipMessage) -> outbox.SendOutcome:
+    """Send the message's pending post inside the current request and return the outcome.
+
+    Not atomic on purpose: the post must be committed before the provider is
+    called (the outbox's `send` records the outcome in its own transaction).
+    """
+    request = message.external_requests.order_by("-id").first()
+    if request is None:
+        raise ValueError(f"Glip message #{message.pk} has no outgoing request.")
+    outcome = outbox.send(request.pk)
+    message.refresh_from_db()
+    return outcome
+
+
+_STATUS_FROM_REQUEST = {
+    ExternalRequest.Status.SUCCEEDED: GlipMessage.Status.SENT,
+    ExternalRequest.Status.FAILED: GlipMessage.Status.FAILED,
+    ExternalRequest.Status.ABANDONED: GlipMessage.Status.ABANDONED,
+    ExternalRequest.Status.PENDING: GlipMessage.Status.RETRYING,
+}
+
+
+@transaction.atomic
+def glip_message_record_outcome(*, request: ExternalRequest) -> None:
+    """Mirror an outbox outcome (status, post id, error) on the message that caused it."""
+    status = _STATUS_FROM_REQUEST.get(request.status)
+    if status is None:
+        return
+    fields = {"status": status, "last_error": request.last_error[:2000], "updated_at": timezone.now()}
+    if status == GlipMessage.Status.SENT:
+        fields.update(post_id=request.provider_message_id, sent_at=request.sent_at or timezone.now())
+    GlipMessage.objects.filter(pk=request.object_id).update(**fields)
+
+
+@transaction.atomic
+def glip_message_retry(*, message: GlipMessage) -> bool:
+    """Put a failed or abandoned message's post back in line (staff); False when there is none."""
+    request = (
+        message.external_requests.filter(
+            status__in=[ExternalRequest.Status.FAILED, ExternalRequest.Status.ABANDONED]
+        )
+        .order_by("-id")
+        .first()
+    )
+    if request is None:
+        return False
+    outbox.retry_now(request)
+    GlipMessage.objects.filter(pk=message.pk).update(
+        status=GlipMessage.Status.QUEUED, updated_at=timezone.now()
+    )
+    return True
+
+
+# --- the team import ------------------------------------------------------------------
+@dataclass
+class ImportReport:
+    """What one import run did (or, with dry_run, would do)."""
+
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deactivated: int = 0
+    skipped: list[str] = field(default_factory=list)
+    extensions: int = 0
+    pages: int = 0
+    waited_seconds: float = 0.0
+    dry_run: bool = False
+
+    def counts(self) -> dict[str, int]:
+        return {
+            "created": self.created,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deactivated": self.deactivated,
+            "skipped": len(self.skipped),
+        }
+
+    def __str__(self) -> str:
+        text = ", ".join(f"{value} {name}" for name, value in self.counts().items())
+        return f"{text} ({self.pages} pages from {self.extensions} extension(s))"
+
+
+class ImportFailed(Exception):
+    """The import could not finish (RingCentral refused or stayed unavailable)."""
+
+
+IMPORT_PAGE_SIZE = 100
+IMPORT_MAX_TRIES_PER_PAGE = 6
+
+
+def import_sources() -> list[RingCentralExtension | None]:
+    """The default extensions to import from; None stands for settings.RINGCENTRAL_JWT alone.
+
+    A default extension with credentials of its own logs in with them; one
+    without uses settings.RINGCENTRAL_JWT (once, however many there are).
+    """
+    sources: list[RingCentralExtension | None] = []
+    uses_settings_jwt = False
+    for ext in RingCentralExtension.objects.filter(is_default=True, active=True).order_by("pk"):
+        if not (ext.jwt or ext.password):
+            if uses_settings_jwt:
+                continue
+            uses_settings_jwt = True
+        sources.append(ext)
+    return sources or [None]
+
+
+def _fetch_page(
+    *,
+    source: RingCentralExtension | None,
+    page_token: str | None,
+    report: ImportReport,
+    sleep: Callable[[float], None],
+):
+    """One page, within the shared budget; a 429 is waited out (Retry-After), 5xx retried."""
+    key = user_key(source.pk if source else None)
+    for attempt in range(1, IMPORT_MAX_TRIES_PER_PAGE + 1):
+        wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE)
+        while wait > 0:
+            report.waited_seconds += wait
+            sleep(wait)
+            wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE)
+        try:
+            return list_teams_page(
+                extension_id=source.pk if source else None,
+                page_token=page_token,
+                record_count=IMPORT_PAGE_SIZE,
+            )
+        except ProviderError as exc:
+            if not exc.retryable or attempt == IMPORT_MAX_TRIES_PER_PAGE:
+                raise ImportFailed(exc.message) from None
+            if exc.http_status == 429:
+                # Every worker stays away until Retry-After has passed; the
+                # budget check at the top of the loop does the waiting.
+                delay = exc.retry_after if exc.retry_after is not None else 60.0
+                ratelimit.penalize(key, delay)
+                logger.warning("Team list rate-limited; waiting %.1fs (Retry-After)", delay)
+                continue
+            delay = max(min(30.0, 2.0**attempt), exc.retry_after or 0.0)
+            logger.warning("Team list page failed (%s); trying again in %.1fs", exc.message, delay)
+            report.waited_seconds += delay
+            sleep(delay)
+    raise AssertionError("unreachable")
+
+
+def _apply_page(
+    records: list[dict],
+    *,
+    source: RingCentralExtension | None,
+    report: ImportReport,
+    names: dict[str, str],
+) -> None:
+    """Create or update the page's teams, matched by chat id.
+
+    `names` maps every team name known so far to its chat id (the database plus
+    this run), so a name taken by another chat is reported and skipped instead
+    of breaking the unique constraint.
+    """
+    now = timezone.now()
+    by_chat = {t.chat_id: t for t in GlipTeam.objects.filter(chat_id__in=[str(r.get("id")) for r in records])}
+    seen: list[int] = []
+    for record in records:
+        chat_id, name = str(record.get("id") or ""), (record.get("name") or "").strip()[:255]
+        if not chat_id or not name or record.get("type", "Team") != "Team":
+            continue
+        values = {
+            "name": name,
+            "description": record.get("description") or "",
+            "public": bool(record.get("public")),
+            "active": record.get("status", "Active") != "Archived",
+        }
+        holder = names.get(name)
+        if holder is not None and holder != chat_id:
+            report.skipped.append(f"{name!r} (chat {chat_id}): the name belongs to chat {holder}")
+            continue
+        team = by_chat.get(chat_id)
+        if team is None:
+            report.created += 1
+            names[name] = chat_id
+            if not report.dry_run:
+                GlipTeam.objects.create(
+                    chat_id=chat_id, source_extension=source, last_imported_at=now, **values
+                )
+            continue
+        changed = [k for k, v in values.items() if getattr(team, k) != v]
+        if not changed:
+            report.unchanged += 1
+            seen.append(team.pk)
+            continue
+        if "active" in changed and not values["active"]:
+            report.deactivated += 1
+        else:
+            report.updated += 1
+        if "name" in changed:
+            names.pop(team.name, None)
+            names[name] = chat_id
+        if not report.dry_run:
+            for key in changed:
+                setattr(team, key, values[key])
+            team.last_imported_at = now
+            team.save(update_fields=[*changed, "last_imported_at", "updated_at"])
+    if seen and not report.dry_run:
+        GlipTeam.objects.filter(pk__in=seen).update(last_imported_at=now)
+
+
+def glip_teams_import(
+    *,
+    dry_run: bool = False,
+    progress: Callable[[ImportReport, int], None] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> ImportReport:
+    """Import the teams of every default extension from RingCentral; safe to run again.
+
+    Pages through GET /team-messaging/v1/teams per default extension and
+    creates or updates GlipTeam records by chat id: a renamed team is updated, an
+    archived one deactivated (and reactivated if it comes back). Every team the
+    list holds is imported, public teams the extension has not joined included:
+    the list does not say which ones it has joined. Teams missing from the list
+    are left as they are. Each page is written in its own transaction, so an
+    interrupted run keeps what it did and the next run carries on. Raises
+    ImportFailed when RingCentral refuses or stays unavailable.
+    """
+    report = ImportReport(dry_run=dry_run)
+    names = dict(GlipTeam.objects.values_list("name", "chat_id"))
+    for source in import_sources():
+        report.extensions += 1
+        page_token: str | None = None
+        seen_tokens: set[str] = set()
+        while True:
+            page = _fetch_page(source=source, page_token=page_token, report=report, sleep=sleep)
+            report.pages += 1
+            with transaction.atomic():
+                _apply_page(page.records, source=source, report=report, names=names)
+            if progress is not None:
+                progress(report, len(page.records))
+            page_token = page.next_page_token
+            if not page_token or page_token in seen_tokens:  # a looping token must not hang the import
+                break
+            seen_tokens.add(page_token)
+    logger.info("Glip team import%s: %s", " (dry run)" if dry_run else "", report)
+    return report

@@ -1,0 +1,162 @@
+"""The glip routes: post a message, list and read messages, list teams."""
+
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+
+from glip.filters import GlipMessageFilter, GlipTeamFilter
+from glip.selectors import glip_message_list, glip_team_list
+from glip.serializers import (
+    GlipMessageCreateParams,
+    GlipMessageDetailOut,
+    GlipMessageIdParams,
+    GlipMessageListParams,
+    GlipMessageOut,
+    GlipTeamListParams,
+    GlipTeamOut,
+)
+from glip.services import glip_message_create, glip_message_send_now
+from planocore.api import statuses
+from planocore.api.endpoints import Endpoint
+from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.views import ApiView
+
+
+class Cursor(CursorPagination):
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+    ordering = "-id"
+
+
+class TeamCursor(Cursor):
+    ordering = "name"
+
+
+class ListMixin:
+    """Filter with a FilterSet, paginate with a cursor, answer with `links` and `meta`."""
+
+    def paginated(self, queryset, filterset_class, serializer_class, pagination_class=Cursor):
+        filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
+        if not filterset.is_valid():
+            name, messages = next(iter(filterset.errors.items()))
+            raise invalid_param(name, str(messages[0]))
+        paginator = pagination_class()
+        try:
+            page = paginator.paginate_queryset(filterset.qs, self.request, view=self)
+        except NotFound:
+            raise invalid_param(
+                "cursor", "this cursor is not one of ours; use links.next or links.prev."
+            ) from None
+        return self.respond(
+            serializer_class(page, many=True).data,
+            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
+            meta={"page_size": paginator.get_page_size(self.request)},
+        )
+
+
+class GlipMessagesView(ListMixin, ApiView):
+    service = "glip"
+    service_name = "Glip"
+    endpoints = {
+        "POST": Endpoint(
+            slug="glip-messages-create",
+            title="Ring Central Glip Message API",
+            purpose="Send message via Glip API to be displayed in Planomatic glip notifications.",
+            params=GlipMessageCreateParams,
+            permission="glip.add_glipmessage",
+            responses=(statuses.PROVIDER_FAILED,),
+            token_order=1,
+        ),
+        "GET": Endpoint(
+            slug="glip-messages-list",
+            title="Glip messages",
+            purpose="List the Glip messages sent through PlanoCore, newest first, with filters and a cursor.",
+            params=GlipMessageListParams,
+            permission="glip.view_glipmessage",
+            token_order=1,
+        ),
+    }
+
+    def post(self, request):
+        params = request.params
+        principal = request.auth
+        execute = params["execute"]
+        message = glip_message_create(
+            team=params["team_name"],
+            text=params["message"],
+            extension=params["extension"],
+            rc_password=params.get("rc_password") or "",
+            priority=params["priority"],
+            sent_by=getattr(principal, "user", None),
+            application=getattr(principal, "application", None),
+            dispatch=not execute,
+        )
+        if not execute:
+            return self.respond(GlipMessageOut(message).data, message="The message is queued.")
+        outcome = glip_message_send_now(message=message)
+        data = GlipMessageOut(message).data
+        if outcome.succeeded:
+            return self.respond(data, message=f"Posted to {message.team.name}: post id {message.post_id}.")
+        if outcome.skipped:  # RingCentral's budget for this user is spent for now: the sweep sends it
+            return self.respond(
+                data,
+                message="RingCentral's rate limit is reached for now: the message is queued, sent shortly.",
+            )
+        will_retry = data["will_retry"]
+        raise ApiError(
+            statuses.PROVIDER_FAILED,
+            f"RingCentral did not take the post: {outcome.error} "
+            + (
+                "It will be retried (priority 5 or more)."
+                if will_retry
+                else "It will not be retried automatically (priority below 5 or a permanent failure)."
+            ),
+            data={
+                "glip_message": data,
+                "failure": {"error": outcome.error, "retryable": outcome.retryable, "will_retry": will_retry},
+            },
+        )
+
+    def get(self, request):
+        return self.paginated(glip_message_list(), GlipMessageFilter, GlipMessageOut)
+
+
+class GlipMessageView(ApiView):
+    service = "glip"
+    service_name = "Glip"
+    endpoints = {
+        "GET": Endpoint(
+            slug="glip-messages-show",
+            title="Glip message",
+            purpose="Read one Glip message with the proof of its outgoing request(s).",
+            params=GlipMessageIdParams,
+            permission="glip.view_glipmessage",
+            token_order=1,
+        ),
+    }
+
+    def get(self, request, id):  # noqa: A002 - the route's param is `id`
+        message = (
+            glip_message_list().prefetch_related("external_requests").filter(pk=request.params["id"]).first()
+        )
+        if message is None:
+            raise invalid_param("id", f"no Glip message has the id {request.params['id']}.")
+        return self.respond(GlipMessageDetailOut(message).data)
+
+
+class GlipTeamsView(ListMixin, ApiView):
+    service = "glip"
+    service_name = "Glip"
+    endpoints = {
+        "GET": Endpoint(
+            slug="glip-teams-list",
+            title="Glip teams",
+            purpose="List the Glip teams messages can be sent to, by name, with filters and a cursor.",
+            params=GlipTeamListParams,
+            permission="glip.view_glipteam",
+            token_order=1,
+        ),
+    }
+
+    def get(self, request):
+        return self.paginated(glip_team_list(), GlipTeamFilter, GlipTeamOut, TeamCursor)
