@@ -3,3 +3,34 @@ from django.apps import AppConfig
 
 class NotificationsConfig(AppConfig):
     name = "notifications"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from anymail.signals import tracking
+        from django.db.models.signals import post_save
+
+        from notifications import receivers
+        from notifications.models import Notification, NotificationType
+        from notifications.serializers import VIEWS
+        from planocore.outbox.signals import outcome_recorded
+        from planocore.routes.list_items import register_list_item
+
+        post_save.connect(
+            receivers.notification_saved, sender=Notification, dispatch_uid="notifications.notification_saved"
+        )
+        outcome_recorded.connect(
+            receivers.outgoing_request_outcome, dispatch_uid="notifications.outgoing_request_outcome"
+        )
+        tracking.connect(receivers.mandrill_tracking, dispatch_uid="notifications.mandrill_tracking")
+        register_list_item(
+            "notification_type",
+            "Notification types",
+            lambda: list(NotificationType.choices),
+            "How a notification is sent (`notification_type` of /api/v1/notifications).",
+        )
+        register_list_item(
+            "view",
+            "Views",
+            lambda: list(VIEWS),
+            "Shapes of the returned record (`view` of /api/v1/notifications).",
+        )

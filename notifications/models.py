@@ -1,1 +1,131 @@
-"""Models of the notifications app."""
+"""Notifications: a message to send by email, SMS, MMS, Glip or Sunshine Conversations.
+
+Every parameter of the Notifications Create API seed is a field here, with its
+type; `team_name` is PlanoCore's addition (the Glip team of a `glip` notification).
+Saving a new notification dispatches it (see receivers.py and services.py).
+"""
+
+from django.contrib.contenttypes.fields import GenericRelation
+from django.db import models
+from django.db.models import Q
+
+
+class NotificationType(models.TextChoices):
+    EMAIL = "email", "Email through Mandrill"
+    SMS = "sms", "SMS through RingCentral"
+    MMS = "mms", "MMS (SMS with media_url attached) through RingCentral"
+    GLIP = "glip", "Post to the Glip team named by team_name"
+    CONVERSATION = "conversation", "Message to user_id's linked Sunshine Conversations client"
+
+
+class DeliveryStatus:
+    """The values PlanoCore writes to `status` (callers may store their own too)."""
+
+    QUEUED = "queued"  # in the outbox, not sent yet
+    RETRYING = "retrying"  # a send failed; the outbox tries again (priority >= 5)
+    SENT = "sent"  # the provider accepted it
+    FAILED = "failed"  # the provider refused it; staff must look
+    ABANDONED = "abandoned"  # retried until the outbox gave up
+
+    CHOICES = [
+        (QUEUED, "Queued in the outbox"),
+        (RETRYING, "A send failed; retrying"),
+        (SENT, "Accepted by the provider"),
+        ("delivered", "Delivered (email tracking)"),
+        ("opened", "Opened (email tracking)"),
+        ("clicked", "Clicked (email tracking)"),
+        ("deferred", "Deferred by the receiving server (email tracking)"),
+        ("bounced", "Bounced (email tracking)"),
+        ("rejected", "Rejected by Mandrill (email tracking)"),
+        ("complained", "Marked as spam (email tracking)"),
+        (FAILED, "Refused by the provider"),
+        (ABANDONED, "Given up after retries"),
+    ]
+
+
+class Processed(models.IntegerChoices):
+    NO = 0, "Not processed"
+    YES = 1, "Processed"
+
+
+class Notification(models.Model):
+    key = models.CharField(max_length=100, blank=True, help_text="key identifier. Typically in slug form.")
+    status = models.CharField(max_length=50, blank=True, help_text="status of the notification.")
+    email_from = models.CharField(max_length=254, blank=True)
+    email_subject = models.CharField(max_length=998, blank=True)
+    email_technician = models.CharField(max_length=254, blank=True)
+    user_id = models.CharField(max_length=64, blank=True, help_text="User ID of associated user record.")
+    olio_id = models.CharField(max_length=64, blank=True, help_text="order ID")
+    tour_id = models.CharField(max_length=64, blank=True)
+    client_id = models.CharField(max_length=64, blank=True)
+    email_to = models.TextField(blank=True, help_text="Comma-separated addresses.")
+    email_cc = models.TextField(blank=True, help_text="Comma-separated addresses.")
+    email_bcc = models.TextField(blank=True, help_text="Comma-separated addresses.")
+    email_body = models.TextField(blank=True)
+    notifyable_type = models.CharField(
+        max_length=100, blank=True, help_text="Polymorphic Model association by model name"
+    )
+    notifyable_id = models.BigIntegerField(
+        null=True, blank=True, help_text="Polymorphic Model association by model ID"
+    )
+    updated_at_fm = models.DateTimeField(null=True, blank=True)
+    updated_in = models.CharField(max_length=100, blank=True)
+    created_at_fm = models.DateTimeField(null=True, blank=True)
+    processed = models.PositiveSmallIntegerField(choices=Processed.choices, default=Processed.NO)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at_fm = models.DateTimeField(null=True, blank=True)
+    notification_type = models.CharField(max_length=20, choices=NotificationType.choices, blank=True)
+    phone_from = models.CharField(max_length=20, blank=True)
+    phone_to = models.CharField(max_length=255, blank=True, help_text="Comma-separated E.164 numbers.")
+    media_url = models.URLField(max_length=2000, blank=True)
+    extension = models.CharField(max_length=20, blank=True, help_text="RingCentral extension number.")
+    team_name = models.CharField(max_length=100, blank=True, help_text="Glip team (glip notifications).")
+    # When a provider last refused or failed it: what the production notifications screen lists.
+    provider_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    outgoing_requests = GenericRelation(
+        "outbox.ExternalRequest", content_type_field="content_type", object_id_field="object_id"
+    )
+
+    class Meta:
+        ordering = ["-id"]
+        indexes = [
+            # One per API filter and admin search column; lists are ordered by -id, so each
+            # index ends with id.
+            models.Index(fields=["key", "-id"], name="notif_key_idx"),
+            models.Index(fields=["status", "-id"], name="notif_status_idx"),
+            models.Index(fields=["notification_type", "-id"], name="notif_type_idx"),
+            models.Index(fields=["user_id", "-id"], name="notif_user_idx"),
+            models.Index(fields=["olio_id", "-id"], name="notif_olio_idx"),
+            models.Index(fields=["tour_id", "-id"], name="notif_tour_idx"),
+            models.Index(fields=["client_id", "-id"], name="notif_client_idx"),
+            models.Index(fields=["processed", "-id"], name="notif_processed_idx"),
+            models.Index(fields=["phone_to", "-id"], name="notif_phone_to_idx"),
+            models.Index(fields=["created_at"], name="notif_created_idx"),
+            models.Index(fields=["notifyable_type", "notifyable_id"], name="notif_notifyable_idx"),
+            models.Index(
+                fields=["-provider_failed_at"],
+                name="notif_provider_failed_idx",
+                condition=Q(provider_failed_at__isnull=False),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        label = self.key or self.email_subject[:40] or "notification"
+        return f"#{self.pk} {self.notification_type or '-'}: {label}"
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        """Split a comma-separated list of addresses or numbers."""
+        return [part.strip() for part in (value or "").split(",") if part.strip()]
+
+
+class ProductionNotification(Notification):
+    """Email notifications that Mandrill refused or failed: what staff must look at."""
+
+    class Meta:
+        proxy = True
+        verbose_name = "production notification"
+        verbose_name_plural = "production notifications"

@@ -1,0 +1,235 @@
+"""The notifications admin list with 10,000 rows and with 1,000,000 rows, on PostgreSQL.
+
+    .venv/bin/python bench/admin_scale.py
+    .venv/bin/python bench/admin_scale.py --small 10000 --large 1000000 --rounds 3 --repeat 5
+
+Creates two PostgreSQL databases of its own (dropped at the end), migrates them,
+and fills notifications_notification with `--small` rows in one and `--large`
+rows in the other, by INSERT … SELECT over generate_series with the indexes
+built after the load (created_at spread over two years, mixed types and
+statuses, the same 40 emails in the production notifications screen, olio ids
+unique so that a search finds one row in both).
+Then it times the admin pages staff open every day (median of `--repeat`
+requests through Django's test client, signed in as a superuser, after a
+warm-up), alternating between the two databases for `--rounds` rounds so that a
+busy machine weighs on both alike, and prints each page's median time on each
+size and their ratio. Target: under 2x (no full COUNT, indexed filters and
+searches, a cheap date drill-down).
+
+Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+postgres://postgres@127.0.0.1:5432/postgres).
+"""
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_PREFIX = "planocore_bench_admin"
+
+PAGES = [
+    ("list", "admin:notifications_notification_changelist", {}),
+    ("type=email", "admin:notifications_notification_changelist", {"notification_type__exact": "email"}),
+    ("status=failed", "admin:notifications_notification_changelist", {"status": "failed"}),
+    ("processed=0", "admin:notifications_notification_changelist", {"processed__exact": "0"}),
+    ("last 7 days", "admin:notifications_notification_changelist", {"created_at__gte": "{week_ago}"}),
+    ("year drill-down", "admin:notifications_notification_changelist", {"created_at__year": "{year}"}),
+    ("search olio id", "admin:notifications_notification_changelist", {"q": "OL-777"}),
+    ("production screen", "admin:notifications_productionnotification_changelist", {}),
+]
+
+# Column expressions for row i (the generate_series value); NULL for the other nullable columns.
+FILL = {
+    "key": "'key-' || (i %% 1000)",
+    "status": "(ARRAY['sent','queued','failed','delivered','opened'])[1 + i %% 5]",
+    "email_from": "'ops@planomatic.example'",
+    "email_subject": "'Your tour ' || i || ' is ready'",
+    "email_technician": "''",
+    "user_id": "(i %% 5000)::text",
+    "olio_id": "'OL-' || i",
+    "tour_id": "'T-' || (i %% 20000)",
+    "client_id": "'C-' || (i %% 3000)",
+    "email_to": "'client' || (i %% 7000) || '@example.com'",
+    "email_cc": "''",
+    "email_bcc": "''",
+    "email_body": "'See your tour at https://tours.example/' || i",
+    "notifyable_type": "'Order'",
+    "notifyable_id": "i",
+    "updated_in": "'planox2'",
+    "processed": "CASE WHEN i %% 10 = 0 THEN 0 ELSE 1 END",
+    "processed_at": "created",
+    "notification_type": "(ARRAY['email','sms','mms','glip','conversation'])[1 + i %% 5]",
+    "phone_from": "''",
+    "phone_to": "''",
+    "media_url": "''",
+    "extension": "''",
+    "team_name": "''",
+    # Failures are rare, whatever the table's size: the same 40 emails in both databases.
+    "provider_failed_at": "CASE WHEN i <= 1000 AND i %% 25 = 0 THEN created END",
+    "created_at": "created",
+    "updated_at": "created",
+}
+
+
+def _db_url(name: str) -> str:
+    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    return urlunsplit(urlsplit(server)._replace(path="/" + name))
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_db_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def fill(first: int, last: int) -> float:
+    """INSERT rows first..last in one statement; return seconds taken."""
+    from django.db import connection
+
+    from notifications.models import Notification
+
+    columns = [f.column for f in Notification._meta.concrete_fields if f.column != "id"]
+    values = [FILL.get(c, "NULL") for c in columns]
+    # Uniform over two years, the same for every size (setseed keeps it repeatable).
+    sql = (
+        f"INSERT INTO notifications_notification ({', '.join(columns)}) "
+        f"SELECT {', '.join(values)} FROM ("
+        f"  SELECT i, now() - random() * interval '730 days' AS created FROM generate_series(%s, %s) AS i"
+        f") AS rows"
+    )
+    started = time.perf_counter()
+    with connection.cursor() as cursor:
+        # Building the indexes once after the load is much faster than updating them row by row.
+        cursor.execute(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'notifications_notification' "
+            "AND indexname NOT LIKE '%%_pkey'"
+        )
+        indexes = cursor.fetchall()
+        for name, _ in indexes:
+            cursor.execute(f'DROP INDEX "{name}"')
+        cursor.execute("SELECT setseed(%s)", [first / (last + 1)])
+        cursor.execute(sql, [first, last])
+        for _, definition in indexes:
+            cursor.execute(definition)
+        cursor.execute("VACUUM ANALYZE notifications_notification")
+    return time.perf_counter() - started
+
+
+def time_pages(client, repeat: int) -> dict[str, float]:
+    """Median milliseconds of each page (after one warm-up request)."""
+    from datetime import timedelta
+
+    from django.urls import reverse
+    from django.utils import timezone
+
+    now = timezone.now()
+    fields = {"week_ago": (now - timedelta(days=7)).isoformat(), "year": str(now.year)}
+    results = {}
+    for name, url_name, params in PAGES:
+        query = {k: v.format(**fields) for k, v in params.items()}
+        url = reverse(url_name)
+        response = client.get(url, query)
+        assert response.status_code == 200, (name, response.status_code)
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            response = client.get(url, query)
+            samples.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200
+        results[name] = statistics.median(samples)
+    return results
+
+
+def _setup(db_name: str) -> None:
+    os.environ.update(
+        DATABASE_URL=_db_url(db_name),
+        DJANGO_SETTINGS_MODULE="planocore.settings",
+        LOG_LEVEL="WARNING",
+        CELERY_BROKER_URL="",
+        DJANGO_DEBUG="0",
+    )
+    sys.path.insert(0, str(ROOT))
+    import django
+
+    django.setup()
+
+
+def build(db_name: str, rows: int) -> None:
+    """Create, migrate and fill one database (run in its own process)."""
+    _setup(db_name)
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-1")
+    seconds = fill(1, rows)
+    print(f"{db_name}: {rows:,} rows inserted and indexed in {seconds:.1f} s", flush=True)
+
+
+def measure(db_name: str, repeat: int) -> None:
+    """Print the pages' median times on one database as JSON (run in its own process)."""
+    _setup(db_name)
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench"))
+    print(json.dumps(time_pages(client, repeat)))
+
+
+def _run(*args: str) -> str:
+    return subprocess.run(
+        [sys.executable, __file__, *args], check=True, cwd=ROOT, capture_output=True, text=True
+    ).stdout
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--small", type=int, default=10_000)
+    parser.add_argument("--large", type=int, default=1_000_000)
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
+    parser.add_argument("--repeat", type=int, default=5, help="timed requests per page and round")
+    parser.add_argument("--build", nargs=2, metavar=("DB", "ROWS"), help=argparse.SUPPRESS)
+    parser.add_argument("--measure", metavar="DB", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.build:
+        return build(args.build[0], int(args.build[1]))
+    if args.measure:
+        return measure(args.measure, args.repeat)
+
+    sizes = {f"{DB_PREFIX}_small": args.small, f"{DB_PREFIX}_large": args.large}
+    try:
+        for db_name, rows in sizes.items():
+            _admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+            _admin_sql(f"CREATE DATABASE {db_name}")
+            print(_run("--build", db_name, str(rows)).strip(), flush=True)
+        samples: dict[str, dict[str, list[float]]] = {db: {} for db in sizes}
+        for round_number in range(args.rounds):
+            for db_name in sizes:
+                for page, ms in json.loads(_run("--measure", db_name, "--repeat", str(args.repeat))).items():
+                    samples[db_name].setdefault(page, []).append(ms)
+            print(f"round {round_number + 1}/{args.rounds} done", flush=True)
+        small, large = ({p: statistics.median(v) for p, v in samples[db].items()} for db in sizes)
+        print(f"\n{'page':20} {args.small:>10,} rows {args.large:>12,} rows   ratio")
+        for name, _, _ in PAGES:
+            ratio = large[name] / small[name]
+            flag = "" if ratio < 2 else "   <-- 2x or more"
+            print(f"{name:20} {small[name]:10.1f} ms {large[name]:12.1f} ms   {ratio:4.2f}x{flag}")
+        worst = max(large[name] / small[name] for name, _, _ in PAGES)
+        print(f"\nworst ratio {worst:.2f}x (target < 2x); load average now {os.getloadavg()[0]:.1f}")
+    finally:
+        for db_name in sizes:
+            _admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+
+
+if __name__ == "__main__":
+    main()

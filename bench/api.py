@@ -1,0 +1,244 @@
+"""POST /api/v1/notifications under gunicorn on PostgreSQL, side by side with a plain Django view.
+
+    .venv/bin/python bench/api.py                      # sms, queued to Redis (the production path)
+    .venv/bin/python bench/api.py --type email         # email, sent inside the request
+    .venv/bin/python bench/api.py --seconds 20 --workers 4 --clients 8 --broker ""
+
+Creates its own PostgreSQL database (dropped at the end), migrates it, makes an
+application token, and starts gunicorn (the project's gunicorn.conf.py, sync
+workers; its log goes to /tmp/planocore_bench_api-gunicorn.log) on the project's
+WSGI app with bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one
+plain Django view, POST /bench/plain-insert, that parses the JSON body and
+INSERTs one notification row (bulk_create: no signals). Both routes are loaded
+by the same client processes in alternating rounds, so a busy machine weighs on
+both alike; it prints requests per second of each and their ratio (target: the
+API at least 60% of the plain view).
+
+The API path is the whole product path: token lookup, route and permission
+checks, params validation, the Notification INSERT and its outbox row in one
+transaction, then:
+- `--type sms` (default): the send handed to the broker after the commit, as in
+  production (`--broker`, default Redis 127.0.0.1:6379/15, on a queue of the
+  bench's own that no worker reads, deleted at the end; `--broker ""` runs the
+  send in-process instead, the embedded default);
+- `--type email`: sent inside the request (the seed's mandrill-email-failed needs
+  it) to the sandbox backend: claiming and recording the send are two more
+  transactions;
+- `--type none`: the notification stored only.
+
+Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+postgres://postgres@127.0.0.1:5432/postgres).
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+DB_NAME = "planocore_bench_api"
+QUEUE = "planocore-bench-api"  # bench/api_settings.py
+
+PAYLOADS = {
+    "email": {
+        "notification_type": "email",
+        "key": "tour-ready",
+        "email_from": "ops@planomatic.example",
+        "email_to": "ann@example.com",
+        "email_subject": "Your tour is ready",
+        "email_body": "See it at https://tours.example/1",
+        "user_id": "42",
+        "olio_id": "OL-1",
+    },
+    "sms": {
+        "notification_type": "sms",
+        "key": "tour-ready",
+        "phone_from": "+15550001111",
+        "phone_to": "+15550002222",
+        "email_body": "Your tour is ready",
+        "user_id": "42",
+        "olio_id": "OL-1",
+    },
+    "none": {"key": "fm-sync", "email_to": "ann@example.com", "email_subject": "Stored", "user_id": "42"},
+}
+
+
+def _db_url(name: str) -> str:
+    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
+    return urlunsplit(urlsplit(server)._replace(path="/" + name))
+
+
+def _admin_sql(sql: str) -> None:
+    import psycopg
+
+    with psycopg.connect(_db_url("postgres"), autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _client(job) -> tuple[int, int]:
+    """One load process: POST as fast as it can until the deadline; return (ok, errors)."""
+    port, path, body, headers, deadline = job
+    ok = errors = 0
+    while time.time() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+            if response.status == 200:
+                ok += 1
+            else:
+                errors += 1
+        except OSError:
+            errors += 1
+        finally:
+            conn.close()
+    return ok, errors
+
+
+class Side:
+    """One route under load: its request, and the requests and seconds it has run."""
+
+    def __init__(self, path: str, body: bytes, headers: dict) -> None:
+        self.path, self.body, self.headers = path, body, headers
+        self.ok = self.errors = 0
+        self.seconds = 0.0
+
+    def run(self, pool, port: int, seconds: float, clients: int, *, count: bool = True) -> None:
+        started = time.time()
+        results = pool.map(_client, [(port, self.path, self.body, self.headers, started + seconds)] * clients)
+        if count:
+            self.seconds += time.time() - started
+            self.ok += sum(r[0] for r in results)
+            self.errors += sum(r[1] for r in results)
+
+    @property
+    def rate(self) -> float:
+        return self.ok / self.seconds if self.seconds else 0.0
+
+
+def _count_rows() -> tuple[int, int, int]:
+    import psycopg
+
+    with psycopg.connect(_db_url(DB_NAME)) as conn:
+        notifications = conn.execute("SELECT count(*) FROM notifications_notification").fetchone()[0]
+        requests, sent = conn.execute(
+            "SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM outbox_externalrequest"
+        ).fetchone()
+    return notifications, requests, sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=8.0, help="seconds per round and side (default 8)")
+    parser.add_argument("--rounds", type=int, default=3, help="alternating rounds per side (default 3)")
+    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers")
+    parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (default 8)")
+    parser.add_argument("--type", choices=sorted(PAYLOADS), default="sms", help="notification_type posted")
+    parser.add_argument(
+        "--broker", default="redis://127.0.0.1:6379/15", help='broker of queued sends; "" = in-process'
+    )
+    args = parser.parse_args()
+
+    env = {
+        **os.environ,
+        "DATABASE_URL": _db_url(DB_NAME),
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_URL": args.broker,
+        "MANDRILL_API_KEY": "",
+        "WEB_CONCURRENCY": str(args.workers),
+        "PYTHONPATH": str(ROOT),
+    }
+    for channel in ("GLIP", "SMS", "MMS", "EMAIL", "CONVERSATION"):
+        env[f"PROVIDER_BACKEND_{channel}"] = "planocore.providers.sandbox.SandboxBackend"
+
+    _admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    _admin_sql(f"CREATE DATABASE {DB_NAME}")
+    server = None
+    log_path = f"/tmp/{DB_NAME}-gunicorn.log"  # noqa: S108 - a bench's scratch file
+    try:
+        manage = [PYTHON, str(ROOT / "manage.py")]
+        subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, check=True, cwd=ROOT)
+        token = subprocess.run(
+            [*manage, "create_application_token", "planox2", "--name", "bench"],
+            env=env,
+            check=True,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        port = _free_port()
+        with open(log_path, "w") as log:
+            server = subprocess.Popen(
+                [
+                    str(Path(PYTHON).parent / "gunicorn"),
+                    "planocore.wsgi:application",
+                    "--bind", f"127.0.0.1:{port}",
+                    "--workers", str(args.workers),
+                    "--worker-class", "sync",
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        body = json.dumps(PAYLOADS[args.type]).encode()
+        json_headers = {"Content-Type": "application/json"}
+        plain = Side("/bench/plain-insert", body, json_headers)
+        api = Side("/api/v1/notifications", body, {**json_headers, "Authorization": f"Bearer {token}"})
+        print(
+            f"gunicorn: {args.workers} sync workers; {args.clients} client processes; "
+            f"{args.rounds} rounds of {args.seconds:.0f} s per side; PostgreSQL database {DB_NAME}; "
+            f"type {args.type}; "
+            f"broker {args.broker or 'none (sends run in-process)'}",
+            flush=True,
+        )
+        with multiprocessing.Pool(args.clients) as pool:
+            for side in (plain, api):  # warm-up: workers import, connect, fill their caches
+                side.run(pool, port, 2, args.clients, count=False)
+            for _ in range(args.rounds):
+                plain.run(pool, port, args.seconds, args.clients)
+                api.run(pool, port, args.seconds, args.clients)
+        print(f"plain Django view (1 INSERT):        {plain.rate:8.1f} req/s  ({plain.errors} errors)")
+        print(f"POST /api/v1/notifications ({args.type}): {api.rate:8.1f} req/s  ({api.errors} errors)")
+        print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 60%)")
+        notifications, requests, sent = _count_rows()
+        print(f"rows: {notifications} notifications, {requests} outgoing requests ({sent} sent)")
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        _admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        if args.broker.startswith("redis://"):
+            import redis
+
+            redis.Redis.from_url(args.broker).delete(QUEUE)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,318 @@
+"""Admin of notifications, and the production notifications screen (Mandrill failures).
+
+Built to open fast with millions of rows: ordering by the primary key, no full
+count, a count capped at COUNT_CAP rows (PostgreSQL's estimate beyond it), filters
+with fixed choices (no SELECT DISTINCT over the table), and a date drill-down
+whose links come from indexed MIN/MAX and EXISTS probes (templatetags/notifications_admin.py).
+"""
+
+import json
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.contenttypes.admin import GenericTabularInline
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.db import connections
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils.functional import cached_property
+from django.utils.html import format_html, format_html_join
+
+from notifications import services
+from notifications.models import DeliveryStatus, Notification, ProductionNotification
+from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.outbox.models import ExternalRequest
+
+COUNT_CAP = 10_000
+
+
+class CappedCountPaginator(Paginator):
+    """Count at most COUNT_CAP + 1 rows; past that, use the planner's row estimate.
+
+    An exact COUNT(*) reads every matching row, so on a large table it costs more
+    than the page itself. Pages past the estimate simply come back empty.
+    """
+
+    @cached_property
+    def count(self) -> int:
+        qs = self.object_list
+        capped = qs.order_by()[: COUNT_CAP + 1].count()
+        if capped <= COUNT_CAP:
+            return capped
+        connection = connections[qs.db]
+        if connection.vendor != "postgresql":
+            return capped
+        sql, params = qs.order_by().query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
+            plan = cursor.fetchone()[0]
+        plan = json.loads(plan) if isinstance(plan, str) else plan
+        return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
+
+
+class StatusFilter(admin.SimpleListFilter):
+    """The statuses PlanoCore writes, as fixed choices (no DISTINCT over the table)."""
+
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request, model_admin):
+        return DeliveryStatus.CHOICES
+
+    def queryset(self, request, queryset):
+        return queryset.filter(status=self.value()) if self.value() else queryset
+
+
+def _json(value) -> str:
+    return json.dumps(value, indent=2, sort_keys=True, default=str)
+
+
+def request_admin_link(request: ExternalRequest) -> str:
+    try:
+        url = reverse("admin:outbox_externalrequest_change", args=[request.pk])
+    except NoReverseMatch:
+        return f"#{request.pk}"
+    return format_html('<a href="{}">#{}</a>', url, request.pk)
+
+
+class OutgoingRequestInline(GenericTabularInline):
+    """The notification's outgoing requests, with their proof (read-only)."""
+
+    model = ExternalRequest
+    ct_field = "content_type"
+    ct_fk_field = "object_id"
+    extra = 0
+    can_delete = False
+    verbose_name = "outgoing request"
+    verbose_name_plural = "outgoing requests (proof)"
+    fields = (
+        "link",
+        "channel",
+        "action",
+        "status",
+        "attempts",
+        "provider_message_id",
+        "delivery_status",
+        "sent_at",
+        "next_attempt_at",
+        "last_error",
+        "proof",
+    )
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="request")
+    def link(self, obj):
+        return request_admin_link(obj)
+
+    @admin.display(description="provider response (no secrets)")
+    def proof(self, obj):
+        return format_html("<pre style='white-space:pre-wrap;margin:0'>{}</pre>", _json(obj.response))
+
+
+class NotificationAdminForm(forms.ModelForm):
+    """The admin form checks what the API checks (addresses, numbers, what each type needs)."""
+
+    media_url = forms.URLField(required=False, max_length=2000, assume_scheme="https")
+
+    class Meta:
+        model = Notification
+        fields = FIELD_PARAMS
+        widgets = {
+            "email_to": forms.TextInput(attrs={"size": 80}),
+            "email_cc": forms.TextInput(attrs={"size": 80}),
+            "email_bcc": forms.TextInput(attrs={"size": 80}),
+        }
+
+    def clean(self):
+        cleaned = super().clean()
+        data = {
+            name: value for name, value in cleaned.items() if name in FIELD_PARAMS and value not in (None, "")
+        }
+        params = NotificationCreateParams(data=data)
+        if not params.is_valid():
+            for field, errors in params.errors.items():
+                target = field if field in self.fields else None
+                for error in errors:
+                    self.add_error(target, str(error))
+        return cleaned
+
+
+@admin.register(Notification)
+class NotificationAdmin(admin.ModelAdmin):
+    form = NotificationAdminForm
+    list_display = (
+        "id",
+        "created_at",
+        "notification_type",
+        "key",
+        "status",
+        "processed",
+        "recipients",
+        "user_id",
+        "olio_id",
+    )
+    list_display_links = ("id", "created_at")
+    list_filter = ("notification_type", StatusFilter, "processed", "created_at")
+    # The search box shows when search_fields is set; get_search_results does the matching.
+    search_fields = ("key", "email_to")
+    search_help_text = (
+        "An id, key, user/olio/tour/client id or phone number (exact, indexed), or part of an email "
+        "address (anything with @)."
+    )
+    date_hierarchy = "created_at"
+    ordering = ("-id",)
+    sortable_by = ("id", "created_at")
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    list_per_page = 50
+    inlines = (OutgoingRequestInline,)
+
+    def get_search_results(self, request, queryset, search_term):
+        """Exact matches on indexed columns; addresses (a term with @) by substring.
+
+        Django's default ORs icontains over every field, which reads the whole
+        table for every search; ids and keys do not need that.
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        if "@" in term:
+            query = (
+                Q(email_to__icontains=term)
+                | Q(email_from__icontains=term)
+                | Q(email_cc__icontains=term)
+                | Q(email_bcc__icontains=term)
+            )
+        else:
+            query = (
+                Q(key=term)
+                | Q(user_id=term)
+                | Q(olio_id=term)
+                | Q(tour_id=term)
+                | Q(client_id=term)
+                | Q(phone_to=term)
+            )
+            if term.isdigit():
+                query |= Q(pk=int(term))
+        return queryset.filter(query), False
+
+    actions = ("resend", "mark_processed")
+    readonly_fields = (
+        "status",
+        "processed",
+        "processed_at",
+        "provider_failed_at",
+        "created_at",
+        "updated_at",
+    )
+    fieldsets = (
+        (None, {"fields": ("notification_type", "key", "status", "processed", "processed_at")}),
+        (
+            "Email",
+            {
+                "fields": (
+                    "email_from",
+                    "email_to",
+                    "email_cc",
+                    "email_bcc",
+                    "email_subject",
+                    "email_body",
+                    "email_technician",
+                )
+            },
+        ),
+        ("SMS / MMS", {"fields": ("phone_from", "phone_to", "extension", "media_url")}),
+        ("Glip", {"fields": ("team_name",)}),
+        (
+            "Links",
+            {"fields": ("user_id", "olio_id", "tour_id", "client_id", "notifyable_type", "notifyable_id")},
+        ),
+        (
+            "Internal apps (FileMaker)",
+            {"fields": ("created_at_fm", "updated_at_fm", "processed_at_fm", "updated_in")},
+        ),
+        ("Record", {"fields": ("provider_failed_at", "created_at", "updated_at")}),
+    )
+
+    @admin.display(description="to")
+    def recipients(self, obj):
+        value = obj.email_to or obj.phone_to or obj.team_name or obj.user_id
+        return value if len(value) <= 60 else value[:57] + "…"
+
+    @admin.action(description="Resend the selected notifications")
+    def resend(self, request, queryset):
+        sent = 0
+        for notification in queryset.order_by("pk"):
+            try:
+                if services.notification_resend(notification=notification) is not None:
+                    sent += 1
+            except ValidationError as exc:  # a team or client that is gone
+                self.message_user(request, f"#{notification.pk}: {'; '.join(exc.messages)}", messages.ERROR)
+        self.message_user(request, f"{sent} notification(s) queued again.", messages.SUCCESS)
+
+    @admin.action(description="Mark the selected notifications processed")
+    def mark_processed(self, request, queryset):
+        done = sum(services.notification_mark_processed(notification=n) for n in queryset.filter(processed=0))
+        self.message_user(request, f"{done} notification(s) marked processed.", messages.SUCCESS)
+
+
+@admin.register(ProductionNotification)
+class ProductionNotificationAdmin(admin.ModelAdmin):
+    """Email notifications that Mandrill refused or failed, newest failure first."""
+
+    list_display = (
+        "id",
+        "provider_failed_at",
+        "status",
+        "email_subject",
+        "email_to",
+        "notification_link",
+        "requests",
+    )
+    list_filter = (StatusFilter, "provider_failed_at")
+    search_fields = ("=id", "=key", "email_to")
+    ordering = ("-provider_failed_at",)
+    show_full_result_count = False
+    paginator = CappedCountPaginator
+    actions = ("resend",)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .filter(notification_type="email", provider_failed_at__isnull=False)
+            .prefetch_related("outgoing_requests")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_view_permission(self, request, obj=None):
+        return request.user.has_perm("notifications.view_notification") or super().has_view_permission(
+            request, obj
+        )
+
+    @admin.display(description="notification")
+    def notification_link(self, obj):
+        url = reverse("admin:notifications_notification_change", args=[obj.pk])
+        return format_html('<a href="{}">notification #{}</a>', url, obj.pk)
+
+    @admin.display(description="outgoing requests")
+    def requests(self, obj):
+        rows = sorted(obj.outgoing_requests.all(), key=lambda r: r.pk)
+        return format_html_join(
+            ", ",
+            "{} {} ({})",
+            ((request_admin_link(r), r.status, r.last_error[:80] or r.delivery_status) for r in rows),
+        )
+
+    @admin.action(description="Resend the selected emails")
+    def resend(self, request, queryset):
+        NotificationAdmin.resend(self, request, queryset)

@@ -1,0 +1,33 @@
+"""Signal receivers of notifications (connected in NotificationsConfig.ready()).
+
+They stay thin: each calls one service.
+"""
+
+from anymail.signals import AnymailTrackingEvent
+
+from notifications import services
+from notifications.models import Notification
+
+
+def notification_saved(sender, instance: Notification, created: bool, raw: bool = False, **kwargs) -> None:
+    """Dispatch a notification when it is first saved, wherever it was saved.
+
+    Saving an existing notification again sends nothing; fixtures (raw) neither.
+    """
+    if not created or raw:
+        return
+    dispatch = getattr(instance, "_dispatch_after_commit", True)
+    instance._outbox_request = services.notification_dispatch(notification=instance, dispatch=dispatch)
+
+
+def outgoing_request_outcome(sender, request, **kwargs) -> None:
+    """Reflect an outgoing request's outcome on the notification that caused it."""
+    if request.content_type_id and request.content_type_id == services.notification_content_type_id():
+        services.notification_record_outcome(request=request)
+
+
+def mandrill_tracking(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
+    """Record a Mandrill tracking event (delivered, bounced, opened…) on its email."""
+    services.notification_record_tracking(
+        message_id=event.message_id, event_type=str(event.event_type or "unknown"), metadata=event.metadata
+    )

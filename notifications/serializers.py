@@ -1,0 +1,391 @@
+"""Params of the notifications routes (the seed's order) and the shapes of the `view`s."""
+
+import re
+from email.utils import parseaddr
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from rest_framework import serializers
+from rest_framework.exceptions import ErrorDetail
+
+from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from planocore.api.endpoints import order
+from planocore.routes.list_items import list_item_url
+
+E164 = re.compile(r"^\+[1-9]\d{1,14}$")
+MAX_RECIPIENTS = 50
+
+DEFAULT_VIEW = "default-view"
+PROOF_VIEW = "default-with-proof"
+INTERNAL_VIEW = "internal-applications-view"
+VIEWS = [
+    (DEFAULT_VIEW, "The notification as callers use it."),
+    (PROOF_VIEW, "default-view plus `proof`: each outgoing request with its provider's answer."),
+    (
+        INTERNAL_VIEW,
+        "The fields the FileMaker internal apps sync (*_fm, updated_in, processed, processed_at).",
+    ),
+]
+
+# The seed's params that are Notification fields, plus PlanoCore's `team_name`.
+FIELD_PARAMS = (
+    "key",
+    "status",
+    "email_from",
+    "email_subject",
+    "email_technician",
+    "user_id",
+    "olio_id",
+    "tour_id",
+    "client_id",
+    "email_to",
+    "email_cc",
+    "email_bcc",
+    "email_body",
+    "notifyable_type",
+    "notifyable_id",
+    "updated_at_fm",
+    "updated_in",
+    "created_at_fm",
+    "processed",
+    "processed_at",
+    "processed_at_fm",
+    "notification_type",
+    "phone_from",
+    "phone_to",
+    "media_url",
+    "extension",
+    "team_name",
+)
+
+
+def _required(message: str) -> ErrorDetail:
+    return ErrorDetail(message, code="required")
+
+
+class EmailListField(serializers.CharField):
+    """Comma-separated email addresses ("a@x.com, Name <b@y.com>"); `single` allows one."""
+
+    def __init__(self, *, single: bool = False, **kwargs):
+        self.single = single
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        parts = Notification.split(value)
+        if self.single and len(parts) > 1:
+            raise serializers.ValidationError("give one email address.")
+        if len(parts) > MAX_RECIPIENTS:
+            raise serializers.ValidationError(f"at most {MAX_RECIPIENTS} addresses.")
+        for part in parts:
+            address = parseaddr(part)[1]
+            try:
+                validate_email(address)
+            except DjangoValidationError:
+                raise serializers.ValidationError(f"'{part}' is not a valid email address.") from None
+        return ", ".join(parts)
+
+
+class PhoneListField(serializers.CharField):
+    """E.164 phone numbers (+15551234567), comma-separated unless `single`."""
+
+    def __init__(self, *, single: bool = False, **kwargs):
+        self.single = single
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        parts = Notification.split(value)
+        if self.single and len(parts) > 1:
+            raise serializers.ValidationError("give one phone number.")
+        if len(parts) > MAX_RECIPIENTS:
+            raise serializers.ValidationError(f"at most {MAX_RECIPIENTS} numbers.")
+        for part in parts:
+            if not E164.match(part):
+                raise serializers.ValidationError(
+                    f"'{part}' is not an E.164 phone number (a + then up to 15 digits, e.g. +15551234567)."
+                )
+        return ",".join(parts)
+
+
+def _text(order_number: int, help_text: str = "", max_length: int | None = None, **kwargs):
+    return serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=max_length,
+        style=order(order_number),
+        help_text=help_text,
+        **kwargs,
+    )
+
+
+def _datetime(order_number: int, help_text: str = ""):
+    return serializers.DateTimeField(
+        required=False, allow_null=True, style=order(order_number), help_text=help_text + " ISO-8601."
+    )
+
+
+class ViewParam(serializers.Serializer):
+    """Base of the params serializers: `view`, and fields built without deepcopy.
+
+    DRF deep-copies every declared field for each serializer instance; for a
+    route's params (built on every request) rebuilding each field from its
+    constructor arguments is several times cheaper and gives the same fields
+    (their arguments are never mutated).
+    """
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {name: type(f)(*f._args, **f._kwargs) for name, f in self._declared_fields.items()}
+
+    view = serializers.ChoiceField(
+        choices=VIEWS,
+        required=False,
+        default=DEFAULT_VIEW,
+        style=order(100),
+        help_text=f"Shape of the returned notification; see {list_item_url('view')}.",
+    )
+
+
+class NotificationCreateParams(ViewParam):
+    """The seed's params in the seed's order (its order numbers kept), then `team_name`.
+
+    Beyond each field's format, `validate` checks what each notification_type needs.
+    """
+
+    key = _text(100, "key identifier. Typically in slug form.", 100)
+    status = _text(200, "status of the notification.", 50)
+    email_from = EmailListField(
+        single=True, style=order(300), help_text="Indicates who the email notification is from (one address)."
+    )
+    email_subject = _text(400, "Indicates the subject of an email notification.", 998)
+    email_technician = _text(500, "Technician the notification is about (name or email).", 254)
+    user_id = _text(600, "User ID of associated usere record.", 64)
+    olio_id = _text(700, "order ID", 64)
+    tour_id = _text(800, "Tour ID.", 64)
+    client_id = _text(900, "Client ID.", 64)
+    email_to = EmailListField(
+        style=order(1000), help_text="Indicates who the email notification is directed to (comma-separated)."
+    )
+    email_cc = EmailListField(style=order(1100), help_text="Carbon-copy addresses (comma-separated).")
+    email_bcc = EmailListField(style=order(1200), help_text="Blind carbon-copy addresses (comma-separated).")
+    email_body = _text(
+        1300,
+        "Indicates the body of an email notification (also the text of sms, mms, glip and "
+        "conversation ones).",
+        trim_whitespace=False,
+    )
+    notifyable_type = _text(1400, "Polymorphic Model association by model name", 100)
+    notifyable_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=1,
+        style=order(1500),
+        help_text="Polymorphic Model association by model ID",
+    )
+    updated_at_fm = _datetime(1600, "When the notification was updated in internal apps.")
+    updated_in = _text(1700, "Indicates the app location where notification was last updated.", 100)
+    created_at_fm = _datetime(1800, "When the notification was created in internal apps.")
+    processed = serializers.ChoiceField(
+        choices=Processed.choices,
+        required=False,
+        style=order(1900),
+        help_text="Indicates if the notification was processed or not (0 or 1). "
+        "A notification created with 1 is stored and not sent.",
+    )
+    processed_at = _datetime(2000, "Indicates when a notification was processed.")
+    processed_at_fm = _datetime(2100, "Indicates when a notification was processed in internal apps.")
+    notification_type = serializers.ChoiceField(
+        choices=NotificationType.choices,
+        required=False,
+        allow_blank=True,
+        style=order(2200),
+        help_text=f"How the notification is sent; see {list_item_url('notification_type')}. "
+        "Without it the notification is stored and not sent.",
+    )
+    phone_from = PhoneListField(
+        single=True, style=order(2300), help_text="E.164 number the sms/mms is sent from."
+    )
+    phone_to = PhoneListField(
+        style=order(2400), help_text="E.164 numbers the sms/mms goes to (comma-separated)."
+    )
+    media_url = serializers.URLField(
+        required=False,
+        allow_blank=True,
+        max_length=2000,
+        style=order(2400),
+        help_text="http(s) URL of the media attached to an mms.",
+    )
+    extension = serializers.RegexField(
+        r"^\d{1,10}$",
+        required=False,
+        allow_blank=True,
+        style=order(2500),
+        help_text="RingCentral extension number that sends the sms/mms (instead of phone_from).",
+        error_messages={"invalid": "give a RingCentral extension number (digits)."},
+    )
+    team_name = _text(
+        2600,
+        "PlanoCore's addition: the Glip team a glip notification is posted to "
+        f"(see {list_item_url('glip_team')}).",
+        100,
+    )
+
+    def validate_media_url(self, value: str) -> str:
+        if value and not value.lower().startswith(("http://", "https://")):
+            raise serializers.ValidationError("use an http or https URL.")
+        return value
+
+    def validate(self, attrs: dict) -> dict:
+        from notifications.services import channel_problems
+
+        problems = channel_problems(attrs)
+        if problems:
+            raise serializers.ValidationError(
+                {
+                    field: [_required(message) if missing else ErrorDetail(message, code="invalid")]
+                    for field, message, missing in problems
+                }
+            )
+        return attrs
+
+
+class NotificationListParams(ViewParam):
+    """Filters of GET /api/v1/notifications and its cursor."""
+
+    key = _text(200, "Only notifications with this key.", 100)
+    status = serializers.CharField(
+        required=False,
+        max_length=50,
+        style=order(300),
+        help_text="Only notifications with this status ("
+        + ", ".join(v for v, _ in DeliveryStatus.CHOICES)
+        + ", …).",
+    )
+    notification_type = serializers.ChoiceField(
+        choices=NotificationType.choices, required=False, style=order(400), help_text="Only this type."
+    )
+    user_id = _text(500, "Only this user's notifications.", 64)
+    olio_id = _text(600, "Only this order's notifications.", 64)
+    tour_id = _text(700, "Only this tour's notifications.", 64)
+    client_id = _text(800, "Only this client's notifications.", 64)
+    processed = serializers.ChoiceField(
+        choices=Processed.choices, required=False, style=order(900), help_text="0 or 1."
+    )
+    created_at_after = _datetime(1000, "Only notifications created at or after this time.")
+    created_at_before = _datetime(1100, "Only notifications created before this time.")
+
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["page[after]"] = serializers.CharField(
+            required=False, style=order(1200), help_text="Cursor: the page after this one (from links.next)."
+        )
+        fields["page[before]"] = serializers.CharField(
+            required=False, style=order(1300), help_text="Cursor: the page before this one (from links.prev)."
+        )
+        fields["page[size]"] = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=100,
+            default=25,
+            style=order(1400),
+            help_text="1 to 100; 25.",
+        )
+        return fields
+
+    def validate(self, attrs: dict) -> dict:
+        if attrs.get("page[after]") and attrs.get("page[before]"):
+            raise serializers.ValidationError(
+                {"page[before]": ["give page[after] or page[before], not both."]}
+            )
+        return attrs
+
+
+class NotificationDetailParams(ViewParam):
+    id = serializers.IntegerField(min_value=1, style=order(50), help_text="The notification's id.")
+
+
+# --- output -------------------------------------------------------------------
+def _iso(value) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _default(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "key": n.key,
+        "status": n.status,
+        "notification_type": n.notification_type,
+        "email_from": n.email_from,
+        "email_subject": n.email_subject,
+        "email_technician": n.email_technician,
+        "email_to": n.email_to,
+        "email_cc": n.email_cc,
+        "email_bcc": n.email_bcc,
+        "email_body": n.email_body,
+        "user_id": n.user_id,
+        "olio_id": n.olio_id,
+        "tour_id": n.tour_id,
+        "client_id": n.client_id,
+        "phone_from": n.phone_from,
+        "phone_to": n.phone_to,
+        "media_url": n.media_url,
+        "extension": n.extension,
+        "team_name": n.team_name,
+        "notifyable_type": n.notifyable_type,
+        "notifyable_id": n.notifyable_id,
+        "processed": n.processed,
+        "processed_at": _iso(n.processed_at),
+        "created_at": _iso(n.created_at),
+        "updated_at": _iso(n.updated_at),
+    }
+
+
+def _internal(n: Notification) -> dict[str, Any]:
+    return {
+        "id": n.pk,
+        "key": n.key,
+        "status": n.status,
+        "notification_type": n.notification_type,
+        "created_at_fm": _iso(n.created_at_fm),
+        "updated_at_fm": _iso(n.updated_at_fm),
+        "processed_at_fm": _iso(n.processed_at_fm),
+        "updated_in": n.updated_in,
+        "processed": n.processed,
+        "processed_at": _iso(n.processed_at),
+    }
+
+
+def request_proof(request) -> dict[str, Any]:
+    """One outgoing request as proof: what was done, when, and what the provider said."""
+    return {
+        "id": request.pk,
+        "channel": request.channel,
+        "action": request.action,
+        "status": request.status,
+        "attempts": request.attempts,
+        "provider_message_id": request.provider_message_id,
+        "delivery_status": request.delivery_status,
+        "last_error": request.last_error,
+        "created_at": _iso(request.created_at),
+        "sent_at": _iso(request.sent_at),
+        "next_attempt_at": _iso(request.next_attempt_at),
+        "updated_at": _iso(request.updated_at),
+        # Backends store the response with secrets already removed.
+        "response": request.response,
+    }
+
+
+def notification_out(notification: Notification, view: str = DEFAULT_VIEW) -> dict[str, Any]:
+    """The notification in the shape `view` names (requests prefetched for the proof view)."""
+    if view == INTERNAL_VIEW:
+        return _internal(notification)
+    data = _default(notification)
+    if view == PROOF_VIEW:
+        requests = sorted(notification.outgoing_requests.all(), key=lambda r: r.pk)
+        data["proof"] = [request_proof(r) for r in requests]
+    return data

@@ -1,0 +1,363 @@
+"""Write paths of notifications: create, dispatch, record outcomes and tracking, staff actions.
+
+A new notification is dispatched by its `post_save` receiver wherever it was saved
+(API, admin, shell, command): `notification_dispatch` writes its outbox row in the
+same transaction, and the outbox sends it after the commit. Outcomes come back
+through `planocore.outbox.signals.outcome_recorded` (`notification_record_outcome`)
+and Mandrill's tracking webhook (`notification_record_tracking`).
+"""
+
+import logging
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.outbox.models import Channel, ExternalRequest
+from planocore.outbox.services import enqueue, send
+
+logger = logging.getLogger("notifications")
+
+# Notifications are retried automatically when a send fails for a reason that may
+# heal (the outbox retries priority >= OUTBOX_RETRY_PRIORITY).
+NOTIFICATION_PRIORITY = getattr(settings, "NOTIFICATION_PRIORITY", 5)
+
+_OUTCOME_STATUS = {
+    ExternalRequest.Status.SUCCEEDED: DeliveryStatus.SENT,
+    ExternalRequest.Status.PENDING: DeliveryStatus.RETRYING,
+    ExternalRequest.Status.FAILED: DeliveryStatus.FAILED,
+    ExternalRequest.Status.ABANDONED: DeliveryStatus.ABANDONED,
+}
+# Tracking events that change `status` (anymail event types); the others (sent,
+# queued, unknown...) add nothing to what the send already recorded.
+_TRACKED_STATUSES = {
+    "delivered",
+    "bounced",
+    "rejected",
+    "deferred",
+    "opened",
+    "clicked",
+    "complained",
+    "unsubscribed",
+    "failed",
+}
+
+
+# --- lookups of other apps (imported lazily: those apps may be absent or change) --------
+def active_glip_team(name: str):
+    """The active GlipTeam called `name`, or None."""
+    from glip.models import GlipTeam
+
+    return GlipTeam.objects.filter(name=name, active=True).only("pk", "chat_id").first()
+
+
+def conversation_for_user(user_id: str) -> str | None:
+    """The conversation id of the user's active linked messaging client, or None."""
+    from messaging.selectors import conversation_for_user as lookup
+
+    return lookup(user_id)
+
+
+def ringcentral_extension(number: str):
+    """The RingCentralExtension with this extension number, or None."""
+    from glip.models import RingCentralExtension
+
+    return RingCentralExtension.objects.filter(extension_number=number, active=True).first()
+
+
+def message_text(data: dict[str, Any]) -> str:
+    """The text of an sms, mms, glip or conversation notification: its body, else its subject."""
+    return data.get("email_body") or data.get("email_subject") or ""
+
+
+def channel_problems(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
+    """What the notification_type needs and `data` lacks: (field, message, missing?) tuples.
+
+    email: email_to, and email_subject or email_body. sms: phone_to, phone_from or
+    extension, and a text. mms: the same plus media_url. glip: team_name of an
+    active team, and a text. conversation: user_id of a user with an active linked
+    messaging client, and a text.
+    """
+    kind = data.get("notification_type") or ""
+    problems: list[tuple[str, str, bool]] = []
+    if not kind or data.get("processed") == Processed.YES:
+        return problems  # stored only: nothing will be sent
+    if kind == NotificationType.EMAIL:
+        if not data.get("email_to"):
+            problems.append(("email_to", "The param `email_to` is required for email notifications.", True))
+        if not data.get("email_subject") and not data.get("email_body"):
+            problems.append(
+                ("email_subject", "An email notification needs `email_subject` or `email_body`.", True)
+            )
+        return problems
+    if not message_text(data):
+        problems.append(("email_body", f"A {kind} notification needs its text in `email_body`.", True))
+    if kind in (NotificationType.SMS, NotificationType.MMS):
+        if not data.get("phone_to"):
+            problems.append(("phone_to", f"The param `phone_to` is required for {kind} notifications.", True))
+        if not data.get("phone_from") and not data.get("extension"):
+            problems.append(("phone_from", f"A {kind} notification needs `phone_from` or `extension`.", True))
+        elif data.get("extension") and ringcentral_extension(data["extension"]) is None:
+            problems.append(
+                ("extension", f"'{data['extension']}' is not a known RingCentral extension.", False)
+            )
+        if kind == NotificationType.MMS and not data.get("media_url"):
+            problems.append(("media_url", "The param `media_url` is required for mms notifications.", True))
+    elif kind == NotificationType.GLIP:
+        if not data.get("team_name"):
+            problems.append(("team_name", "The param `team_name` is required for glip notifications.", True))
+        elif active_glip_team(data["team_name"]) is None:
+            problems.append(
+                (
+                    "team_name",
+                    f"'{data['team_name']}' is not an active Glip team; see "
+                    "/documentation/list_items/glip_team.",
+                    False,
+                )
+            )
+    elif kind == NotificationType.CONVERSATION:
+        if not data.get("user_id"):
+            problems.append(
+                ("user_id", "The param `user_id` is required for conversation notifications.", True)
+            )
+        elif conversation_for_user(str(data["user_id"])) is None:
+            problems.append(
+                ("user_id", f"User '{data['user_id']}' has no active linked messaging client.", False)
+            )
+    return problems
+
+
+def build_delivery(notification: Notification) -> tuple[str, str, dict]:
+    """Return the outbox (channel, action, payload) that delivers the notification.
+
+    Payloads follow the channel contract in docs/ARCHITECTURE.md. A glip team or a
+    messaging client that is gone raises ValidationError (so a save from the shell
+    fails whole, rather than keeping a notification that can never be sent).
+    """
+    kind = notification.notification_type
+    text = message_text({"email_body": notification.email_body, "email_subject": notification.email_subject})
+    if kind == NotificationType.EMAIL:
+        return (
+            Channel.EMAIL,
+            "send",
+            {
+                "from_email": notification.email_from or settings.DEFAULT_FROM_EMAIL,
+                "to": Notification.split(notification.email_to),
+                "cc": Notification.split(notification.email_cc),
+                "bcc": Notification.split(notification.email_bcc),
+                "subject": notification.email_subject,
+                "body": notification.email_body,
+                # Mandrill echoes metadata in its tracking events.
+                "metadata": {"notification_id": str(notification.pk), "key": notification.key},
+            },
+        )
+    if kind in (NotificationType.SMS, NotificationType.MMS):
+        extension = ringcentral_extension(notification.extension) if notification.extension else None
+        sender = notification.phone_from or (extension.login_phone_number if extension else "")
+        payload = {
+            "from": sender,
+            "to": Notification.split(notification.phone_to),
+            "text": text,
+            "extension_id": extension.pk if extension is not None else None,
+        }
+        if kind == NotificationType.MMS:
+            payload["media_url"] = notification.media_url
+            return Channel.MMS, "send", payload
+        return Channel.SMS, "send", payload
+    if kind == NotificationType.GLIP:
+        team = active_glip_team(notification.team_name)
+        if team is None:
+            raise ValidationError({"team_name": f"'{notification.team_name}' is not an active Glip team."})
+        return Channel.GLIP, "post", {"chat_id": str(team.chat_id), "text": text, "extension_id": None}
+    if kind == NotificationType.CONVERSATION:
+        conversation_id = conversation_for_user(notification.user_id)
+        if conversation_id is None:
+            raise ValidationError(
+                {"user_id": f"User '{notification.user_id}' has no active linked messaging client."}
+            )
+        return (
+            Channel.CONVERSATION,
+            "post_message",
+            {"user_id": notification.user_id, "conversation_id": conversation_id, "text": text},
+        )
+    raise ValidationError({"notification_type": f"'{kind}' is not a notification type."})
+
+
+# --- services -------------------------------------------------------------------
+def _outside_caller_transaction() -> bool:
+    """True when our commit will be real, so a send right after it sees committed rows.
+
+    The transactions pytest-django/TestCase open around each test count as outside,
+    exactly as for `transaction.atomic(durable=True)`.
+    """
+    connection = transaction.get_connection()
+    return not connection.in_atomic_block or all(
+        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
+    )
+
+
+def notification_create(
+    *, data: dict[str, Any], principal=None, execute: bool = False, validated: bool = False
+) -> Notification:
+    """Create a notification from the API's params and dispatch it.
+
+    `data` holds the seed's param names (plus `team_name`); it is validated with
+    the API's own rules unless `validated` says the caller already did; a
+    django.core.exceptions.ValidationError (message_dict keyed by param) says
+    what is wrong. `principal` is the caller (its application's slug fills
+    `updated_in` when that is not given).
+
+    `execute=True` sends inside the call and sets `notification.send_outcome`
+    (a SendOutcome): the row is written and committed first, then sent through
+    the outbox's one send path, so this function opens its own transaction
+    instead of being @transaction.atomic. Called inside a caller's transaction,
+    it cannot send before that commits: it queues instead (send_outcome None).
+    """
+    if not validated:
+        params = NotificationCreateParams(data=data)
+        if not params.is_valid():
+            raise ValidationError(
+                {field: [str(m) for m in messages] for field, messages in params.errors.items()}
+            )
+        data = params.validated_data
+    fields = {name: data[name] for name in FIELD_PARAMS if name in data and data[name] is not None}
+    if not fields.get("updated_in") and principal is not None and getattr(principal, "application", None):
+        fields["updated_in"] = principal.application.slug
+    send_now = execute and _outside_caller_transaction()
+    with transaction.atomic():
+        notification = Notification(**fields)
+        if notification.notification_type and not notification.processed and not notification.status:
+            notification.status = DeliveryStatus.QUEUED
+        # Read by receivers.notification_saved: queue for the worker, or leave it to us.
+        notification._dispatch_after_commit = not send_now
+        notification.save()
+    notification.send_outcome = None
+    request = getattr(notification, "_outbox_request", None)
+    if send_now and request is not None:
+        notification.send_outcome = send(request.pk)
+        notification.refresh_from_db(
+            fields=["status", "processed", "processed_at", "provider_failed_at", "updated_at"]
+        )
+    return notification
+
+
+# Joins the caller's transaction without a savepoint: it runs on every send (hot path).
+@transaction.atomic(savepoint=False)
+def notification_dispatch(*, notification: Notification, dispatch: bool = True) -> ExternalRequest | None:
+    """Put the notification's delivery in the outbox (in the current transaction).
+
+    Nothing is sent for a notification without notification_type or already
+    processed. `dispatch=False` leaves the row for the caller to `send`.
+    """
+    if not notification.notification_type or notification.processed:
+        return None
+    channel, action, payload = build_delivery(notification)
+    request = enqueue(
+        channel=channel,
+        action=action,
+        payload=payload,
+        priority=NOTIFICATION_PRIORITY,
+        source=notification,
+        dispatch=dispatch,
+    )
+    if not notification.status:
+        notification.status = DeliveryStatus.QUEUED
+        Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.QUEUED)
+    return request
+
+
+def notification_content_type_id() -> int:
+    return ContentType.objects.get_for_model(Notification).pk
+
+
+# Joins the caller's transaction without a savepoint: it runs on every send (hot path).
+@transaction.atomic(savepoint=False)
+def notification_record_outcome(*, request: ExternalRequest) -> None:
+    """Reflect an outgoing request's outcome on its notification (one UPDATE).
+
+    Sent: processed=1, processed_at set, status `sent`. A failure: status
+    `retrying`, `failed` or `abandoned`, and `provider_failed_at` set, which puts
+    an email in the production notifications screen.
+    """
+    status = _OUTCOME_STATUS.get(request.status)
+    if status is None:
+        return
+    now = timezone.now()
+    changes: dict[str, Any] = {"status": status, "updated_at": now}
+    if request.status == ExternalRequest.Status.SUCCEEDED:
+        changes.update(processed=Processed.YES, processed_at=now)
+    else:
+        changes["provider_failed_at"] = now
+    Notification.objects.filter(pk=request.object_id).update(**changes)
+
+
+@transaction.atomic
+def notification_record_tracking(*, message_id: str | None, event_type: str, metadata: dict | None) -> int:
+    """Record a Mandrill tracking event on its outgoing request and notification.
+
+    The request is found by the provider's message id, else by the
+    `notification_id` the email carried in its metadata. Returns how many
+    requests were updated.
+    """
+    # Mandrill's `send` event (anymail: sent) fires when the receiving server took the message.
+    event_type = "delivered" if event_type == "sent" else event_type
+    requests = ExternalRequest.objects.none()
+    if message_id:
+        requests = ExternalRequest.objects.filter(channel=Channel.EMAIL, provider_message_id=message_id)
+    notification_id = str((metadata or {}).get("notification_id") or "")
+    if not requests.exists() and notification_id.isdigit():
+        requests = ExternalRequest.objects.filter(
+            channel=Channel.EMAIL,
+            content_type_id=notification_content_type_id(),
+            object_id=notification_id,
+            status=ExternalRequest.Status.SUCCEEDED,
+        )
+    found = list(requests.only("pk", "content_type_id", "object_id"))
+    if not found:
+        logger.info("Mandrill %s event for unknown message %s", event_type, message_id)
+        return 0
+    ExternalRequest.objects.filter(pk__in=[r.pk for r in found]).update(
+        delivery_status=event_type[:30], updated_at=timezone.now()
+    )
+    if event_type in _TRACKED_STATUSES:
+        ct_id = notification_content_type_id()
+        ids = [r.object_id for r in found if r.content_type_id == ct_id]
+        changes: dict[str, Any] = {"status": event_type, "updated_at": timezone.now()}
+        if event_type in ("bounced", "rejected", "failed", "complained"):
+            changes["provider_failed_at"] = timezone.now()
+        Notification.objects.filter(pk__in=ids).update(**changes)
+    return len(found)
+
+
+@transaction.atomic
+def notification_resend(*, notification: Notification) -> ExternalRequest | None:
+    """Send the notification again (staff action): a new outgoing request, status `queued`."""
+    if not notification.notification_type:
+        return None
+    channel, action, payload = build_delivery(notification)
+    request = enqueue(
+        channel=channel,
+        action=action,
+        payload=payload,
+        priority=NOTIFICATION_PRIORITY,
+        source=notification,
+    )
+    notification.status = DeliveryStatus.QUEUED
+    notification.save(update_fields=["status", "updated_at"])
+    return request
+
+
+@transaction.atomic
+def notification_mark_processed(*, notification: Notification) -> bool:
+    """Mark the notification processed (staff action); False if it already was."""
+    if notification.processed == Processed.YES:
+        return False
+    notification.processed = Processed.YES
+    notification.processed_at = timezone.now()
+    notification.save(update_fields=["processed", "processed_at", "updated_at"])
+    return True
