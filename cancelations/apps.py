@@ -3,3 +3,26 @@ from django.apps import AppConfig
 
 class CancelationsConfig(AppConfig):
     name = "cancelations"
+    verbose_name = "Cancelations"
+
+    def ready(self) -> None:
+        from django.conf import settings
+
+        from cancelations.models import CancelationReason
+        from planocore.routes.list_items import register_list_item
+
+        register_list_item(
+            "cancelation_reason",
+            "Cancelation reasons",
+            lambda: [
+                (reason.slug, f"{reason.text} (reason_id {reason.pk})")
+                for reason in CancelationReason.objects.filter(active=True).order_by("order", "slug")
+            ],
+            description="The reasons a cancelation may give, as reason_slug (or reason_id).",
+        )
+        register_list_item(
+            "cancelable_type",
+            "Cancelable types",
+            lambda: [(name, f"{name} records") for name in settings.CANCELABLE_TYPES],
+            description="The types of record that can be canceled (settings.CANCELABLE_TYPES).",
+        )

@@ -1,0 +1,291 @@
+"""Admin for cancelations: every save and action goes through the services (history, rules, notices)."""
+
+from django import forms
+from django.apps import apps
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.db.models import Q
+from django.template.response import TemplateResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+
+from cancelations import services
+from cancelations.models import Cancelation, CancelationChange, CancelationReason
+
+# A rule's param, as the form field that shows its error.
+PARAM_TO_FIELD = {"reason_id": "reason", "reason_slug": "reason"}
+
+
+@admin.register(CancelationReason)
+class CancelationReasonAdmin(admin.ModelAdmin):
+    list_display = ["slug", "text", "active", "order"]
+    list_editable = ["active", "order"]
+    list_filter = ["active"]
+    search_fields = ["slug", "text"]
+    readonly_fields = ["created_at", "updated_at"]
+    prepopulated_fields = {"slug": ["text"]}
+
+
+class CancelableTypeFilter(admin.SimpleListFilter):
+    """The types from settings, so the filter needs no scan of the table."""
+
+    title = "cancelable type"
+    parameter_name = "cancelable_type"
+
+    def lookups(self, request, model_admin):
+        return [(name, name) for name in settings.CANCELABLE_TYPES]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(cancelable_type=self.value()) if self.value() else queryset
+
+
+class CancelationChangeInline(admin.TabularInline):
+    """The history, read-only: who changed what, through what, when."""
+
+    model = CancelationChange
+    fields = ["changed_at", "action", "changed_by", "changed_in", "what_changed"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    ordering = ["changed_at", "id"]
+    verbose_name = "change"
+    verbose_name_plural = "history"
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    @admin.display(description="what changed")
+    def what_changed(self, change: CancelationChange):
+        return format_html_join(
+            "",
+            "<div><strong>{}</strong>: {} &rarr; {}</div>",
+            (
+                (name, "—" if old in (None, "") else old, "—" if new in (None, "") else new)
+                for name, (old, new) in change.changes.items()
+            ),
+        )
+
+
+class CancelationAdminForm(forms.ModelForm):
+    """Checks the rules with the same code as the API, and shows a broken rule next to its field."""
+
+    cancelable_type = forms.ChoiceField(choices=[])
+    actor: services.Actor = services.Actor(by="admin", via=services.ADMIN)
+
+    class Meta:
+        model = Cancelation
+        # canceled_by/in and reinstated_by are filled in by the service (the staff member, "admin").
+        fields = [
+            "cancelable_type",
+            "cancelable_id",
+            "key",
+            "active",
+            "reason",
+            "reason_text",
+            "reason_note",
+            "canceled_at",
+            "reinstated_at",
+            "reinstated_note",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cancelable_type"].choices = [(name, name) for name in settings.CANCELABLE_TYPES]
+        self.service_data: dict = {}
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.errors:
+            return cleaned
+        names = [name for name in services.FIELDS if name in self.fields]
+        existing = self.instance if self.instance.pk else None
+        if existing is None:
+            data = {name: cleaned.get(name) for name in names if cleaned.get(name) not in (None, "")}
+            data["active"] = cleaned.get("active", True)
+        else:
+            data = {name: cleaned.get(name) for name in names if name in self.changed_data}
+        try:
+            plan = services.cancelation_plan(cancelation=existing, data=data, actor=self.actor)
+        except services.CancelationRuleError as exc:
+            field = PARAM_TO_FIELD.get(exc.param, exc.param)
+            self.add_error(field if field in self.fields else None, exc.text)
+            return cleaned
+        self.service_data = data
+        # Show the values the service will write (defaults filled in) to the model validation.
+        for name in names:
+            cleaned[name] = plan.values[name]
+        return cleaned
+
+
+@admin.register(Cancelation)
+class CancelationAdmin(admin.ModelAdmin):
+    form = CancelationAdminForm
+    list_display = [
+        "id",
+        "cancelable_type",
+        "cancelable_id",
+        "key",
+        "reason",
+        "active",
+        "canceled_at",
+        "canceled_by",
+        "reinstated_at",
+    ]
+    list_display_links = ["id", "cancelable_type"]
+    list_filter = [CancelableTypeFilter, "active", "reason", "canceled_at", "reinstated_at"]
+    search_fields = ["key", "=cancelable_id"]
+    date_hierarchy = "canceled_at"
+    list_select_related = ["reason"]
+    show_full_result_count = False
+    readonly_fields = [
+        "canceled_by",
+        "canceled_in",
+        "reinstated_by",
+        "created_at",
+        "updated_at",
+        "notices_sent",
+    ]
+    fieldsets = [
+        (None, {"fields": ["cancelable_type", "cancelable_id", "key", "active"]}),
+        ("Reason", {"fields": ["reason", "reason_text", "reason_note"]}),
+        ("Canceled", {"fields": ["canceled_at", "canceled_by", "canceled_in"]}),
+        ("Reinstated", {"fields": ["reinstated_at", "reinstated_by", "reinstated_note"]}),
+        ("Notices and timestamps", {"fields": ["notices_sent", "created_at", "updated_at"]}),
+    ]
+    inlines = [CancelationChangeInline]
+    actions = ["cancel_selected", "reinstate_selected"]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        form.actor = services.Actor.for_admin(request.user)
+        return form
+
+    def save_model(self, request, obj, form, change):
+        """Save through the service, so the admin's edits follow the rules and are kept in the history."""
+        actor = services.Actor.for_admin(request.user)
+        if change:
+            original = Cancelation.objects.get(pk=obj.pk)
+            saved = services.cancelation_update(cancelation=original, data=form.service_data, actor=actor)
+        else:
+            saved = services.cancelation_create(data=form.service_data, actor=actor)
+        obj.pk = saved.pk
+        obj._state.adding = False
+        obj.refresh_from_db()
+
+    @admin.display(description="notices sent")
+    def notices_sent(self, obj: Cancelation):
+        if obj.pk is None or not apps.is_installed("notifications"):
+            return "—"
+        try:
+            from notifications.models import Notification
+        except ImportError:  # the notifications app has no model yet
+            return "—"
+        notices = list(
+            Notification.objects.filter(notifyable_type="Cancelation", notifyable_id=obj.pk).order_by("id")
+        )
+        if not notices:
+            return "None yet."
+        rows = []
+        for notice in notices:
+            label = f"#{notice.pk} {notice.notification_type} {notice.key}".strip()
+            try:
+                url = reverse("admin:notifications_notification_change", args=[notice.pk])
+            except NoReverseMatch:
+                rows.append((label, ""))
+                continue
+            rows.append((label, url))
+        items = format_html_join(
+            "",
+            "<li>{}</li>",
+            ((format_html('<a href="{}">{}</a>', url, label) if url else label,) for label, url in rows),
+        )
+        try:
+            changelist = (
+                reverse("admin:notifications_notification_changelist")
+                + "?"
+                + urlencode({"notifyable_type": "Cancelation", "notifyable_id": obj.pk})
+            )
+        except NoReverseMatch:
+            return format_html("<ul>{}</ul>", items)
+        return format_html('<ul>{}</ul><a href="{}">All notices of this cancelation</a>', items, changelist)
+
+    # --- actions ---------------------------------------------------------------------
+
+    @admin.action(description="Cancel again the selected (reinstated) cancelations…", permissions=["change"])
+    def cancel_selected(self, request, queryset):
+        return self._note_action(
+            request,
+            queryset.filter(active=False),
+            action="cancel_selected",
+            title="Cancel again",
+            note_label="Note (kept as the reason note)",
+            run=services.cancelation_cancel,
+            done="canceled again",
+        )
+
+    @admin.action(description="Reinstate the selected (active) cancelations…", permissions=["change"])
+    def reinstate_selected(self, request, queryset):
+        return self._note_action(
+            request,
+            queryset.filter(active=True),
+            action="reinstate_selected",
+            title="Reinstate",
+            note_label="Note (kept as the reinstated note)",
+            run=services.cancelation_reinstate,
+            done="reinstated",
+        )
+
+    def _note_action(self, request, queryset, *, action, title, note_label, run, done):
+        """Ask for a note on an intermediate page, then run the service on each eligible cancelation."""
+        if not queryset.exists():
+            self.message_user(request, f"None of the selected cancelations can be {done}.", messages.WARNING)
+            return None
+        form = NoteForm(request.POST if "apply" in request.POST else None, note_label=note_label)
+        if form.is_bound and form.is_valid():
+            actor = services.Actor.for_admin(request.user)
+            succeeded, failed = 0, []
+            for cancelation in queryset:
+                try:
+                    run(cancelation=cancelation, actor=actor, note=form.cleaned_data["note"])
+                    succeeded += 1
+                except services.CancelationRuleError as exc:
+                    failed.append(f"#{cancelation.pk}: {exc.param}: {exc.text}")
+            if succeeded:
+                self.message_user(request, f"{succeeded} cancelation(s) {done}.", messages.SUCCESS)
+            for failure in failed:
+                self.message_user(request, failure, messages.ERROR)
+            return None
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"{title}: are you sure?",
+            "opts": self.model._meta,
+            "queryset": queryset,
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "selected": request.POST.getlist(helpers.ACTION_CHECKBOX_NAME),
+            "select_across": request.POST.get("select_across", "0"),
+            "done": done,
+            "submit_label": title,
+        }
+        return TemplateResponse(request, "admin/cancelations/cancelation/action_note.html", context)
+
+    def get_search_results(self, request, queryset, search_term):
+        # `=cancelable_id` with a non-numeric term would match nothing anyway; search the key only.
+        if search_term and not search_term.strip().isdigit():
+            return queryset.filter(Q(key__icontains=search_term.strip())), False
+        return super().get_search_results(request, queryset, search_term)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=False)
+
+    def __init__(self, *args, note_label: str = "Note", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = note_label

@@ -1,0 +1,25 @@
+"""Filters of GET /api/v1/cancelations."""
+
+import django_filters
+from django.db.models import Q
+
+from cancelations.models import Cancelation
+
+
+class CancelationFilter(django_filters.FilterSet):
+    cancelable_type = django_filters.CharFilter()
+    cancelable_id = django_filters.NumberFilter()
+    active = django_filters.BooleanFilter()
+    reason = django_filters.CharFilter(method="filter_reason", help_text="A reason's id or slug.")
+    # Each range reads <name>_after and <name>_before.
+    canceled_at = django_filters.IsoDateTimeFromToRangeFilter()
+    reinstated_at = django_filters.IsoDateTimeFromToRangeFilter()
+
+    class Meta:
+        model = Cancelation
+        fields = ["cancelable_type", "cancelable_id", "active", "reason", "canceled_at", "reinstated_at"]
+
+    def filter_reason(self, queryset, name, value):
+        if value.isdigit():
+            return queryset.filter(Q(reason_id=int(value)) | Q(reason__slug=value))
+        return queryset.filter(reason__slug=value)

@@ -1,0 +1,148 @@
+"""The cancelations routes: thin; the rules live in services.py."""
+
+from contextlib import contextmanager
+
+from rest_framework.exceptions import NotFound
+from rest_framework.pagination import CursorPagination
+
+from cancelations import selectors, services
+from cancelations.serializers import (
+    CancelationCreateParams,
+    CancelationListParams,
+    CancelationOut,
+    CancelationReadParams,
+    CancelationReasonListParams,
+    CancelationReasonOut,
+    CancelationUpdateParams,
+)
+from planocore.api.endpoints import Endpoint
+from planocore.api.exceptions import invalid_param
+from planocore.api.views import ApiView
+
+SERVICE = "cancelations"
+SERVICE_NAME = "Cancelations"
+
+
+@contextmanager
+def rules_as_invalid_param():
+    """Turn a broken rule into invalid-param naming the param."""
+    try:
+        yield
+    except services.CancelationRuleError as exc:
+        raise invalid_param(exc.param, exc.text) from None
+
+
+def _actor(request) -> services.Actor:
+    return services.Actor.from_principal(request.auth, request.params.get("application"))
+
+
+class CancelationCursor(CursorPagination):
+    ordering = "-id"
+    page_size = 25
+    page_size_query_param = "page_size"
+    max_page_size = 100
+
+
+class CancelationListView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "GET": Endpoint(
+            slug="cancelations-list",
+            title="Cancelations List API",
+            purpose="List cancelations, newest first, filtered by cancelable type and id, active, reason "
+            "and canceled/reinstated time ranges, a page at a time (cursor pagination).",
+            params=CancelationListParams,
+            permission="cancelations.view_cancelation",
+        ),
+        "POST": Endpoint(
+            slug="cancelations-create",
+            title="Cancelations Create API",
+            purpose="Cancel a record (an order, a tour...): create its cancelation. A record has at most "
+            "one active cancelation. Sends the cancelation notices.",
+            params=CancelationCreateParams,
+            permission="cancelations.add_cancelation",
+        ),
+    }
+
+    def get(self, request):
+        queryset = selectors.cancelation_list(filters=request.params)
+        paginator = CancelationCursor()
+        try:
+            page = paginator.paginate_queryset(queryset, request, view=self)
+        except NotFound:
+            raise invalid_param(
+                "cursor", "this cursor is not valid; use links.next or links.prev as given."
+            ) from None
+        return self.respond(
+            CancelationOut(page, many=True).data,
+            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
+            meta={"page_size": paginator.page_size},
+        )
+
+    def post(self, request):
+        data = {k: v for k, v in request.params.items() if k not in ("application", "session_view")}
+        with rules_as_invalid_param():
+            cancelation = services.cancelation_create(data=data, actor=_actor(request))
+        return self.respond(CancelationOut(cancelation).data)
+
+
+class CancelationDetailView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "GET": Endpoint(
+            slug="cancelations-read",
+            title="Cancelations Read API",
+            purpose="Return one cancelation.",
+            params=CancelationReadParams,
+            permission="cancelations.view_cancelation",
+        ),
+        "PATCH": Endpoint(
+            slug="cancelations-update",
+            title="Cancelations Update API",
+            purpose="Update a cancelation: its reason and notes, reinstate the record (active=false) or "
+            "cancel it again (active=true). Every change is kept in its history; canceling and "
+            "reinstating send notices.",
+            params=CancelationUpdateParams,
+            permission="cancelations.change_cancelation",
+        ),
+    }
+
+    def _get_object(self, request):
+        cancelation = selectors.cancelation_get(pk=request.params["id"])
+        if cancelation is None:
+            raise invalid_param("id", f"no cancelation has id {request.params['id']}.")
+        return cancelation
+
+    def get(self, request, **kwargs):
+        return self.respond(CancelationOut(self._get_object(request)).data)
+
+    def patch(self, request, **kwargs):
+        cancelation = self._get_object(request)
+        data = {k: v for k, v in request.params.items() if k not in ("application", "session_view", "id")}
+        with rules_as_invalid_param():
+            cancelation = services.cancelation_update(
+                cancelation=cancelation, data=data, actor=_actor(request)
+            )
+        return self.respond(CancelationOut(cancelation).data)
+
+
+class CancelationReasonListView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "GET": Endpoint(
+            slug="cancelations-reasons-list",
+            title="Cancelation Reasons List API",
+            purpose="List the cancelation reasons callers may pass as reason_id or reason_slug, in order.",
+            params=CancelationReasonListParams,
+            permission="cancelations.view_cancelationreason",
+        ),
+    }
+
+    def get(self, request):
+        reasons = selectors.cancelation_reason_list(
+            include_inactive=request.params.get("include_inactive", False)
+        )
+        return self.respond(CancelationReasonOut(reasons, many=True).data)
