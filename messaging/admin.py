@@ -1,0 +1,138 @@
+"""Admin of the messaging clients: mirrored from Sunshine Conversations, so read-only here.
+
+Staff can find a user's clients (by user, address or phone), filter by status and
+remove clients (which removes them in Sunshine Conversations too).
+"""
+
+from django.contrib import admin, messages
+from django.utils.translation import ngettext
+
+from messaging.models import MessagingClient, ProcessedWebhookEvent
+from messaging.services import messaging_client_remove
+from planocore.api.exceptions import ApiError
+
+
+@admin.register(MessagingClient)
+class MessagingClientAdmin(admin.ModelAdmin):
+    list_display = (
+        "client_id",
+        "user",
+        "type",
+        "status",
+        "match",
+        "conversation_id",
+        "primary",
+        "linked_at",
+        "last_synced_at",
+        "removed_at",
+    )
+    list_filter = ("status", "type", "primary", ("removed_at", admin.EmptyFieldListFilter))
+    search_fields = ("=user__id", "user__username", "user__email", "address", "phone_number", "=client_id")
+    list_select_related = ("user",)
+    date_hierarchy = "created_at"
+    show_full_result_count = False  # no COUNT(*) over millions of rows on every search
+    raw_id_fields = ("user",)
+    actions = ("remove_clients",)
+    fieldsets = (
+        (None, {"fields": ("user", "type", "status", "primary", "address", "phone_number")}),
+        (
+            "Sunshine Conversations",
+            {
+                "fields": (
+                    "client_id",
+                    "external_user_id",
+                    "sc_user_id",
+                    "integration_id",
+                    "conversation_id",
+                )
+            },
+        ),
+        (
+            "Sync",
+            {
+                "fields": (
+                    "linked_at",
+                    "last_synced_at",
+                    "last_event_at",
+                    "removed_at",
+                    "created_at",
+                    "updated_at",
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "user",
+        "type",
+        "status",
+        "primary",
+        "address",
+        "phone_number",
+        "client_id",
+        "external_user_id",
+        "sc_user_id",
+        "integration_id",
+        "conversation_id",
+        "linked_at",
+        "last_synced_at",
+        "last_event_at",
+        "removed_at",
+        "created_at",
+        "updated_at",
+    )
+
+    @admin.display(description="Address / phone")
+    def match(self, obj: MessagingClient) -> str:
+        return obj.phone_number or obj.address or "—"
+
+    def has_add_permission(self, request) -> bool:
+        return False  # clients are created through the API (Sunshine Conversations first)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False  # Sunshine Conversations is the source of truth; the webhook and sync update rows
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # Only through the remove action, which removes the client in Sunshine Conversations too;
+        # a plain delete would leave it linked there.
+        return obj is None and super().has_delete_permission(request)
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    @admin.action(
+        description="Remove the selected clients (in Sunshine Conversations too)", permissions=["delete"]
+    )
+    def remove_clients(self, request, queryset):
+        removed, failed = 0, []
+        for client in queryset.filter(removed_at__isnull=True).select_related("user"):
+            try:
+                messaging_client_remove(user=client.user, client_id=client.client_id)
+            except ApiError as exc:
+                failed.append(f"{client.client_id}: {exc.message}")
+            else:
+                removed += 1
+        if removed:
+            self.message_user(
+                request,
+                ngettext("%d client removed.", "%d clients removed.", removed) % removed,
+                messages.SUCCESS,
+            )
+        for failure in failed:
+            self.message_user(request, f"Not removed: {failure}", messages.ERROR)
+
+
+@admin.register(ProcessedWebhookEvent)
+class ProcessedWebhookEventAdmin(admin.ModelAdmin):
+    list_display = ("event_id", "event_type", "received_at")
+    list_filter = ("event_type",)
+    search_fields = ("=event_id",)
+    date_hierarchy = "received_at"
+    show_full_result_count = False
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False

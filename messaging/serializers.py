@@ -1,0 +1,308 @@
+"""Params of the messaging routes (validated before any call to Sunshine Conversations) and output."""
+
+import json
+import re
+
+from django.contrib.auth import get_user_model
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+from rest_framework.fields import empty
+from rest_framework.settings import api_settings
+
+from messaging.models import MessagingClient
+from planocore.api.endpoints import order
+
+# "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
+# "212 555 2368" and "1 212 555 2368" are not: the + and the country code are required.
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+PHONE_SEPARATORS = re.compile(r"[\s\-().]")
+RECORD_ID = r"^[A-Za-z0-9]{24}$"  # SC record ids (page cursors) are 24 characters
+PROVIDER_ID = r"^[A-Za-z0-9_-]{1,64}$"
+MATCH_TYPES = {
+    MessagingClient.Type.MAILGUN: "address",
+    MessagingClient.Type.MESSAGEBIRD: "phoneNumber",
+    MessagingClient.Type.TWILIO: "phoneNumber",
+    MessagingClient.Type.WHATSAPP: "phoneNumber",
+}
+
+
+def normalize_phone_number(value: str) -> str:
+    """Return the number in E.164 (+ and digits only), or raise a ValidationError saying what to send."""
+    compact = PHONE_SEPARATORS.sub("", value or "")
+    if not value.strip().startswith("+") or not E164.match(compact):
+        raise serializers.ValidationError(
+            "Give the number with + and the country code, e.g. +12125552368 or +1 212-555-2368."
+        )
+    return compact
+
+
+def _flatten(detail: dict, prefix: str = "") -> dict:
+    """{"matchCriteria": {"phoneNumber": [...]}} → {"matchCriteria.phoneNumber": [...]}."""
+    flat: dict = {}
+    for key, value in detail.items():
+        name = prefix.rstrip(".") if key == api_settings.NON_FIELD_ERRORS_KEY and prefix else f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(_flatten(value, f"{name}."))
+        else:
+            flat[name] = value
+    return flat
+
+
+class ParamsSerializer(serializers.Serializer):
+    """Params whose errors name nested fields with dots (`matchCriteria.phoneNumber`)."""
+
+    def run_validation(self, data=empty):
+        try:
+            return super().run_validation(data)
+        except serializers.ValidationError as exc:
+            if isinstance(exc.detail, dict):
+                raise serializers.ValidationError(_flatten(exc.detail)) from None
+            raise
+
+
+class JsonObjectSerializer(serializers.Serializer):
+    """A nested object param: a JSON object, or (in form bodies) a string holding one."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError:
+                raise serializers.ValidationError(
+                    {api_settings.NON_FIELD_ERRORS_KEY: ["Send a JSON object."]}
+                ) from None
+        return super().to_internal_value(data)
+
+
+class UserIdField(serializers.IntegerField):
+    """The PlanoCore user id in the path; validated to an existing user (kept under `user`)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("source", "user")
+        kwargs.setdefault(
+            "help_text",
+            "The PlanoCore user id (also the user's externalId in Sunshine Conversations).",
+        )
+        kwargs.setdefault("style", order(1))
+        super().__init__(**kwargs)
+
+    def run_validation(self, data=empty):
+        pk = super().run_validation(data)
+        user = get_user_model().objects.filter(pk=pk).first()
+        if user is None:
+            raise serializers.ValidationError(f"No user with id {pk}.")
+        return user
+
+
+class MatchCriteriaParams(JsonObjectSerializer):
+    type = serializers.ChoiceField(
+        choices=[(t.value, t.label) for t in MATCH_TYPES],
+        help_text="The channel type. `mailgun` matches by `address`; the others by `phoneNumber`.",
+        style=order(1),
+    )
+    integrationId = serializers.RegexField(  # noqa: N815 - the contract's name
+        PROVIDER_ID,
+        help_text="The ID of the integration to link. Must match the provided type.",
+        style=order(2),
+    )
+    primary = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text="Whether the client becomes the primary for the target conversation once linked.",
+        style=order(3),
+    )
+    address = serializers.EmailField(
+        required=False,
+        max_length=254,
+        help_text="The user's email address (type mailgun only).",
+        style=order(4),
+    )
+    subject = serializers.CharField(
+        required=False,
+        max_length=255,
+        help_text="The subject of the outgoing emails (type mailgun only; "
+        "default `New message from {appName}`).",
+        style=order(5),
+    )
+    phoneNumber = serializers.CharField(  # noqa: N815 - the contract's name
+        required=False,
+        max_length=32,
+        help_text="The user's phone number with the + prefix and the country code, e.g. +12125552368 "
+        "(types messagebird, twilio, whatsapp).",
+        style=order(6),
+    )
+
+    def validate(self, attrs):
+        needed = MATCH_TYPES[attrs["type"]]
+        errors = {}
+        if needed == "address":
+            if not attrs.get("address"):
+                errors["address"] = [serializers.ErrorDetail("Required for type mailgun.", code="required")]
+            if attrs.get("phoneNumber"):
+                errors["phoneNumber"] = ["Only for types messagebird, twilio and whatsapp; send `address`."]
+        else:
+            if not attrs.get("phoneNumber"):
+                errors["phoneNumber"] = [
+                    serializers.ErrorDetail(f"Required for type {attrs['type']}.", code="required")
+                ]
+            else:
+                try:
+                    attrs["phoneNumber"] = normalize_phone_number(attrs["phoneNumber"])
+                except serializers.ValidationError as exc:
+                    errors["phoneNumber"] = exc.detail
+            for name in ("address", "subject"):
+                if attrs.get(name):
+                    errors[name] = ["Only for type mailgun; send `phoneNumber`."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return attrs
+
+
+@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object"}]})
+class ConfirmationMessageField(serializers.Field):
+    """The confirmation message: its text, or the contract's messagePost with text content."""
+
+    def to_internal_value(self, data):
+        display_name = None
+        if isinstance(data, str):
+            text = data
+        elif isinstance(data, dict):
+            author = data.get("author") or {}
+            content = data.get("content")
+            if not isinstance(author, dict) or author.get("type", "business") != "business":
+                raise serializers.ValidationError("`author.type` can only be business.")
+            if not isinstance(content, dict) or content.get("type", "text") != "text":
+                raise serializers.ValidationError('Only text content is supported: {"type": "text", ...}.')
+            text = content.get("text")
+            display_name = author.get("displayName")
+            if display_name is not None and not isinstance(display_name, str):
+                raise serializers.ValidationError("`author.displayName` must be a string.")
+        else:
+            raise serializers.ValidationError("Send the message text, or an object with `content.text`.")
+        if not isinstance(text, str) or not text.strip():
+            raise serializers.ValidationError("The message text is empty.")
+        if len(text) > 4096:
+            raise serializers.ValidationError("The message text is longer than 4096 characters.")
+        author = {"type": "business"}
+        if display_name:
+            author["displayName"] = display_name[:128]
+        return {"author": author, "content": {"type": "text", "text": text}}
+
+    def to_representation(self, value):
+        return value
+
+
+class ConfirmationParams(JsonObjectSerializer):
+    type = serializers.ChoiceField(
+        choices=[
+            ("immediate", "Link at once"),
+            ("userActivity", "Link when the user next writes"),
+            ("prompt", "Ask the user to confirm"),
+        ],
+        help_text="The type of confirmation of the link request.",
+        style=order(1),
+    )
+    message = ConfirmationMessageField(
+        required=False,
+        help_text="The message used to reach out to the user, if desired: its text, or an object "
+        '{"author": {"type": "business", "displayName": ...}, "content": {"type": "text", "text": ...}}.',
+        style=order(2),
+    )
+
+
+class TargetParams(JsonObjectSerializer):
+    conversationId = serializers.RegexField(  # noqa: N815 - the contract's name
+        PROVIDER_ID,
+        help_text="The conversation ID of the target conversation.",
+        style=order(1),
+    )
+
+
+class ClientCreateParams(ParamsSerializer):
+    user_id = UserIdField()
+    matchCriteria = MatchCriteriaParams(  # noqa: N815 - the seed's name
+        help_text="The set of criteria used to determine the user's identity on a third-party channel.",
+        style=order(2),
+    )
+    confirmation = ConfirmationParams(
+        help_text="The confirmation options of the link request.", style=order(3)
+    )
+    target = TargetParams(help_text="The target conversation to attach the client to.", style=order(4))
+
+
+class ClientListParams(ParamsSerializer):
+    user_id = UserIdField()
+
+    def get_fields(self):
+        # The seed's names hold brackets, which cannot be attribute names.
+        fields = super().get_fields()
+        fields["page[after]"] = serializers.RegexField(
+            RECORD_ID,
+            required=False,
+            source="page_after",
+            help_text="A client id: the page holds the clients after it (the `next` link carries it).",
+            style=order(2),
+            error_messages={"invalid": "A page cursor is a 24-character record id."},
+        )
+        fields["page[before]"] = serializers.RegexField(
+            RECORD_ID,
+            required=False,
+            source="page_before",
+            help_text="A client id: the page holds the clients before it. Not with `page[after]`.",
+            style=order(3),
+            error_messages={"invalid": "A page cursor is a 24-character record id."},
+        )
+        fields["page[size]"] = serializers.IntegerField(
+            required=False,
+            min_value=1,
+            max_value=100,
+            default=25,
+            source="page_size",
+            help_text="The number of clients to return, 1 to 100 (default 25).",
+            style=order(4),
+        )
+        return fields
+
+    def validate(self, attrs):
+        if attrs.get("page_after") and attrs.get("page_before"):
+            raise serializers.ValidationError(
+                {"page[before]": ["Give `page[after]` or `page[before]`, not both."]}
+            )
+        return attrs
+
+
+class ClientRemoveParams(ParamsSerializer):
+    user_id = UserIdField()
+    client_id = serializers.RegexField(
+        PROVIDER_ID,
+        help_text="The Sunshine Conversations id of the client to remove.",
+        style=order(2),
+    )
+
+
+class MessagingClientOut(serializers.ModelSerializer):
+    user_id = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = MessagingClient
+        fields = [
+            "id",
+            "client_id",
+            "user_id",
+            "external_user_id",
+            "sc_user_id",
+            "type",
+            "status",
+            "integration_id",
+            "address",
+            "phone_number",
+            "conversation_id",
+            "primary",
+            "linked_at",
+            "last_synced_at",
+            "removed_at",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields

@@ -1,0 +1,403 @@
+"""Writes of the messaging app: create, list (sync) and remove clients; apply webhook events.
+
+The API calls (create, list, remove) need Sunshine Conversations' (SC) answer inside
+the request, so each service calls SC first, outside any transaction, and only then
+writes the mirror in one atomic block: when SC fails, nothing is stored. (When SC
+succeeds and our write then fails, SC holds a client we do not: the next list or
+its `client:add` webhook brings it in.)
+"""
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from sunshine_conversations_client import ClientCreate, ClientListResponse, ClientsApi
+
+from messaging.models import MessagingClient, ProcessedWebhookEvent
+from planocore.api import statuses
+from planocore.api.exceptions import ApiError, invalid_param
+from planocore.providers import sunshine
+from planocore.providers.base import ProviderError
+
+logger = logging.getLogger("messaging")
+
+CLIENTS_PATH = "/v2/apps/{appId}/users/{userIdOrExternalId}/clients"
+
+
+# --- SC errors → API errors -------------------------------------------------------
+def _api_error(error: ProviderError, *, bad_request_param: str) -> ApiError:
+    """Map an SC failure: unknown user/client → invalid-param; outages → provider-unavailable."""
+    codes = {e.get("code") for e in (error.response or {}).get("errors", [])}
+    if error.retryable:
+        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
+        return ApiError(
+            statuses.PROVIDER_UNAVAILABLE,
+            f"Sunshine Conversations is unavailable ({error.message}). Nothing was stored; try again"
+            + (f" in {headers['Retry-After']} seconds." if headers else " later."),
+            headers=headers,
+        )
+    if "user_not_found" in codes:
+        return invalid_param(
+            "user_id",
+            "Sunshine Conversations has no user with this id as externalId; the user must "
+            "open a conversation first.",
+        )
+    if "client_not_found" in codes:
+        return invalid_param("client_id", "This user has no client with this id in Sunshine Conversations.")
+    if "conversation_not_found" in codes:
+        return invalid_param("target.conversationId", "Sunshine Conversations has no such conversation.")
+    if error.http_status in (400, 409, 422):
+        return invalid_param(bad_request_param, f"Sunshine Conversations refused it: {error.message}")
+    logger.error("Sunshine Conversations refused a call: %s", error.message)
+    return ApiError(
+        statuses.PROVIDER_UNAVAILABLE,
+        f"Sunshine Conversations refused PlanoCore's request ({error.message}); staff must check the "
+        "SUNSHINE_CONVERSATIONS_* settings.",
+    )
+
+
+def _require_configured() -> None:
+    if not sunshine.is_configured():
+        raise ApiError(
+            statuses.PROVIDER_UNAVAILABLE,
+            "Sunshine Conversations is not configured here "
+            "(SUNSHINE_CONVERSATIONS_APP_ID, _KEY_ID, _SECRET).",
+        )
+
+
+def _sc_datetime(value: str | None) -> datetime | None:
+    return parse_datetime(value) if value else None
+
+
+def _local_status(value: str | None) -> str | None:
+    return value if value in MessagingClient.Status.values else None
+
+
+def _local_type(value) -> str:
+    value = getattr(value, "value", value)
+    return value if value in MessagingClient.Type.values else MessagingClient.Type.SDK
+
+
+# --- create -------------------------------------------------------------------------
+def messaging_client_create(
+    *, user, match_criteria: dict, confirmation: dict, target: dict
+) -> MessagingClient:
+    """Create a client in SC for the user (externalId = user id) and store it as pending.
+
+    The params are validated by the caller (ClientCreateParams); SC is called before
+    anything is written.
+    """
+    _require_configured()
+    body = {"matchCriteria": dict(match_criteria), "confirmation": dict(confirmation), "target": dict(target)}
+    try:
+        client_create = ClientCreate.from_dict(body)
+    except ValueError as exc:  # the params serializer mirrors the contract; this is a safety net
+        raise invalid_param("matchCriteria", f"Not a valid Sunshine Conversations client: {exc}") from None
+    api = ClientsApi(sunshine.api_client())
+    try:
+        response = sunshine.call(api.create_client, sunshine.app_id(), str(user.pk), client_create)
+    except ProviderError as error:
+        raise _api_error(error, bad_request_param="matchCriteria") from None
+    created = response.client
+    return _store_created_client(
+        user=user,
+        client_id=created.id,
+        type=_local_type(created.type) if created.type else match_criteria["type"],
+        status=_local_status(created.status) or MessagingClient.Status.PENDING,
+        integration_id=created.integration_id or match_criteria["integrationId"],
+        address=match_criteria.get("address", ""),
+        phone_number=match_criteria.get("phoneNumber", ""),
+        conversation_id=target["conversationId"],
+        primary=match_criteria.get("primary", True),
+        linked_at=_sc_datetime(created.linked_at),
+    )
+
+
+@transaction.atomic
+def _store_created_client(*, user, client_id: str, **fields) -> MessagingClient:
+    now = timezone.now()
+    client = MessagingClient.objects.select_for_update().filter(client_id=client_id).first()
+    if client is None:
+        return MessagingClient.objects.create(
+            user=user, external_user_id=str(user.pk), client_id=client_id, last_synced_at=now, **fields
+        )
+    # SC's webhook beat our write (an `immediate` link is confirmed at once): its status is
+    # newer than the create answer's `pending`, so keep it and fill in the rest.
+    fields.pop("status", None)
+    if client.linked_at:
+        fields.pop("linked_at", None)
+    for name, value in fields.items():
+        setattr(client, name, value)
+    client.user, client.external_user_id, client.last_synced_at = user, str(user.pk), now
+    client.save()
+    return client
+
+
+# --- list ---------------------------------------------------------------------------
+@dataclass
+class ClientPage:
+    """One page of a user's clients as SC listed them, mirrored locally."""
+
+    clients: list[MessagingClient]
+    size: int
+    has_more: bool
+    after_cursor: str | None
+    before_cursor: str | None
+
+
+def _fetch_clients_page(
+    external_id: str, *, after: str | None, before: str | None, size: int
+) -> ClientListResponse:
+    """GET the clients with page[after]/page[before]/page[size] in the query.
+
+    The package's own `list_clients(page=Page(...))` sends `page={"after": ...}` (JSON
+    in one param), which SC does not read; so this builds the same request through the
+    package's helpers with the deepObject names SC expects.
+    """
+    api = sunshine.api_client()
+    query: list[tuple[str, str]] = []
+    if after:
+        query.append(("page[after]", after))
+    if before:
+        query.append(("page[before]", before))
+    query.append(("page[size]", str(size)))
+
+    def list_clients(*, _request_timeout):
+        method, url, headers, body, post_params = api.param_serialize(
+            method="GET",
+            resource_path=CLIENTS_PATH,
+            path_params={"appId": sunshine.app_id(), "userIdOrExternalId": external_id},
+            query_params=query,
+            header_params={"Accept": "application/json"},
+            auth_settings=["basicAuth", "bearerAuth"],
+        )
+        response = api.call_api(method, url, headers, body, post_params, _request_timeout=_request_timeout)
+        response.read()
+        return api.response_deserialize(
+            response_data=response, response_types_map={"200": "ClientListResponse"}
+        ).data
+
+    return sunshine.call(list_clients)
+
+
+def messaging_clients_list(
+    *, user, page_after: str | None = None, page_before: str | None = None, page_size: int = 25
+) -> ClientPage:
+    """List one page of the user's clients from SC and refresh the local mirror of those clients."""
+    _require_configured()
+    try:
+        listed = _fetch_clients_page(str(user.pk), after=page_after, before=page_before, size=page_size)
+    except ProviderError as error:
+        raise _api_error(error, bad_request_param="page[before]" if page_before else "page[after]") from None
+    meta = listed.meta
+    clients = _sync_clients(user=user, listed=listed.clients or [])
+    return ClientPage(
+        clients=clients,
+        size=page_size,
+        has_more=bool(meta and meta.has_more),
+        after_cursor=meta.after_cursor if meta else None,
+        before_cursor=meta.before_cursor if meta else None,
+    )
+
+
+@transaction.atomic
+def _sync_clients(*, user, listed: list) -> list[MessagingClient]:
+    """Upsert the listed clients (one select, one bulk insert, one bulk update); keep SC's order."""
+    now = timezone.now()
+    ids = [c.id for c in listed if c.id]
+    existing = {c.client_id: c for c in MessagingClient.objects.filter(client_id__in=ids)}
+    new, changed = [], []
+    for item in listed:
+        client = existing.get(item.id)
+        status = _local_status(item.status) or MessagingClient.Status.PENDING
+        if client is None:
+            client = MessagingClient(
+                user=user,
+                external_user_id=str(user.pk),
+                client_id=item.id,
+                type=_local_type(item.type),
+                status=status,
+                integration_id=item.integration_id or "",
+                linked_at=_sc_datetime(item.linked_at),
+                last_synced_at=now,
+            )
+            new.append(client)
+            existing[item.id] = client
+        else:
+            # SC moves a client to another user on a channel link ("theft"): follow it.
+            client.user, client.external_user_id = user, str(user.pk)
+            client.status = status
+            client.linked_at = _sc_datetime(item.linked_at) or client.linked_at
+            client.integration_id = item.integration_id or client.integration_id
+            client.last_synced_at = now
+            client.removed_at = None
+            client.updated_at = now
+            changed.append(client)
+    if new:
+        MessagingClient.objects.bulk_create(new)
+    if changed:
+        MessagingClient.objects.bulk_update(
+            changed,
+            [
+                "user",
+                "external_user_id",
+                "status",
+                "linked_at",
+                "integration_id",
+                "last_synced_at",
+                "removed_at",
+                "updated_at",
+            ],
+        )
+    return [existing[i] for i in ids]
+
+
+# --- remove -------------------------------------------------------------------------
+def messaging_client_remove(*, user, client_id: str) -> MessagingClient | None:
+    """Remove the client in SC, then mark the local row removed (inactive); None when not mirrored."""
+    _require_configured()
+    api = ClientsApi(sunshine.api_client())
+    try:
+        sunshine.call(api.remove_client, sunshine.app_id(), str(user.pk), client_id)
+    except ProviderError as error:
+        raise _api_error(error, bad_request_param="client_id") from None
+    return _mark_removed(client_id=client_id, user=user)
+
+
+@transaction.atomic
+def _mark_removed(*, client_id: str, user=None, at: datetime | None = None) -> MessagingClient | None:
+    qs = MessagingClient.objects.select_for_update().filter(client_id=client_id)
+    if user is not None:
+        qs = qs.filter(user=user)
+    client = qs.first()
+    if client is None:
+        return None
+    now = timezone.now()
+    client.status = MessagingClient.Status.INACTIVE
+    client.removed_at = at or now
+    client.last_synced_at = now
+    client.save(update_fields=["status", "removed_at", "last_synced_at", "updated_at"])
+    return client
+
+
+# --- webhook ------------------------------------------------------------------------
+CLIENT_EVENTS = ("client:add", "client:update", "client:remove")
+# client:update reasons when the event carries no client status.
+UPDATE_REASON_STATUS = {
+    "confirmed": MessagingClient.Status.ACTIVE,
+    "blocked": MessagingClient.Status.BLOCKED,
+    "unblocked": MessagingClient.Status.ACTIVE,
+}
+
+
+@dataclass
+class WebhookResult:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+
+
+def webhook_events_apply(*, events: list) -> WebhookResult:
+    """Apply SC's client:add / client:update / client:remove events; skip ids already seen.
+
+    Each event is its own transaction that first inserts its id into
+    ProcessedWebhookEvent (unique): a replay, even a concurrent one, fails that insert
+    and changes nothing. Other event types are ignored.
+    """
+    result = WebhookResult()
+    for event in events:
+        if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS or not event.get("id"):
+            result.ignored += 1
+            continue
+        if _apply_event(event):
+            result.applied += 1
+        else:
+            result.duplicates += 1
+    return result
+
+
+@transaction.atomic
+def _apply_event(event: dict) -> bool:
+    try:
+        with transaction.atomic():
+            ProcessedWebhookEvent.objects.create(event_id=str(event["id"])[:64], event_type=event["type"])
+    except IntegrityError:
+        return False
+    payload = event.get("payload") or {}
+    sc_client = payload.get("client") or {}
+    sc_user = payload.get("user") or {}
+    client_id = sc_client.get("id")
+    if not client_id:
+        return True
+    created_at = _sc_datetime(event.get("createdAt")) or timezone.now()
+    client = MessagingClient.objects.select_for_update().filter(client_id=client_id).first()
+    if client is not None and client.last_event_at and created_at < client.last_event_at:
+        return True  # an older event arriving late: the newer one already set the state
+    if event["type"] == "client:remove":
+        if client is not None:
+            client.status = MessagingClient.Status.INACTIVE
+            client.removed_at = created_at
+            _touch(client, created_at, ["status", "removed_at"])
+        return True
+    status = _local_status(sc_client.get("status"))
+    if event["type"] == "client:update":
+        status = status or UPDATE_REASON_STATUS.get(payload.get("reason"))
+    if client is None:
+        client = _client_from_event(sc_client, sc_user, payload)
+        if client is None:
+            return True
+    fields = []
+    if status and status != client.status:
+        client.status = status
+        fields.append("status")
+    if sc_user.get("id") and client.sc_user_id != sc_user["id"]:
+        client.sc_user_id = sc_user["id"]
+        fields.append("sc_user_id")
+    conversation_id = (payload.get("conversation") or {}).get("id")
+    if conversation_id and not client.conversation_id:
+        client.conversation_id = conversation_id
+        fields.append("conversation_id")
+    linked_at = _sc_datetime(sc_client.get("linkedAt"))
+    if linked_at and client.linked_at != linked_at:
+        client.linked_at = linked_at
+        fields.append("linked_at")
+    if client.removed_at and event["type"] == "client:add":
+        client.removed_at = None
+        fields.append("removed_at")
+    _touch(client, created_at, fields)
+    return True
+
+
+def _client_from_event(sc_client: dict, sc_user: dict, payload: dict) -> MessagingClient | None:
+    """A client SC told us about first (made in SC's dashboard, or the webhook beat our write)."""
+    from django.contrib.auth import get_user_model
+
+    external_id = str(sc_user.get("externalId") or "")
+    user = get_user_model().objects.filter(pk=int(external_id)).first() if external_id.isdigit() else None
+    if user is None:
+        logger.info("Webhook about client %s of an unknown user; ignored.", sc_client.get("id"))
+        return None
+    external = str(sc_client.get("externalId") or "")
+    client_type = _local_type(sc_client.get("type"))
+    return MessagingClient(
+        user=user,
+        external_user_id=external_id,
+        client_id=sc_client["id"],
+        type=client_type,
+        status=_local_status(sc_client.get("status")) or MessagingClient.Status.PENDING,
+        integration_id=sc_client.get("integrationId") or "",
+        address=external if client_type == MessagingClient.Type.MAILGUN else "",
+        phone_number=external[:20] if external.startswith("+") else "",
+    )
+
+
+def _touch(client: MessagingClient, event_at: datetime, fields: list[str]) -> None:
+    client.last_event_at = event_at
+    client.last_synced_at = timezone.now()
+    if client.pk is None:
+        client.save()
+    else:
+        client.save(update_fields=[*fields, "last_event_at", "last_synced_at", "updated_at"])

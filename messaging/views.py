@@ -1,0 +1,145 @@
+"""Messaging routes: a user's Sunshine Conversations clients, and SC's webhook."""
+
+import hmac
+import json
+import logging
+from urllib.parse import urlencode
+
+from django.conf import settings
+from django.http import JsonResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from messaging import services
+from messaging.serializers import (
+    ClientCreateParams,
+    ClientListParams,
+    ClientRemoveParams,
+    MessagingClientOut,
+)
+from planocore.api import statuses
+from planocore.api.endpoints import Endpoint
+from planocore.api.views import ApiView
+
+logger = logging.getLogger("messaging")
+
+SERVICE = "messaging"
+SERVICE_NAME = "Messaging clients (Sunshine Conversations)"
+
+
+class UserClientsView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "POST": Endpoint(
+            slug="messaging-clients-create",
+            title="Sunshine Conversations Create Client API",
+            purpose="Create a client for a user and link it to a channel (email, SMS, WhatsApp) specified "
+            "by matchCriteria.type, attached to the target conversation. The client starts pending; it "
+            "becomes active when Sunshine Conversations confirms the link.",
+            params=ClientCreateParams,
+            permission="messaging.add_messagingclient",
+            responses=(statuses.PROVIDER_UNAVAILABLE,),
+        ),
+        "GET": Endpoint(
+            slug="messaging-clients-list",
+            title="Sunshine Conversations List Clients API",
+            purpose="List a user's clients, linked and pending, as Sunshine Conversations holds them, "
+            "with cursor pagination (page[after], page[before], page[size]).",
+            params=ClientListParams,
+            permission="messaging.view_messagingclient",
+            responses=(statuses.PROVIDER_UNAVAILABLE,),
+        ),
+    }
+
+    def post(self, request, **kwargs):
+        params = request.params
+        client = services.messaging_client_create(
+            user=params["user"],
+            match_criteria=params["matchCriteria"],
+            confirmation=params["confirmation"],
+            target=params["target"],
+        )
+        return self.respond(MessagingClientOut(client).data)
+
+    def get(self, request, **kwargs):
+        params = request.params
+        page = services.messaging_clients_list(
+            user=params["user"],
+            page_after=params.get("page_after"),
+            page_before=params.get("page_before"),
+            page_size=params["page_size"],
+        )
+        base = request.build_absolute_uri(request.path)
+        links = {"next": None, "prev": None}
+        if page.after_cursor:
+            links["next"] = f"{base}?{urlencode({'page[after]': page.after_cursor, 'page[size]': page.size})}"
+        if page.before_cursor:
+            links["prev"] = (
+                f"{base}?{urlencode({'page[before]': page.before_cursor, 'page[size]': page.size})}"
+            )
+        meta = {
+            "page_size": page.size,
+            "has_more": page.has_more,
+            "after_cursor": page.after_cursor,
+            "before_cursor": page.before_cursor,
+        }
+        return self.respond(MessagingClientOut(page.clients, many=True).data, links=links, meta=meta)
+
+
+class UserClientView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "DELETE": Endpoint(
+            slug="messaging-clients-remove",
+            title="Sunshine Conversations Remove Client API",
+            purpose="Remove a user's client and unsubscribe it from all connected conversations.",
+            params=ClientRemoveParams,
+            permission="messaging.delete_messagingclient",
+            responses=(statuses.PROVIDER_UNAVAILABLE,),
+        ),
+    }
+
+    def delete(self, request, **kwargs):
+        params = request.params
+        client = services.messaging_client_remove(user=params["user"], client_id=params["client_id"])
+        data = MessagingClientOut(client).data if client is not None else {"client_id": params["client_id"]}
+        return self.respond(data, message="The client was removed.")
+
+
+def _webhook_reply(status: int, message: str, **data) -> JsonResponse:
+    return JsonResponse({"message": message, **data}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def sunshine_conversations_webhook(request):
+    """Receive SC's webhook calls ({"app", "webhook", "events": [...]}) for client events.
+
+    Authenticated by the X-API-Key header (the webhook's secret) compared in
+    constant time; with no secret configured every call is refused. Answers 200
+    quickly once the events are applied (duplicates, by event id, are skipped).
+    """
+    secret = settings.SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET
+    if not secret:
+        return _webhook_reply(403, "This webhook is not configured (SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET).")
+    given = request.headers.get("X-API-Key", "")
+    if not hmac.compare_digest(given.encode(), secret.encode()):
+        return _webhook_reply(401, "Wrong or missing X-API-Key.")
+    try:
+        body = json.loads(request.body or b"null")
+    except (ValueError, UnicodeDecodeError):
+        return _webhook_reply(400, "The body is not JSON.")
+    if not isinstance(body, dict) or not isinstance(body.get("events"), list):
+        return _webhook_reply(400, "The body holds no `events` list.")
+    app_id = (body.get("app") or {}).get("id") if isinstance(body.get("app"), dict) else None
+    if app_id and settings.SUNSHINE_CONVERSATIONS_APP_ID and app_id != settings.SUNSHINE_CONVERSATIONS_APP_ID:
+        logger.warning("Webhook call for another app (%s) ignored.", app_id[:64])
+        return _webhook_reply(
+            200, "Not our app; ignored.", applied=0, duplicates=0, ignored=len(body["events"])
+        )
+    result = services.webhook_events_apply(events=body["events"])
+    return _webhook_reply(
+        200, "ok", applied=result.applied, duplicates=result.duplicates, ignored=result.ignored
+    )

@@ -1,0 +1,222 @@
+"""Sunshine Conversations through its official package (`sunshine-conversations-client`).
+
+Two users: the `conversation` channel of the outbox (`ConversationBackend`, posting a
+business text message to a conversation) and the messaging app, which creates, lists
+and removes a user's clients inside an API request (`messaging.services`). Both go
+through `call()`, which applies the request timeout, keeps every worker off the app
+while a 429's Retry-After runs, and turns the package's exceptions into a
+`ProviderError` whose message holds no secret (the package's `str(exc)` dumps the
+response headers and body; we keep only the status and the error codes/titles).
+
+Settings: SUNSHINE_CONVERSATIONS_HOST, _APP_ID, _KEY_ID, _SECRET (basic auth with an
+API key id and secret), PROVIDER_TIMEOUT_SECONDS.
+"""
+
+import json
+import logging
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from functools import lru_cache
+from typing import Any, TypeVar
+
+import urllib3
+from django.conf import settings
+from django.utils import timezone
+from sunshine_conversations_client import ApiClient, Configuration, MessagePost, MessagesApi
+from sunshine_conversations_client.exceptions import ApiException, OpenApiException
+
+from planocore.providers import ratelimit
+from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
+
+logger = logging.getLogger("planocore.providers.sunshine")
+
+T = TypeVar("T")
+
+
+# --- the configured client ------------------------------------------------------
+@lru_cache(maxsize=4)
+def _api_client(host: str, key_id: str, secret: str) -> ApiClient:
+    configuration = Configuration(host=host.rstrip("/"), username=key_id, password=secret)
+    # No retries inside urllib3: a timeout or refused connection comes back at once
+    # and the outbox decides about retrying (with backoff and Retry-After).
+    configuration.retries = False
+    return ApiClient(configuration)
+
+
+def api_client() -> ApiClient:
+    """Return the package's ApiClient for the configured host and API key (pooled, reused)."""
+    return _api_client(
+        settings.SUNSHINE_CONVERSATIONS_HOST,
+        settings.SUNSHINE_CONVERSATIONS_KEY_ID,
+        settings.SUNSHINE_CONVERSATIONS_SECRET,
+    )
+
+
+def app_id() -> str:
+    return settings.SUNSHINE_CONVERSATIONS_APP_ID
+
+
+def is_configured() -> bool:
+    """Whether the app id and API key are all set."""
+    return bool(
+        settings.SUNSHINE_CONVERSATIONS_APP_ID
+        and settings.SUNSHINE_CONVERSATIONS_KEY_ID
+        and settings.SUNSHINE_CONVERSATIONS_SECRET
+    )
+
+
+def request_timeout() -> float:
+    """The `_request_timeout` every call passes (seconds, total)."""
+    return float(settings.PROVIDER_TIMEOUT_SECONDS)
+
+
+def reset_clients() -> None:
+    """Forget built clients (tests that change settings call this)."""
+    _api_client.cache_clear()
+
+
+def rate_limit_key() -> str:
+    return f"sunshine-conversations:{app_id() or 'default'}"
+
+
+# --- errors ---------------------------------------------------------------------
+def _header(headers: Any, name: str) -> str | None:
+    if not headers:
+        return None
+    getter = getattr(headers, "get", None)
+    if getter is None:
+        return None
+    return getter(name) or getter(name.lower())
+
+
+def retry_after_seconds(headers: Any) -> float | None:
+    """Parse a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
+    value = _header(headers, "Retry-After")
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())
+
+
+def error_codes(exc: ApiException) -> list[dict[str, str]]:
+    """The contract's `errors` list ({code, title}) from an error answer; [] when none."""
+    try:
+        body = json.loads(exc.body or "")
+    except (TypeError, ValueError):
+        return []
+    errors = body.get("errors") if isinstance(body, dict) else None
+    if not isinstance(errors, list):
+        return []
+    return [
+        {"code": str(e.get("code", "")), "title": str(e.get("title", ""))[:200]}
+        for e in errors
+        if isinstance(e, dict)
+    ]
+
+
+def classify(exc: Exception) -> ProviderError:
+    """Turn what the package raised into a ProviderError (retryable or permanent), without secrets."""
+    if isinstance(exc, ApiException):
+        status = int(exc.status or 0)
+        errors = error_codes(exc)
+        detail = "; ".join(f"{e['code']}: {e['title']}" for e in errors) or (exc.reason or "")
+        retryable = status == 429 or status >= 500 or status == 0
+        retry_after = retry_after_seconds(exc.headers) if retryable else None
+        return ProviderError(
+            f"Sunshine Conversations answered {status or 'no status'}: {detail}".strip(),
+            retryable=retryable,
+            retry_after=retry_after,
+            http_status=status or None,
+            response={"status": status, "errors": errors} if status else {},
+        )
+    if isinstance(exc, urllib3.exceptions.TimeoutError):
+        return ProviderError(
+            f"Sunshine Conversations did not answer within {request_timeout():g} seconds.",
+            retryable=True,
+        )
+    if isinstance(exc, urllib3.exceptions.HTTPError):
+        # Connection refused or reset, protocol errors: the text names host and port only.
+        return ProviderError(
+            f"Could not reach Sunshine Conversations ({type(exc).__name__}).", retryable=True
+        )
+    if isinstance(exc, (OpenApiException, ValueError)):
+        # The package refused to build the request or read the answer (a bad payload).
+        return ProviderError(
+            f"Invalid Sunshine Conversations request or answer: {exc}"[:500], retryable=False
+        )
+    raise exc
+
+
+def call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+    """Call a package method with the timeout; raise ProviderError on any failure.
+
+    While a 429's Retry-After runs for this app, no worker or request calls it
+    again: the call fails at once (retryable, with the time left).
+    """
+    key = rate_limit_key()
+    wait = ratelimit.penalty_remaining(key)
+    if wait:
+        raise ProviderError(
+            f"Sunshine Conversations asked us to wait; {wait:.0f} seconds left.",
+            retryable=True,
+            retry_after=wait,
+            http_status=429,
+        )
+    try:
+        return func(*args, _request_timeout=request_timeout(), **kwargs)
+    except ProviderError:
+        raise
+    except Exception as exc:
+        error = classify(exc)
+        if error.http_status == 429:
+            ratelimit.penalize(key, error.retry_after or 1.0)
+        logger.warning("Sunshine Conversations call %s failed: %s", getattr(func, "__name__", "?"), error)
+        raise error from None
+
+
+# --- the outbox backend ---------------------------------------------------------
+class ConversationBackend(ProviderBackend):
+    """Channel `conversation`, action `post_message`: a business text message to a conversation.
+
+    Payload: {"user_id": str, "conversation_id": str, "text": str}.
+    """
+
+    name = "sunshine"
+
+    def build(self, *, channel: str, action: str, payload: dict, secrets: dict) -> dict:
+        if channel != "conversation" or action != "post_message":
+            raise ProviderError(f"{self.name} cannot {action!r} on channel {channel!r}.", retryable=False)
+        conversation_id = str(payload.get("conversation_id") or "").strip()
+        text = str(payload.get("text") or "")
+        if not conversation_id or not text.strip():
+            raise ProviderError("The payload needs a conversation_id and a text.", retryable=False)
+        if not app_id():
+            raise ProviderError("SUNSHINE_CONVERSATIONS_APP_ID is not set.", retryable=False)
+        try:
+            message = MessagePost.from_dict(
+                {"author": {"type": "business"}, "content": {"type": "text", "text": text}}
+            )
+        except ValueError as exc:  # e.g. text longer than the contract's 4096 characters
+            raise ProviderError(f"Invalid message: {exc}"[:500], retryable=False) from None
+        return {"conversation_id": conversation_id, "message": message}
+
+    def call(self, built: dict, *, secrets: dict) -> Any:
+        api = MessagesApi(api_client())
+        return call(api.post_message, app_id(), built["conversation_id"], built["message"])
+
+    def parse(self, raw: Any) -> ProviderResult:
+        response = raw.to_dict() if hasattr(raw, "to_dict") else {}
+        messages = response.get("messages") or []
+        message_id = str(messages[0].get("id") or "") if messages else ""
+        return ProviderResult(message_id=message_id, response=response)
+
+    def rate_limit_key(self, *, payload: dict) -> str | None:
+        return rate_limit_key()
