@@ -1,0 +1,50 @@
+"""gunicorn settings (`gunicorn planocore.wsgi` reads this file from the working directory).
+
+Environment: PORT (default 8000), WEB_CONCURRENCY (workers; default 2 x cores + 1,
+at most 8), GUNICORN_THREADS (default 1), GUNICORN_TIMEOUT (default 30 s),
+LOG_FORMAT (plain|json, as the app's logs), LOG_LEVEL. Every access line
+carries the request id (the X-Request-ID header RequestIdMiddleware sets).
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{int(os.environ.get('PORT', '8000'))}"  # noqa: S104 (in a container)
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * multiprocessing.cpu_count() + 1, 8))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then, so a slow leak cannot grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
+max_requests_jitter = max_requests // 10
+# Heartbeat files in memory: a container's overlay disk can stall them.
+worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
+# Behind a proxy that sets X-Forwarded-*: FORWARDED_ALLOW_IPS (gunicorn reads it).
+
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# %(M)s: duration in ms; %({x-request-id}o)s: the request id the app answered with.
+access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'
+
+if os.environ.get("LOG_FORMAT", "plain") == "json":
+    # gunicorn's own lines (access and error) in the app's JSON format.
+    logconfig_dict = {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"json": {"()": "planocore.ops.logging.JsonFormatter"}},
+        "handlers": {
+            "console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stdout"},
+            "error_console": {
+                "class": "logging.StreamHandler",
+                "formatter": "json",
+                "stream": "ext://sys.stderr",
+            },
+        },
+        "loggers": {
+            "gunicorn.error": {"handlers": ["error_console"], "level": loglevel.upper(), "propagate": False},
+            "gunicorn.access": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        },
+        "root": {"handlers": ["error_console"], "level": "WARNING"},
+    }

@@ -1,0 +1,39 @@
+"""/healthz and /metrics: plain Django views, outside the API (no envelope, no API token)."""
+
+import hmac
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_safe
+
+from planocore.ops import metrics
+from planocore.ops.health import health
+
+
+@never_cache
+@require_safe
+def healthz(request):
+    """200 {"database": "ok", "broker": "ok"|"not-configured"} when healthy, else 503."""
+    healthy, report = health()
+    return JsonResponse(report, status=200 if healthy else 503)
+
+
+def _authorized(request) -> bool:
+    token = settings.METRICS_TOKEN
+    if not token:
+        return True
+    scheme, _, given = request.headers.get("Authorization", "").partition(" ")
+    return scheme.lower() == "bearer" and hmac.compare_digest(given.strip().encode(), token.encode())
+
+
+@never_cache
+@require_safe
+def metrics_view(request):
+    """Prometheus text; with METRICS_TOKEN set, only for `Authorization: Bearer <token>`."""
+    if not _authorized(request):
+        response = HttpResponse("Unauthorized: send Authorization: Bearer <METRICS_TOKEN>.\n", status=401)
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        response["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+    return HttpResponse(metrics.render(), content_type=metrics.CONTENT_TYPE)

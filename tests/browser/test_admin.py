@@ -1,0 +1,79 @@
+"""Staff's daily work in the admin, in a real browser."""
+
+import re
+
+import pytest
+import requests
+
+from planocore.routes.models import Route
+
+
+def test_staff_signs_in_to_the_admin(page, live_server, staff_user, shot):
+    page.goto(f"{live_server.url}/admin/")
+    # Not signed in: the admin sends the browser to its login page.
+    assert "/admin/login/" in page.url
+    shot("login")
+
+    page.fill("#id_username", staff_user.username)
+    page.fill("#id_password", "wrong-password")
+    page.click("input[type=submit]")
+    assert page.locator(".errornote").is_visible()
+    assert "/admin/login/" in page.url
+
+    page.fill("#id_username", staff_user.username)
+    page.fill("#id_password", "staff-password-1")
+    page.click("input[type=submit]")
+    page.wait_for_url(f"{live_server.url}/admin/")
+    assert page.locator("#user-tools").inner_text().upper().startswith("WELCOME")
+    assert page.get_by_role("link", name="Routes").is_visible()
+    # The admin's stylesheet is served (WhiteNoise), so staff see a styled page.
+    assert page.evaluate("getComputedStyle(document.querySelector('#header')).display") == "flex"
+    shot("index")
+
+
+def _route_row(page, slug: str):
+    """The changelist row whose slug (the linked first column) is exactly `slug`."""
+    exact = page.locator("th a", has_text=re.compile(rf"^{re.escape(slug)}$"))
+    row = page.locator("#result_list tbody tr").filter(has=exact)
+    assert row.count() == 1
+    return row
+
+
+def _route_action(page, live_server, slug: str, action: str) -> str:
+    page.goto(f"{live_server.url}/admin/planocore/route/?q={slug}")
+    _route_row(page, slug).locator("input.action-select").check()
+    page.select_option("select[name=action]", action)
+    page.click("button[name=index]")
+    return page.locator("ul.messagelist").inner_text()
+
+
+@pytest.mark.usefixtures("seeded")
+def test_route_taken_out_of_service_answers_route_not_found(
+    page, live_server, admin_login, make_app_token, shot
+):
+    token = make_app_token()
+    url = f"{live_server.url}/api/v1/sessions/current"
+    headers = {"Authorization": f"Bearer {token}"}
+
+    before = requests.get(url, headers=headers, timeout=10)
+    assert (before.status_code, before.json()["status"]) == (200, "action-successful")
+
+    admin_login()
+    message = _route_action(page, live_server, "sessions-current", "take_out_of_service")
+    assert "1 route(s) taken out of service" in message
+    # The list shows it undeployed (the list-editable "deployed" box is now unticked).
+    assert not _route_row(page, "sessions-current").locator("input[name$='-deployed']").is_checked()
+    shot("out-of-service")
+    assert Route.objects.get(slug="sessions-current").deployed is False
+
+    down = requests.get(url, headers=headers, timeout=10)
+    assert down.status_code == 404
+    assert down.json()["status"] == "route-not-found"
+
+    message = _route_action(page, live_server, "sessions-current", "put_back_in_service")
+    assert "1 route(s) put back in service" in message
+    assert _route_row(page, "sessions-current").locator("input[name$='-deployed']").is_checked()
+    shot("back-in-service")
+
+    back = requests.get(url, headers=headers, timeout=10)
+    assert (back.status_code, back.json()["status"]) == (200, "action-successful")

@@ -1,0 +1,135 @@
+"""/metrics: Prometheus text built from the outbox tables."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from planocore.outbox.models import ExternalRequest
+from planocore.outbox.services import enqueue, send
+
+# One sample line of the text format: name{label="value",...} number
+SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="(?:[^"\\]|\\.)*",?)*)\})? (-?[0-9.e+]+)$')
+
+
+def parse(text: str) -> dict[tuple, float]:
+    """{(name, (("label", "value"), ...)): value}; fails on any malformed line."""
+    samples, typed = {}, set()
+    for line in text.splitlines():
+        if line.startswith("# TYPE "):
+            _, _, name, kind = line.split(" ")
+            assert kind in ("gauge", "counter")
+            typed.add(name)
+            continue
+        if line.startswith("# HELP "):
+            continue
+        match = SAMPLE.match(line)
+        assert match, f"not Prometheus text: {line!r}"
+        name, labels, value = match.groups()
+        assert name in typed, f"{name} has no # TYPE line before it"
+        pairs = tuple(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', labels or ""))
+        samples[(name, pairs)] = float(value)
+    return samples
+
+
+def scrape(client, **headers) -> dict:
+    response = client.get("/metrics", **headers)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/plain; version=0.0.4")
+    return parse(response.content.decode())
+
+
+def depth(samples, status, channel):
+    return samples[("planocore_outbox_requests", (("status", status), ("channel", channel)))]
+
+
+def _email(**extra):
+    return {"from_email": "a@example.com", "to": ["b@example.com"], "cc": [], "bcc": [],
+            "subject": "s", "body": "b", "metadata": {}, **extra}  # fmt: skip
+
+
+def _sent(channel, payload, priority=0):
+    request = enqueue(channel=channel, action="send", payload=payload, priority=priority, dispatch=False)
+    send(request.pk)
+    return request
+
+
+@pytest.mark.django_db
+def test_queue_depth_sends_and_failures(client):
+    sms = {"from": "+15550001111", "to": ["+15550002222"], "text": "hi", "extension_id": None}
+    _sent("sms", sms)
+    _sent("sms", sms)
+    _sent("email", _email())
+    _sent("email", _email(sandbox_fail="permanent"))  # -> failed, one permanent failure
+    _sent("sms", {**sms, "sandbox_fail": "retryable"}, priority=9)  # -> pending again, retryable
+    enqueue(channel="glip", action="post", payload={"chat_id": "1", "text": "x", "extension_id": None},
+            dispatch=False)  # fmt: skip
+
+    samples = scrape(client)
+
+    assert depth(samples, "succeeded", "sms") == 2
+    assert depth(samples, "succeeded", "email") == 1
+    assert depth(samples, "failed", "email") == 1
+    assert depth(samples, "pending", "sms") == 1
+    assert depth(samples, "pending", "glip") == 1
+    assert depth(samples, "abandoned", "conversation") == 0  # every pair is present
+    total = sum(v for (name, _), v in samples.items() if name == "planocore_outbox_requests")
+    assert total == ExternalRequest.objects.count() == 6
+
+    sends = "planocore_provider_sends_total"
+    failures = "planocore_provider_failures_total"
+    assert samples[(sends, (("channel", "sms"), ("provider", "sandbox")))] == 2
+    assert samples[(sends, (("channel", "email"), ("provider", "sandbox")))] == 1
+    assert samples[(failures, (("channel", "email"), ("provider", "sandbox"), ("kind", "permanent")))] == 1
+    assert samples[(failures, (("channel", "sms"), ("provider", "sandbox"), ("kind", "retryable")))] == 1
+    assert samples[(failures, (("channel", "sms"), ("provider", "sandbox"), ("kind", "permanent")))] == 0
+
+
+@pytest.mark.django_db
+def test_oldest_due_age(client):
+    glip = {"chat_id": "1", "text": "x", "extension_id": None}
+    assert scrape(client)[("planocore_outbox_oldest_due_seconds", ())] == 0
+    old = enqueue(channel="glip", action="post", payload=glip, dispatch=False)
+    newer = enqueue(channel="glip", action="post", payload=glip, dispatch=False)
+    later = enqueue(channel="glip", action="post", payload=glip, dispatch=False)
+    now = timezone.now()
+    ExternalRequest.objects.filter(pk=old.pk).update(next_attempt_at=now - timedelta(seconds=90))
+    ExternalRequest.objects.filter(pk=newer.pk).update(next_attempt_at=now - timedelta(seconds=10))
+    # Not due yet (a retry waiting for its backoff): not counted.
+    ExternalRequest.objects.filter(pk=later.pk).update(next_attempt_at=now + timedelta(hours=1))
+
+    age = scrape(client)[("planocore_outbox_oldest_due_seconds", ())]
+    assert 90 <= age < 120
+
+    # Once sent it is no longer due: the age falls to the next one's.
+    ExternalRequest.objects.filter(pk=old.pk).update(status=ExternalRequest.Status.SUCCEEDED)
+    assert 10 <= scrape(client)[("planocore_outbox_oldest_due_seconds", ())] < 40
+
+
+@pytest.mark.django_db
+def test_scrape_costs_three_queries(client, django_assert_max_num_queries):
+    glip = {"chat_id": "1", "text": "x", "extension_id": None}
+    for _ in range(5):
+        enqueue(channel="glip", action="post", payload=glip, dispatch=False)
+    with django_assert_max_num_queries(3):
+        client.get("/metrics")
+
+
+@pytest.mark.django_db
+def test_metrics_token(client, settings):
+    settings.METRICS_TOKEN = "m-token-123"
+    missing = client.get("/metrics")
+    assert missing.status_code == 401
+    assert missing["WWW-Authenticate"].startswith("Bearer")
+    assert b"planocore_" not in missing.content
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 401
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Basic m-token-123").status_code == 401
+    samples = scrape(client, HTTP_AUTHORIZATION="Bearer m-token-123")
+    assert ("planocore_outbox_oldest_due_seconds", ()) in samples
+
+
+@pytest.mark.django_db
+def test_open_without_token_setting(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 200
