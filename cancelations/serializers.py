@@ -269,25 +269,8 @@ class CancelationOut(serializers.ModelSerializer):
 
     class Meta:
         model = Cancelation
-        fields = [
-            "id",
-            "cancelable_type",
-            "cancelable_id",
-            "key",
-            "reason_id",
-            "reason_slug",
-            "reason_text",
-            "reason_note",
-            "canceled_at",
-            "canceled_by",
-            "canceled_in",
-            "reinstated_at",
-            "reinstated_by",
-            "reinstated_note",
-            "active",
-            "created_at",
-            "updated_at",
-        ]
+        # The seed's fields from cancelable_type on, between the id and the timestamps.
+        fields = ["id", *SEED_ORDER[SEED_ORDER.index("cancelable_type") :], "created_at", "updated_at"]
 
     def get_reason_slug(self, obj: Cancelation) -> str | None:
         return obj.reason_slug
