@@ -7,8 +7,10 @@ Playwright's own browser download (`playwright install`) is never used.
 
 Each test gets a fresh page in one Chromium profile made for this folder in a
 new temporary --user-data-dir (cookies cleared between tests). `shot("step")`
-saves artifacts/screenshots/<test>-<step>.png; the page as it is at the end of
-each test is saved as artifacts/screenshots/<test>.png, pass or fail.
+saves artifacts/screenshots/<test>-<step>.png (the whole page; only the
+1280x800 viewport when SCREENSHOTS_FULL_PAGE=0, as .ci/update-screenshots
+asks for docs/screenshots/); the page as it is at the end of each test is saved
+as artifacts/screenshots/<test>.png, pass or fail.
 """
 
 import importlib
@@ -35,9 +37,13 @@ TIMEOUT_MS = 20_000
 
 
 def chromium_path() -> str | None:
-    configured = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
-    if os.path.isfile(configured) and os.access(configured, os.X_OK):
-        return configured
+    """CHROMIUM_PATH when set (and only it), else /usr/bin/chromium or a chromium on PATH."""
+    configured = os.environ.get("CHROMIUM_PATH")
+    for candidate in [configured] if configured else ["/usr/bin/chromium"]:
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    if configured:
+        return None
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
@@ -84,7 +90,7 @@ def browser_context(tmp_path_factory):
             executable_path=chromium_path(),
             headless=True,
             args=CHROMIUM_ARGS,
-            viewport={"width": 1280, "height": 900},
+            viewport={"width": 1280, "height": 800},
         )
         context.set_default_timeout(TIMEOUT_MS)
         try:
@@ -113,10 +119,12 @@ def page(browser_context, request):
 def shot(page, request):
     """shot("step"): save the page now as artifacts/screenshots/<test>-<step>.png."""
 
+    full_page = os.environ.get("SCREENSHOTS_FULL_PAGE", "1") != "0"
+
     def take(step: str) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{_test_name(request)}-{step}.png"
-        page.screenshot(path=str(path), full_page=True)
+        page.screenshot(path=str(path), full_page=full_page)
         return path
 
     return take
