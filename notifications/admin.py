@@ -86,10 +86,10 @@ class OutgoingRequestInline(GenericTabularInline):
     can_delete = False
     verbose_name = "outgoing request"
     verbose_name_plural = "outgoing requests (proof)"
+    # Channel and action stand in each row's heading ("email/send #5 (succeeded)"),
+    # so the proof column fits a laptop's screen.
     fields = (
         "link",
-        "channel",
-        "action",
         "status",
         "attempts",
         "provider_message_id",
