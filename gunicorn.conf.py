@@ -24,6 +24,8 @@ worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 
 accesslog = "-"
 errorlog = "-"
+# gunicorn's logger with `token`/password values in query strings masked.
+logger_class = "planocore.ops.logging.GunicornLogger"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # %(M)s: duration in ms; %({x-request-id}o)s: the request id the app answered with.
 access_log_format = '%(h)s "%(r)s" %(s)s %(B)s %(M)sms "%(a)s" request_id=%({x-request-id}o)s'

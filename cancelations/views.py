@@ -3,7 +3,6 @@
 from contextlib import contextmanager
 
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 
 from cancelations import selectors, services
 from cancelations.serializers import (
@@ -17,6 +16,7 @@ from cancelations.serializers import (
 )
 from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import invalid_param
+from planocore.api.pagination import TokenlessCursorPagination
 from planocore.api.views import ApiView
 
 SERVICE = "cancelations"
@@ -36,7 +36,7 @@ def _actor(request) -> services.Actor:
     return services.Actor.from_principal(request.auth, request.params.get("application"))
 
 
-class CancelationCursor(CursorPagination):
+class CancelationCursor(TokenlessCursorPagination):
     ordering = "-id"
     page_size = 25
     page_size_query_param = "page_size"

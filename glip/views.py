@@ -1,7 +1,6 @@
 """The glip routes: post a message, list and read messages, list teams."""
 
 from rest_framework.exceptions import NotFound
-from rest_framework.pagination import CursorPagination
 
 from glip.filters import GlipMessageFilter, GlipTeamFilter
 from glip.selectors import glip_message_list, glip_team_list
@@ -18,10 +17,11 @@ from glip.services import glip_message_create, glip_message_send_now
 from planocore.api import statuses
 from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.pagination import TokenlessCursorPagination
 from planocore.api.views import ApiView
 
 
-class Cursor(CursorPagination):
+class Cursor(TokenlessCursorPagination):
     page_size = 50
     page_size_query_param = "page_size"
     max_page_size = 200

@@ -27,8 +27,20 @@ from planocore.routes.services import routes_set_deployed, services_set_deployed
 User = get_user_model()
 
 
+class _ShownOnce(str):
+    """A clear token that renders as itself but whose repr is masked.
+
+    Django's template engine logs (at DEBUG) every failed variable lookup with a
+    dump of the whole context; this keeps the token out of that log line.
+    """
+
+    def __repr__(self) -> str:
+        return f"'{self[:10]}…'"
+
+
 def _tokens_created_response(request, created):
     """The one page that shows new tokens in clear; not cached by the browser."""
+    created = [(application, token, _ShownOnce(clear)) for application, token, clear in created]
     response = TemplateResponse(
         request,
         "admin/planocore/application/tokens_created.html",
