@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from planocore.admin_login import admin_login
 from planocore.ops import views as ops_views
 
 api_v1 = [
@@ -21,6 +22,7 @@ urlpatterns = [
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("documentation", RedirectView.as_view(url="/documentation/", permanent=True)),
     path("documentation/", include("planocore.routes.urls")),
+    path("admin/login/", admin_login),  # before the admin's own: throttled
     path("admin/", admin.site.urls),
     path("webhooks/sunshine-conversations", include("messaging.webhook_urls")),
     path("webhooks/", include("notifications.webhook_urls")),

@@ -50,6 +50,32 @@ def test_admin_login_and_actions_need_the_csrf_token(superuser):
     assert ApplicationToken.objects.count() == before + 1
 
 
+# --- admin sign-in rate ------------------------------------------------------------------------
+@pytest.mark.django_db
+def test_admin_login_is_throttled_per_address_like_the_api_sign_in(superuser):
+    from planocore.admin_login import AdminSignInThrottle
+
+    allowed = AdminSignInThrottle().num_requests
+    browser = Client()
+    wrong = {"username": "sec-staff", "password": "not-the-password"}
+    for _ in range(allowed):
+        assert browser.post("/admin/login/", wrong).status_code == 200  # the form again, with its error
+
+    refused = browser.post("/admin/login/", {"username": "sec-staff", "password": ADMIN_PASSWORD})
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 60
+    assert "Too many sign-in attempts" in refused.content.decode()
+    assert "_auth_user_id" not in browser.session  # the right password did not get in either
+
+    # Another address is not held back, and reading the page is never throttled.
+    assert browser.get("/admin/login/").status_code == 200
+    other = Client(REMOTE_ADDR="10.9.8.7")
+    signed_in = other.post(
+        "/admin/login/?next=/admin/", {"username": "sec-staff", "password": ADMIN_PASSWORD}
+    )
+    assert signed_in.status_code == 302 and signed_in["Location"] == "/admin/"
+
+
 # --- cookies ----------------------------------------------------------------------------------
 def _settings_in_a_process(**env) -> dict:
     """Some values of planocore/settings.py as a fresh process with this environment reads them."""
