@@ -71,6 +71,11 @@ class EmailBackend(ProviderBackend):
 
     name = "email"
 
+    def rate_limit_key(self, *, payload: dict) -> str | None:
+        # No counted budget, but a Mandrill 429 keeps every worker (and the API's
+        # in-request sends) off the account until its Retry-After has passed.
+        return "mandrill" if settings.EMAIL_BACKEND.startswith("anymail.") else None
+
     def build(self, *, channel: str, action: str, payload: dict, secrets: dict) -> EmailMessage:
         message = EmailMessage(
             subject=payload.get("subject") or "",

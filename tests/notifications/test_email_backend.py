@@ -116,6 +116,22 @@ def test_429_retry_after_is_honoured(mandrill_fake):
 
 
 @pytest.mark.django_db
+def test_429_keeps_every_email_off_mandrill_until_retry_after(mandrill_fake):
+    # Found by bench/fault_drill.py: other emails kept calling Mandrill during its Retry-After.
+    mandrill_fake.fail_next(429, {"status": "error", "name": "Too_Many"}, headers={"Retry-After": "120"})
+    before = timezone.now()
+    send(_queued().pk)
+
+    other = send(_queued().pk)
+
+    assert other.skipped and not other.succeeded
+    request = ExternalRequest.objects.get(pk=other.request.pk)
+    assert request.status == ExternalRequest.Status.PENDING and request.attempts == 0
+    assert request.next_attempt_at >= before + timedelta(seconds=100)
+    assert len(mandrill_fake.requests_to("POST", r"send\.json$")) == 1
+
+
+@pytest.mark.django_db
 def test_timeout_is_retryable(mandrill_fake, settings):
     settings.ANYMAIL = {**settings.ANYMAIL, "REQUESTS_TIMEOUT": 0.3}
     mandrill_fake.hang_next(1.5)
