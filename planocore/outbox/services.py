@@ -35,7 +35,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ImproperlyConfigured
-from django.db import connection, models, transaction
+from django.db import InterfaceError, OperationalError, connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -540,6 +540,31 @@ def _write(attempts: list[_Attempt], token: str, *, robust: bool) -> list[_Attem
     return kept
 
 
+def _write_outcomes(attempts: list[_Attempt], token: str) -> list[_Attempt]:
+    """Write a group (fast path, else row by row); return the outcomes written.
+
+    The provider has already answered: if the database connection is lost (a
+    restart, a failover), the write is tried again on a new connection for up to
+    half a lease rather than dropping the outcomes, which would send them again
+    once the lease ran out. The lease-token fence keeps a late write harmless.
+    """
+    deadline = time.monotonic() + settings.OUTBOX_LEASE_SECONDS / 2
+    while True:
+        try:
+            try:
+                with transaction.atomic():
+                    return _write(attempts, token, robust=False)
+            except _SlowPath:
+                with transaction.atomic():
+                    return _write(attempts, token, robust=True)
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or time.monotonic() >= deadline:
+                raise
+            logger.warning("Database unavailable while recording %s outcome(s); trying again.", len(attempts))
+            connection.close()
+            time.sleep(0.5)
+
+
 def _record(attempts: list[_Attempt]) -> list[_Attempt]:
     """Record the attempts of one batch (one transaction); return those recorded.
 
@@ -553,12 +578,7 @@ def _record(attempts: list[_Attempt]) -> list[_Attempt]:
     token = attempts[0].request.lease_token
     for attempt in attempts:
         _apply(attempt, now)
-    try:
-        with transaction.atomic():
-            kept = _write(attempts, token, robust=False)
-    except _SlowPath:
-        with transaction.atomic():
-            kept = _write(attempts, token, robust=True)
+    kept = _write_outcomes(attempts, token)
     for attempt in kept:
         attempt.recorded = True
     lost = len(attempts) - len(kept)

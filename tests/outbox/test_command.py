@@ -126,6 +126,47 @@ def test_loop_sleeps_when_idle_and_stops_on_sigterm(scripted):
     assert signal.getsignal(signal.SIGTERM) is previous  # handlers restored
 
 
+@pytest.mark.django_db(transaction=True)
+def test_loop_survives_a_database_restart(scripted, monkeypatch):
+    # Found by bench/fault_drill.py: `pg_ctl restart` killed the --loop sender for good.
+    from django.db import OperationalError
+
+    from planocore.outbox.management.commands import process_external_requests as command
+
+    real = command.process_due
+    calls = []
+
+    def flaky(**kwargs):
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("terminating connection due to administrator command")
+        return real(**kwargs)
+
+    monkeypatch.setattr(command, "process_due", flaky)
+    _due()
+    timer = threading.Timer(1.6, lambda: os.kill(os.getpid(), signal.SIGTERM))
+    timer.start()
+    try:
+        out = _run("--loop", "--sleep", "0.1")
+    finally:
+        timer.cancel()
+    assert len(calls) >= 2
+    assert out.strip().startswith("sent=1 ")
+
+
+def test_once_a_database_error_is_raised(scripted, monkeypatch):
+    from django.db import OperationalError
+
+    from planocore.outbox.management.commands import process_external_requests as command
+
+    def down(**kwargs):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(command, "process_due", down)
+    with pytest.raises(OperationalError):
+        _run()
+
+
 def test_stop_gives_the_rest_of_the_batch_back_untouched(scripted):
     from planocore.outbox.services import process_due
 

@@ -352,3 +352,46 @@ def test_draining_a_batch_costs_a_few_queries(sandbox, django_assert_max_num_que
     assert counts.sent == 100
     assert ExternalRequestAttempt.objects.count() == 100
     assert set(ExternalRequest.objects.values_list("status", flat=True)) == {Status.SUCCEEDED}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_outcome_is_kept_across_a_lost_database_connection(scripted, monkeypatch):
+    # Found by bench/fault_drill.py: a database restart between the provider's answer and
+    # its recording dropped the outcome, and the request was sent again after its lease.
+    from django.db import OperationalError
+
+    real, tries = services._write, []
+
+    def flaky(attempts, token, *, robust):
+        tries.append(robust)
+        if len(tries) == 1:
+            raise OperationalError("server closed the connection unexpectedly")
+        return real(attempts, token, robust=robust)
+
+    monkeypatch.setattr(services, "_write", flaky)
+    request = enqueue(channel="sms", payload=_sms(), priority=5, dispatch=False)
+
+    outcome = send(request.pk)
+
+    assert outcome.succeeded and len(tries) == 2
+    request.refresh_from_db()
+    assert (request.status, request.attempts, request.lease_token) == (Status.SUCCEEDED, 1, "")
+    assert ExternalRequestAttempt.objects.filter(request=request).count() == 1
+    assert len(scripted.calls) == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_database_outage_longer_than_half_a_lease_is_raised(scripted, monkeypatch, settings):
+    from django.db import OperationalError
+
+    settings.OUTBOX_LEASE_SECONDS = 1
+
+    def down(attempts, token, *, robust):
+        raise OperationalError("the database is down")
+
+    monkeypatch.setattr(services, "_write", down)
+    request = enqueue(channel="sms", payload=_sms(), priority=5, dispatch=False)
+    with pytest.raises(OperationalError):
+        send(request.pk)
+    # Left in `sending`: the lease runs out and any worker sends it again.
+    assert ExternalRequest.objects.get(pk=request.pk).status == Status.SENDING

@@ -1,13 +1,17 @@
 """Send due outgoing requests: `manage.py process_external_requests [--loop] [--limit N] ...`."""
 
+import logging
 import signal
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 from planocore.outbox.models import Channel
 from planocore.outbox.services import ProcessCounts, process_due, select_due
+
+logger = logging.getLogger("planocore.outbox")
 
 
 class Command(BaseCommand):
@@ -62,13 +66,23 @@ class Command(BaseCommand):
         total = ProcessCounts()
         while True:
             left = None if limit is None else limit - total.total
-            counts = process_due(
-                limit=left,
-                channels=channel,
-                batch_size=batch_size,
-                should_stop=lambda: self._stop,
-                on_outcome=(lambda c, base=total: self._progress(base, c)) if self._tty else None,
-            )
+            try:
+                counts = process_due(
+                    limit=left,
+                    channels=channel,
+                    batch_size=batch_size,
+                    should_stop=lambda: self._stop,
+                    on_outcome=(lambda c, base=total: self._progress(base, c)) if self._tty else None,
+                )
+            except (OperationalError, InterfaceError) as exc:
+                if not loop:
+                    raise
+                # The database went away (a restart, a failover): reconnect and go on. Rows
+                # this batch had claimed go back to any worker when their lease runs out.
+                logger.warning("Database error in process_external_requests --loop; retrying: %s", exc)
+                connections.close_all()
+                self._idle(max(sleep, 1.0))
+                continue
             for kind in ("sent", "failed", "retrying", "abandoned", "skipped"):
                 setattr(total, kind, getattr(total, kind) + getattr(counts, kind))
             if not loop or self._stop or (limit is not None and total.total >= limit):
