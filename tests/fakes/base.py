@@ -3,13 +3,24 @@
 Each fake subclasses FakeServer and registers handlers with `route(method,
 pattern)`. Every request is recorded (`received`); faults can be queued:
 `fail_next(status, body, headers, times)` answers errors, `hang_next(seconds)`
-answers slowly. Fakes run on 127.0.0.1 on a free port; `url` is their base.
+answers slowly; `set_chaos(...)` answers a random share of matching requests with
+500s, 429s with Retry-After, or hangs (wait, then 504 without handling the request,
+so a client that gave up has sent nothing). Each recorded request keeps the status
+it got (`status`), the fault it met (`fault`: "", "error", "rate-limit", "hang"),
+the Retry-After given and the JSON answered (`reply`). Fakes run on 127.0.0.1 on a
+free port; `url` is their base.
 
 Run one on its own (for bench scripts and demos):
-    python -m tests.fakes.ringcentral --port 9100
+    python -m tests.fakes.ringcentral --port 9100 [--control]
+With `--control` the fake also serves, unrecorded (bench/drillkit.py uses them):
+    GET  /_fake/log?since=N   recorded requests from number N on (secret-looking keys dropped)
+    POST /_fake/chaos         JSON: the keyword arguments of `set_chaos` ({} turns it off)
+    POST /_fake/clear         drop queued faults and chaos
 """
 
+import contextlib
 import json
+import random
 import re
 import threading
 import time
@@ -28,6 +39,10 @@ class Received:
     headers: dict[str, str]
     body: bytes
     at: float = field(default_factory=time.time)
+    status: int | None = None  # the status answered (None while being handled)
+    fault: str = ""  # "", "error", "rate-limit", "hang" (a fault that answered it)
+    retry_after: float | None = None  # the Retry-After answered with a 429
+    reply: Any = None  # the JSON body answered
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -50,6 +65,47 @@ class _Fault:
     path_pattern: str | None
 
 
+@dataclass
+class Chaos:
+    """Random faults for requests whose path matches `path` (every request when None)."""
+
+    error_share: float = 0.0  # answered 500
+    rate_limit_share: float = 0.0  # answered 429 with Retry-After: retry_after
+    retry_after: float = 2.0
+    hang_share: float = 0.0  # wait hang_seconds, then 504 without handling the request
+    hang_seconds: float = 0.0
+    path: str | None = None
+    seed: int | None = None
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)  # noqa: S311 - test faults, not crypto
+
+    def pick(self, path: str) -> str:
+        if self.path is not None and not re.search(self.path, path):
+            return ""
+        roll = self._random.random()
+        for kind, share in (
+            ("error", self.error_share),
+            ("rate-limit", self.rate_limit_share),
+            ("hang", self.hang_share),
+        ):
+            if roll < share:
+                return kind
+            roll -= share
+        return ""
+
+
+_SECRET_KEYS = frozenset({"key", "api_key", "password", "access_token", "refresh_token", "authorization"})
+
+
+def _public(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _public(v) for k, v in value.items() if str(k).lower() not in _SECRET_KEYS}
+    if isinstance(value, list):
+        return [_public(v) for v in value]
+    return value
+
+
 Handler = Callable[[Received, dict[str, str]], Reply]
 
 
@@ -60,6 +116,8 @@ class FakeServer:
         self.routes: list[tuple[str, re.Pattern, Handler]] = []
         self.received: list[Received] = []
         self._faults: list[_Fault] = []
+        self.chaos: Chaos | None = None
+        self.control = False  # serve /_fake/ (the CLI's --control)
         self._lock = threading.Lock()
         self.host, self.port = host, port
         self._server: ThreadingHTTPServer | None = None
@@ -91,9 +149,15 @@ class FakeServer:
         with self._lock:
             self._faults.append(_Fault(None, seconds, times, path))
 
+    def set_chaos(self, **options: Any) -> None:
+        """Answer a random share of requests with faults (see `Chaos`); no options turns it off."""
+        with self._lock:
+            self.chaos = Chaos(**options) if options else None
+
     def clear_faults(self) -> None:
         with self._lock:
             self._faults.clear()
+            self.chaos = None
 
     def _take_fault(self, path: str) -> _Fault | None:
         with self._lock:
@@ -111,19 +175,88 @@ class FakeServer:
 
     # --- serving --------------------------------------------------------------
     def dispatch(self, received: Received) -> Reply:
+        if self.control and received.path.startswith("/_fake/"):
+            return self._control(received)
         with self._lock:
             self.received.append(received)
+        reply = self._answer(received)
+        received.status = reply.status
+        if reply.status == 429 and not received.fault:
+            received.fault = "rate-limit"
+        if received.retry_after is None and "Retry-After" in reply.headers:
+            with contextlib.suppress(ValueError):
+                received.retry_after = float(reply.headers["Retry-After"])
+        received.reply = reply.body
+        return reply
+
+    def _answer(self, received: Received) -> Reply:
         fault = self._take_fault(received.path)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)
             if fault.reply is not None:
+                received.fault = "rate-limit" if fault.reply.status == 429 else "error"
                 return fault.reply
+        chaos = self.chaos
+        kind = chaos.pick(received.path) if chaos is not None and fault is None else ""
+        if kind:
+            received.fault = kind
+            if kind == "error":
+                return Reply(500, {"errors": [{"code": "chaos", "title": "Injected server error"}]})
+            if kind == "rate-limit":
+                return Reply(
+                    429,
+                    {"errors": [{"code": "chaos", "title": "Injected rate limit"}]},
+                    {"Retry-After": f"{chaos.retry_after:g}"},
+                )
+            time.sleep(chaos.hang_seconds)
+            return Reply(504, {"errors": [{"code": "chaos", "title": "Injected hang (not handled)"}]})
         for method, regex, handler in self.routes:
             match = regex.match(received.path)
             if match and method == received.method:
                 return handler(received, match.groupdict())
         return Reply(404, {"errors": [{"code": "not_found", "title": "No such route in the fake"}]})
+
+    def log_entries(self, since: int = 0) -> list[dict[str, Any]]:
+        """Recorded requests from number `since` on, as JSON-ready dicts (no secret-looking keys)."""
+        with self._lock:
+            chosen = list(enumerate(self.received))[since:]
+        entries = []
+        for number, r in chosen:
+            try:
+                body = _public(r.json())
+            except ValueError:
+                body = None
+            entries.append(
+                {
+                    "n": number,
+                    "method": r.method,
+                    "path": r.path,
+                    "at": r.at,
+                    "status": r.status,
+                    "fault": r.fault,
+                    "retry_after": r.retry_after,
+                    "body": body,
+                    "reply": _public(r.reply),
+                }
+            )
+        return entries
+
+    def _control(self, received: Received) -> Reply:
+        if received.path == "/_fake/log" and received.method == "GET":
+            since = int(received.query.get("since", ["0"])[0])
+            entries = self.log_entries(since)
+            return Reply(200, {"received": entries, "next": since + len(entries)})
+        if received.path == "/_fake/chaos" and received.method == "POST":
+            try:
+                self.set_chaos(**(received.json() or {}))
+            except (TypeError, ValueError) as exc:
+                return Reply(400, {"error": str(exc)})
+            return Reply(200, {"chaos": bool(self.chaos)})
+        if received.path == "/_fake/clear" and received.method == "POST":
+            self.clear_faults()
+            return Reply(200, {"cleared": True})
+        return Reply(404, {"error": "no such control route"})
 
     @property
     def url(self) -> str:
@@ -187,8 +320,18 @@ class FakeServer:
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def serve_forever_cli(self) -> None:
-        """Run in the foreground until interrupted (python -m tests.fakes.<name>)."""
+    def serve_forever_cli(self, *, control: bool = False) -> None:
+        """Run in the foreground until interrupted or SIGTERM (python -m tests.fakes.<name>).
+
+        `control` serves the /_fake/ routes (log, chaos, clear).
+        """
+        import signal
+
+        def interrupt(signum, frame):
+            raise KeyboardInterrupt
+
+        self.control = control
+        signal.signal(signal.SIGTERM, interrupt)
         self.start()
         print(f"{type(self).__name__} listening on {self.url}", flush=True)
         try:

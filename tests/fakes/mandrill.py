@@ -144,10 +144,13 @@ def mandrill_fake(_mandrill_server, settings):
 def main() -> None:
     parser = argparse.ArgumentParser(description="Run the Mandrill fake on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument(
+        "--control", action="store_true", help="also serve /_fake/log, /_fake/chaos, /_fake/clear"
+    )
     args = parser.parse_args()
     fake = MandrillFake(port=args.port)
     print(f"API key: {fake.api_key}", flush=True)
-    fake.serve_forever_cli()
+    fake.serve_forever_cli(control=args.control)
 
 
 if __name__ == "__main__":

@@ -489,6 +489,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Run the RingCentral fake on 127.0.0.1.")
     parser.add_argument("--port", type=int, default=9100)
     parser.add_argument("--teams", type=int, default=5, help="how many teams to create")
+    parser.add_argument(
+        "--control", action="store_true", help="also serve /_fake/log, /_fake/chaos, /_fake/clear"
+    )
     args = parser.parse_args()
     fake = RingCentralFake(port=args.port)
     for number in range(1, args.teams + 1):
@@ -498,7 +501,7 @@ def main() -> None:
         f"RINGCENTRAL_JWT={fake.default_jwt}",
         flush=True,
     )
-    fake.serve_forever_cli()
+    fake.serve_forever_cli(control=args.control)
 
 
 if __name__ == "__main__":

@@ -276,12 +276,15 @@ def main() -> None:
     parser.add_argument("--key-id", default=KEY_ID)
     parser.add_argument("--secret", default=SECRET)
     parser.add_argument("--user", action="append", default=[], help="an externalId to create (repeatable)")
+    parser.add_argument(
+        "--control", action="store_true", help="also serve /_fake/log, /_fake/chaos, /_fake/clear"
+    )
     args = parser.parse_args()
     fake = SunshineFake(port=args.port, app_id=args.app_id, key_id=args.key_id, secret=args.secret)
     for external_id in args.user:
         fake.add_user(external_id)
     print(f"app id {fake.app_id}, key id {fake.key_id}, secret {fake.secret}", flush=True)
-    fake.serve_forever_cli()
+    fake.serve_forever_cli(control=args.control)
 
 
 if __name__ == "__main__":
