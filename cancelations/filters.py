@@ -20,6 +20,6 @@ class CancelationFilter(django_filters.FilterSet):
         fields = ["cancelable_type", "cancelable_id", "active", "reason", "canceled_at", "reinstated_at"]
 
     def filter_reason(self, queryset, name, value):
-        if value.isdigit():
+        if value.isascii() and value.isdigit() and len(value) <= 18:  # an id (a bigint)
             return queryset.filter(Q(reason_id=int(value)) | Q(reason__slug=value))
         return queryset.filter(reason__slug=value)

@@ -61,6 +61,7 @@ def _cancelable_type(**kwargs) -> serializers.ChoiceField:
 def _cancelable_id(**kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
+        max_value=2**63 - 1,  # the column is a (positive) bigint
         style=_style(400),
         help_text="Id of the record being canceled (a polymorphic reference by model id).",
         **kwargs,

@@ -11,11 +11,12 @@ def conversation_for_user(user_id: int | str | None) -> str | None:
     That is the linked conversation of the user's active client (the primary one
     first, then the most recently linked). One query.
     """
-    if user_id is None or not str(user_id).strip().isdigit():
+    text = str(user_id).strip() if user_id is not None else ""
+    if not (text.isascii() and text.isdigit() and len(text) <= 18):  # not a user id (a bigint)
         return None
     return (
         MessagingClient.objects.filter(
-            user_id=int(str(user_id).strip()),
+            user_id=int(text),
             status=MessagingClient.Status.ACTIVE,
             removed_at__isnull=True,
         )

@@ -37,7 +37,7 @@ def decode_cursor(cursor: str) -> int | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     prefix, _, value = text.partition(":")
-    return int(value) if prefix == "id" and value.isdigit() else None
+    return int(value) if prefix == "id" and value.isascii() and value.isdigit() else None
 
 
 @dataclass

@@ -1,5 +1,6 @@
 """Params of the notifications routes (the seed's order) and the shapes of the `view`s."""
 
+import copy
 import re
 from email.utils import parseaddr
 from typing import Any
@@ -131,16 +132,16 @@ def _datetime(order_number: int, help_text: str = ""):
 
 
 class ViewParam(serializers.Serializer):
-    """Base of the params serializers: `view`, and fields built without deepcopy.
+    """Base of the params serializers: `view`, and fields copied without deepcopy.
 
     DRF deep-copies every declared field for each serializer instance; for a
-    route's params (built on every request) rebuilding each field from its
-    constructor arguments is several times cheaper and gives the same fields
-    (their arguments are never mutated).
+    route's params (built on every request) a shallow copy of each declared field
+    is five times cheaper and enough: `bind` sets the copy's own name and parent,
+    and nothing mutates what the copies share (choices, validators, messages).
     """
 
     def get_fields(self) -> dict[str, serializers.Field]:
-        return {name: type(f)(*f._args, **f._kwargs) for name, f in self._declared_fields.items()}
+        return {name: copy.copy(f) for name, f in self._declared_fields.items()}
 
     view = serializers.ChoiceField(
         choices=VIEWS,
@@ -184,6 +185,7 @@ class NotificationCreateParams(ViewParam):
         required=False,
         allow_null=True,
         min_value=1,
+        max_value=2**63 - 1,  # the column is a bigint
         style=order(1500),
         help_text="Polymorphic Model association by model ID",
     )

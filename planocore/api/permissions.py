@@ -85,6 +85,12 @@ def requested_application(request) -> str | None:
     value = request.query_params.get("application")
     if value is None and hasattr(request.data, "get"):
         value = request.data.get("application")
+    if value is not None and not isinstance(value, str):
+        raise ApiError(
+            statuses.INVALID_PARAM,
+            "`application`: give one application slug; see /documentation/list_items/application.",
+            param="application",
+        )
     return value or None
 
 

@@ -3,9 +3,12 @@
 Each route is described from the same Endpoint that validates it: its params
 serializer becomes the query parameters (GET, DELETE) or the request body
 (others; a base64 string for sensitive-params routes), every answer is the
-envelope, and the statuses are listed per HTTP code.
+envelope, and the statuses are listed per HTTP code. Params the path gives
+(`id`, `user_id`) are path parameters only: the path's value wins over any other.
 """
 
+import functools
+import re
 from collections import defaultdict
 
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
@@ -39,6 +42,23 @@ ENVELOPE = inline_serializer(
 )
 
 QUERY_METHODS = ("GET", "HEAD", "DELETE")
+
+
+@functools.cache
+def without_fields(
+    params: type[serializers.Serializer], names: frozenset[str]
+) -> type[serializers.Serializer]:
+    """The params serializer minus the path's fields (same name, so the same component)."""
+    if not names & set(params().fields):
+        return params
+
+    def get_fields(self):
+        fields = params.get_fields(self)
+        for name in names:
+            fields.pop(name, None)
+        return fields
+
+    return type(params.__name__, (params,), {"get_fields": get_fields, "__module__": params.__module__})
 
 
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
@@ -100,11 +120,28 @@ class ApiAutoSchema(AutoSchema):
             return []
         return super().get_auth()
 
+    def _params_without_path(self):
+        endpoint = self._endpoint()
+        if endpoint is None or endpoint.params is None:
+            return None
+        return without_fields(endpoint.params, frozenset(re.findall(r"{(\w+)}", self.path)))
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        params = self._params_without_path()
+        if params is not None and params().fields and self.method.upper() in QUERY_METHODS:
+            return [*parameters, params]
+        return parameters
+
+    def _resolve_path_parameters(self, variables):
+        """The path's own pattern, described by the params field of the same name."""
+        parameters = super()._resolve_path_parameters(variables)
         endpoint = self._endpoint()
-        if endpoint is not None and endpoint.params is not None and self.method.upper() in QUERY_METHODS:
-            return [*parameters, endpoint.params]
+        fields = endpoint.params().fields if endpoint is not None and endpoint.params is not None else {}
+        for parameter in parameters:
+            field = fields.get(parameter["name"])
+            if field is not None and field.help_text and not parameter.get("description"):
+                parameter["description"] = str(field.help_text)
         return parameters
 
     def get_request_serializer(self):
@@ -113,7 +150,7 @@ class ApiAutoSchema(AutoSchema):
             return super().get_request_serializer()
         if endpoint.sensitive:
             return {"text/plain": OpenApiRequest(OpenApiTypes.BYTE)}
-        return endpoint.params
+        return self._params_without_path()
 
     def get_response_serializers(self):
         endpoint = self._endpoint()
