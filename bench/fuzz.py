@@ -135,9 +135,8 @@ def main() -> int:
         from tests.fuzz import harness
 
         _, token = application_token_create(application=Application.objects.get(slug="planox2"))
-        # One sync worker: SQLite's deferred transactions make concurrent writers fail with
-        # "database is locked" (tests/platform/test_sqlite_writers.py), which is not what this
-        # run looks for; st's concurrent requests queue at the server. No request-line limit:
+        # One sync worker: SQLite takes one writer at a time anyway; st's concurrent
+        # requests queue at the server. No request-line limit:
         # gunicorn answers a URL over 4094 bytes itself (an HTML 414, before the app), and the
         # run checks the app's answers.
         server = subprocess.Popen(

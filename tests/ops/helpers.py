@@ -16,15 +16,17 @@ BIN = Path(sys.executable).parent
 def child_database_url(tmp_path: Path) -> str:
     """A DATABASE_URL a child process can open, holding the migrated test schema.
 
-    SQLite: the in-memory test database copied to a file (the backup API, so no
-    migrate run). PostgreSQL: the test database itself.
+    SQLite: the in-memory test database dumped to a file (no migrate run).
+    PostgreSQL: the test database itself.
     """
     connection.ensure_connection()
     if connection.vendor == "sqlite":
         path = tmp_path / "child.sqlite3"
+        # A dump, not the backup API: the test's transaction is IMMEDIATE (write-locked),
+        # and a backup of the in-memory database would wait for it for ever.
         target = sqlite3.connect(path)
         try:
-            connection.connection.backup(target)
+            target.executescript("\n".join(connection.connection.iterdump()))
         finally:
             target.close()
         return f"sqlite:///{path}"

@@ -4,9 +4,7 @@ request with "database is locked" (a 500: POST /cancelations, POST /users/{id}/c
 under two gunicorn workers; `runserver` and a worker sharing the file can hit it too.
 
 The fix is `"transaction_mode": "IMMEDIATE"` in the SQLite OPTIONS (planocore/settings.py):
-transactions then take the write lock at BEGIN and wait for each other. It is not applied
-yet: with it, tests/ops/helpers.child_database_url's backup of the in-memory test database
-loops forever. Known bug until both change; strict, so the fix shows up here.
+transactions take the write lock at BEGIN and wait for each other (up to the busy timeout).
 """
 
 import threading
@@ -46,7 +44,6 @@ def writers(tmp_path, monkeypatch):
     handler.close_all()
 
 
-@pytest.mark.xfail(strict=True, reason="SQLite OPTIONS lack transaction_mode IMMEDIATE (see the docstring)")
 def test_a_read_then_write_transaction_waits_for_another_writer(writers):
     a_read, b_done = threading.Event(), threading.Event()
     errors: list[Exception] = []
