@@ -310,7 +310,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Logging ------------------------------------------------------------------
-LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()  # `info` works as gunicorn takes it
 # plain: one readable line per record; json: one JSON object per line, for a
 # log collector (planocore.ops.logging.JsonFormatter).
 LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
