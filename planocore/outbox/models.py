@@ -43,14 +43,17 @@ class ExternalRequest(models.Model):
     staff_retried_at = models.DateTimeField(null=True, blank=True)
     attempts_before_staff_retry = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)
-    provider_message_id = models.CharField(max_length=200, blank=True, db_index=True)
+    provider_message_id = models.CharField(max_length=200, blank=True)
     response = models.JSONField(
         default=dict, blank=True, help_text="The provider's answer with secrets removed: the proof."
     )
     delivery_status = models.CharField(
         max_length=30, blank=True, help_text="Latest delivery event reported by the provider."
     )
-    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL)
+    # No index of its own: outbox_source_idx (content_type, object_id) serves it.
+    content_type = models.ForeignKey(
+        ContentType, null=True, blank=True, on_delete=models.SET_NULL, db_index=False
+    )
     object_id = models.CharField(max_length=64, blank=True)
     source = GenericForeignKey("content_type", "object_id")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -83,6 +86,13 @@ class ExternalRequest(models.Model):
             # Reclaiming rows whose worker died.
             models.Index(fields=["leased_until"], name="outbox_lease_idx", condition=Q(status="sending")),
             models.Index(fields=["content_type", "object_id"], name="outbox_source_idx"),
+            # Delivery webhooks find their request by the provider's message id.
+            # Partial: a new (pending) row has none, so enqueueing never writes it.
+            models.Index(
+                fields=["provider_message_id"],
+                name="outbox_provider_msg_idx",
+                condition=~Q(provider_message_id=""),
+            ),
             # The admin's dashboard counts and status filters on unfinished work.
             # Partial, so it never holds the millions of succeeded rows (and so
             # SQLite's planner does not pick it over outbox_due_idx for claims).
