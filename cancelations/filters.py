@@ -4,6 +4,7 @@ import django_filters
 from django.db.models import Q
 
 from cancelations.models import Cancelation
+from planocore.api.filters import IsoDateTimeFromToRangeFilter
 
 
 class CancelationFilter(django_filters.FilterSet):
@@ -12,8 +13,8 @@ class CancelationFilter(django_filters.FilterSet):
     active = django_filters.BooleanFilter()
     reason = django_filters.CharFilter(method="filter_reason", help_text="A reason's id or slug.")
     # Each range reads <name>_after and <name>_before.
-    canceled_at = django_filters.IsoDateTimeFromToRangeFilter()
-    reinstated_at = django_filters.IsoDateTimeFromToRangeFilter()
+    canceled_at = IsoDateTimeFromToRangeFilter()
+    reinstated_at = IsoDateTimeFromToRangeFilter()
 
     class Meta:
         model = Cancelation

@@ -3,6 +3,7 @@
 import django_filters
 
 from glip.models import GlipMessage, GlipTeam
+from planocore.api.filters import IsoDateTimeFilter
 
 
 class GlipMessageFilter(django_filters.FilterSet):
@@ -12,8 +13,8 @@ class GlipMessageFilter(django_filters.FilterSet):
     priority = django_filters.NumberFilter()
     priority_min = django_filters.NumberFilter(field_name="priority", lookup_expr="gte")
     post_id = django_filters.CharFilter()
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = GlipMessage

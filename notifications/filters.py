@@ -3,6 +3,7 @@
 import django_filters
 
 from notifications.models import Notification, NotificationType, Processed
+from planocore.api.filters import IsoDateTimeFilter
 
 
 class NotificationFilter(django_filters.FilterSet):
@@ -14,8 +15,8 @@ class NotificationFilter(django_filters.FilterSet):
     tour_id = django_filters.CharFilter()
     client_id = django_filters.CharFilter()
     processed = django_filters.TypedChoiceFilter(choices=Processed.choices, coerce=int)
-    created_at_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_at_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_at_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_at_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Notification
