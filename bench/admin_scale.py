@@ -28,7 +28,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from pgserver import admin_sql, db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_PREFIX = "planocore_bench_admin"
@@ -75,18 +76,6 @@ FILL = {
     "created_at": "created",
     "updated_at": "created",
 }
-
-
-def _db_url(name: str) -> str:
-    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunsplit(urlsplit(server)._replace(path="/" + name))
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_db_url("postgres"), autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def fill(first: int, last: int) -> float:
@@ -149,7 +138,7 @@ def time_pages(client, repeat: int) -> dict[str, float]:
 
 def _setup(db_name: str) -> None:
     os.environ.update(
-        DATABASE_URL=_db_url(db_name),
+        DATABASE_URL=db_url(db_name),
         DJANGO_SETTINGS_MODULE="planocore.settings",
         LOG_LEVEL="WARNING",
         CELERY_BROKER_URL="",
@@ -209,8 +198,8 @@ def main() -> None:
     sizes = {f"{DB_PREFIX}_small": args.small, f"{DB_PREFIX}_large": args.large}
     try:
         for db_name, rows in sizes.items():
-            _admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
-            _admin_sql(f"CREATE DATABASE {db_name}")
+            admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+            admin_sql(f"CREATE DATABASE {db_name}")
             print(_run("--build", db_name, str(rows)).strip(), flush=True)
         samples: dict[str, dict[str, list[float]]] = {db: {} for db in sizes}
         for round_number in range(args.rounds):
@@ -228,7 +217,7 @@ def main() -> None:
         print(f"\nworst ratio {worst:.2f}x (target < 2x); load average now {os.getloadavg()[0]:.1f}")
     finally:
         for db_name in sizes:
-            _admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+            admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
 
 if __name__ == "__main__":

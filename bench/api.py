@@ -40,7 +40,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+
+from pgserver import admin_sql, db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -69,18 +70,6 @@ PAYLOADS = {
     },
     "none": {"key": "fm-sync", "email_to": "ann@example.com", "email_subject": "Stored", "user_id": "42"},
 }
-
-
-def _db_url(name: str) -> str:
-    server = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/postgres")
-    return urlunsplit(urlsplit(server)._replace(path="/" + name))
-
-
-def _admin_sql(sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(_db_url("postgres"), autocommit=True) as conn:
-        conn.execute(sql)
 
 
 def _free_port() -> int:
@@ -134,7 +123,7 @@ class Side:
 def _count_rows() -> tuple[int, int, int]:
     import psycopg
 
-    with psycopg.connect(_db_url(DB_NAME)) as conn:
+    with psycopg.connect(db_url(DB_NAME)) as conn:
         notifications = conn.execute("SELECT count(*) FROM notifications_notification").fetchone()[0]
         requests, sent = conn.execute(
             "SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM outbox_externalrequest"
@@ -158,7 +147,7 @@ def main() -> None:
 
     env = {
         **os.environ,
-        "DATABASE_URL": _db_url(DB_NAME),
+        "DATABASE_URL": db_url(DB_NAME),
         "DJANGO_SETTINGS_MODULE": "bench.api_settings",
         "DJANGO_DEBUG": "0",
         "LOG_LEVEL": "WARNING",
@@ -170,8 +159,8 @@ def main() -> None:
     for channel in ("GLIP", "SMS", "MMS", "EMAIL", "CONVERSATION"):
         env[f"PROVIDER_BACKEND_{channel}"] = "planocore.providers.sandbox.SandboxBackend"
 
-    _admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    _admin_sql(f"CREATE DATABASE {DB_NAME}")
+    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+    admin_sql(f"CREATE DATABASE {DB_NAME}")
     server = None
     log_path = f"/tmp/{DB_NAME}-gunicorn.log"  # noqa: S108 - a bench's scratch file
     try:
@@ -233,7 +222,7 @@ def main() -> None:
         if server is not None:
             server.terminate()
             server.wait(timeout=30)
-        _admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
+        admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
         if args.broker.startswith("redis://"):
             import redis
 

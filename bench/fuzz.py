@@ -1,9 +1,13 @@
 """The long API fuzz run: schemathesis' CLI against a real server over HTTP.
 
     .venv/bin/python bench/fuzz.py --examples 500
+    .venv/bin/python bench/fuzz.py --postgres          # on a throwaway PostgreSQL database
 
 Starts, on free 127.0.0.1 ports, the Sunshine Conversations fake and gunicorn (one
-worker) on a temporary SQLite database (other providers: the sandbox backends), seeds one record of
+worker) on a temporary SQLite database, or with --postgres on a database of its own
+on the server BENCH_DATABASE_URL names (default postgres://postgres@127.0.0.1:5432/postgres;
+created and dropped; PostgreSQL refuses values SQLite stores, such as UTC offsets past
+±15:59), with the other providers on their sandbox backends, seeds one record of
 each kind through the API, then runs `st run` against /api/schema with an application
 token holding every permission: the examples, coverage and fuzzing phases, valid and
 invalid data, `--examples` fuzzing examples per operation, and the checks of
@@ -29,10 +33,12 @@ from collections import Counter
 from pathlib import Path
 
 import requests
+from pgserver import admin_sql, db_url
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+PG_DB_NAME = "planocore_bench_fuzz"
 CHECKS = (
     "no_server_error,envelope,status_code_conformance,content_type_conformance,response_schema_conformance"
 )
@@ -96,9 +102,15 @@ def main() -> int:
     parser.add_argument("--seed", type=int, help="schemathesis' random seed (to replay a run)")
     parser.add_argument("--workers", type=int, default=2, help="concurrent requests (st run --workers; 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (DB, logs, report)")
+    parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL database")
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="planocore-fuzz-"))
+    database_url = f"sqlite:///{tmp / 'db.sqlite3'}"
+    if args.postgres:
+        database_url = db_url(PG_DB_NAME)
+        admin_sql(f"DROP DATABASE IF EXISTS {PG_DB_NAME} WITH (FORCE)")
+        admin_sql(f"CREATE DATABASE {PG_DB_NAME}")
     from tests.fakes.sunshine import SunshineFake
 
     fake = SunshineFake().start()
@@ -107,7 +119,7 @@ def main() -> int:
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "planocore.settings",
-        "DATABASE_URL": f"sqlite:///{tmp / 'db.sqlite3'}",
+        "DATABASE_URL": database_url,
         "CELERY_BROKER_URL": "",  # tasks run in the web process, after each commit
         "SUNSHINE_CONVERSATIONS_HOST": fake.url,
         "SUNSHINE_CONVERSATIONS_APP_ID": fake.app_id,
@@ -202,8 +214,9 @@ def main() -> int:
             "SCHEMATHESIS_HOOKS": "tests.fuzz.cli_hooks",
             "PLANOCORE_FUZZ_SEEDS": json.dumps(dataclasses.asdict(seeds)),
         }
+        where = f"PostgreSQL {PG_DB_NAME}" if args.postgres else f"SQLite in {tmp}"
         print(
-            f"st run against {base} (gunicorn, 1 worker, SQLite in {tmp}); "
+            f"st run against {base} (gunicorn, 1 worker, {where}); "
             f"{args.examples} fuzzing examples per operation, phases {args.phases}",
             flush=True,
         )
@@ -234,6 +247,11 @@ def main() -> int:
             except subprocess.TimeoutExpired:
                 os.killpg(server.pid, signal.SIGKILL)
         fake.stop()
+        if args.postgres:
+            from django.db import connections
+
+            connections.close_all()
+            admin_sql(f"DROP DATABASE IF EXISTS {PG_DB_NAME} WITH (FORCE)")
         if args.keep:
             print(f"kept {tmp}")
         else:
