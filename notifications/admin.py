@@ -14,7 +14,7 @@ from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.db import connections
-from django.db.models import Q
+from django.db.models import Q, URLField
 from django.urls import NoReverseMatch, reverse
 from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
@@ -141,9 +141,14 @@ class NotificationAdminForm(forms.ModelForm):
         return cleaned
 
 
+# Django 6 reads a URL typed without a scheme as https; say so now (no deprecation warning).
+URL_FIELDS_ASSUME_HTTPS = {URLField: {"assume_scheme": "https"}}
+
+
 @admin.register(Notification)
 class NotificationAdmin(admin.ModelAdmin):
     form = NotificationAdminForm
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = (
         "id",
         "created_at",
@@ -264,6 +269,7 @@ class NotificationAdmin(admin.ModelAdmin):
 class ProductionNotificationAdmin(admin.ModelAdmin):
     """Email notifications that Mandrill refused or failed, newest failure first."""
 
+    formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     list_display = (
         "id",
         "provider_failed_at",
