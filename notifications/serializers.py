@@ -65,53 +65,55 @@ def _required(message: str) -> ErrorDetail:
     return ErrorDetail(message, code="required")
 
 
-class EmailListField(serializers.CharField):
+class _ListField(serializers.CharField):
+    """A comma-separated list (one item only when `single`), each item checked by `check`."""
+
+    one = many = ""  # what an item is called, for the messages
+    separator = ","
+
+    def __init__(self, *, single: bool = False, **kwargs):
+        self.single = single
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def check(self, part: str) -> None:
+        raise NotImplementedError
+
+    def to_internal_value(self, data):
+        value = super().to_internal_value(data)
+        parts = Notification.split(value)
+        if self.single and len(parts) > 1:
+            raise serializers.ValidationError(f"give one {self.one}.")
+        if len(parts) > MAX_RECIPIENTS:
+            raise serializers.ValidationError(f"at most {MAX_RECIPIENTS} {self.many}.")
+        for part in parts:
+            self.check(part)
+        return self.separator.join(parts)
+
+
+class EmailListField(_ListField):
     """Comma-separated email addresses ("a@x.com, Name <b@y.com>"); `single` allows one."""
 
-    def __init__(self, *, single: bool = False, **kwargs):
-        self.single = single
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_blank", True)
-        super().__init__(**kwargs)
+    one, many, separator = "email address", "addresses", ", "
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        parts = Notification.split(value)
-        if self.single and len(parts) > 1:
-            raise serializers.ValidationError("give one email address.")
-        if len(parts) > MAX_RECIPIENTS:
-            raise serializers.ValidationError(f"at most {MAX_RECIPIENTS} addresses.")
-        for part in parts:
-            address = parseaddr(part)[1]
-            try:
-                validate_email(address)
-            except DjangoValidationError:
-                raise serializers.ValidationError(f"'{part}' is not a valid email address.") from None
-        return ", ".join(parts)
+    def check(self, part: str) -> None:
+        try:
+            validate_email(parseaddr(part)[1])
+        except DjangoValidationError:
+            raise serializers.ValidationError(f"'{part}' is not a valid email address.") from None
 
 
-class PhoneListField(serializers.CharField):
+class PhoneListField(_ListField):
     """E.164 phone numbers (+15551234567), comma-separated unless `single`."""
 
-    def __init__(self, *, single: bool = False, **kwargs):
-        self.single = single
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("allow_blank", True)
-        super().__init__(**kwargs)
+    one, many = "phone number", "numbers"
 
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data)
-        parts = Notification.split(value)
-        if self.single and len(parts) > 1:
-            raise serializers.ValidationError("give one phone number.")
-        if len(parts) > MAX_RECIPIENTS:
-            raise serializers.ValidationError(f"at most {MAX_RECIPIENTS} numbers.")
-        for part in parts:
-            if not E164.match(part):
-                raise serializers.ValidationError(
-                    f"'{part}' is not an E.164 phone number (a + then up to 15 digits, e.g. +15551234567)."
-                )
-        return ",".join(parts)
+    def check(self, part: str) -> None:
+        if not E164.match(part):
+            raise serializers.ValidationError(
+                f"'{part}' is not an E.164 phone number (a + then up to 15 digits, e.g. +15551234567)."
+            )
 
 
 def _text(order_number: int, help_text: str = "", max_length: int | None = None, **kwargs):

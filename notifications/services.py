@@ -246,6 +246,18 @@ def notification_create(
     return notification
 
 
+def _enqueue_delivery(notification: Notification, *, dispatch: bool = True) -> ExternalRequest:
+    channel, action, payload = build_delivery(notification)
+    return enqueue(
+        channel=channel,
+        action=action,
+        payload=payload,
+        priority=NOTIFICATION_PRIORITY,
+        source=notification,
+        dispatch=dispatch,
+    )
+
+
 # Joins the caller's transaction without a savepoint: it runs on every send (hot path).
 @transaction.atomic(savepoint=False)
 def notification_dispatch(*, notification: Notification, dispatch: bool = True) -> ExternalRequest | None:
@@ -256,15 +268,7 @@ def notification_dispatch(*, notification: Notification, dispatch: bool = True) 
     """
     if not notification.notification_type or notification.processed:
         return None
-    channel, action, payload = build_delivery(notification)
-    request = enqueue(
-        channel=channel,
-        action=action,
-        payload=payload,
-        priority=NOTIFICATION_PRIORITY,
-        source=notification,
-        dispatch=dispatch,
-    )
+    request = _enqueue_delivery(notification, dispatch=dispatch)
     if not notification.status:
         notification.status = DeliveryStatus.QUEUED
         Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.QUEUED)
@@ -339,14 +343,7 @@ def notification_resend(*, notification: Notification) -> ExternalRequest | None
     """Send the notification again (staff action): a new outgoing request, status `queued`."""
     if not notification.notification_type:
         return None
-    channel, action, payload = build_delivery(notification)
-    request = enqueue(
-        channel=channel,
-        action=action,
-        payload=payload,
-        priority=NOTIFICATION_PRIORITY,
-        source=notification,
-    )
+    request = _enqueue_delivery(notification)
     notification.status = DeliveryStatus.QUEUED
     notification.save(update_fields=["status", "updated_at"])
     return request
