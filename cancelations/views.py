@@ -2,8 +2,6 @@
 
 from contextlib import contextmanager
 
-from rest_framework.exceptions import NotFound
-
 from cancelations import selectors, services
 from cancelations.serializers import (
     CancelationCreateParams,
@@ -67,18 +65,7 @@ class CancelationListView(ApiView):
 
     def get(self, request):
         queryset = selectors.cancelation_list(filters=request.params)
-        paginator = CancelationCursor()
-        try:
-            page = paginator.paginate_queryset(queryset, request, view=self)
-        except NotFound:
-            raise invalid_param(
-                "cursor", "this cursor is not valid; use links.next or links.prev as given."
-            ) from None
-        return self.respond(
-            CancelationOut(page, many=True).data,
-            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
-            meta={"page_size": paginator.page_size},
-        )
+        return self.respond_page(queryset, CancelationOut, CancelationCursor)
 
     def post(self, request):
         data = {k: v for k, v in request.params.items() if k not in ("application", "session_view")}

@@ -1,7 +1,5 @@
 """The glip routes: post a message, list and read messages, list teams."""
 
-from rest_framework.exceptions import NotFound
-
 from glip.filters import GlipMessageFilter, GlipTeamFilter
 from glip.selectors import glip_message_list, glip_team_list
 from glip.serializers import (
@@ -33,25 +31,14 @@ class TeamCursor(Cursor):
 
 
 class ListMixin:
-    """Filter with a FilterSet, paginate with a cursor, answer with `links` and `meta`."""
+    """Filter with a FilterSet, then answer a page of what it keeps."""
 
     def paginated(self, queryset, filterset_class, serializer_class, pagination_class=Cursor):
         filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
         if not filterset.is_valid():
             name, messages = next(iter(filterset.errors.items()))
             raise invalid_param(name, str(messages[0]))
-        paginator = pagination_class()
-        try:
-            page = paginator.paginate_queryset(filterset.qs, self.request, view=self)
-        except NotFound:
-            raise invalid_param(
-                "cursor", "this cursor is not one of ours; use links.next or links.prev."
-            ) from None
-        return self.respond(
-            serializer_class(page, many=True).data,
-            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
-            meta={"page_size": paginator.get_page_size(self.request)},
-        )
+        return self.respond_page(filterset.qs, serializer_class, pagination_class)
 
 
 class GlipMessagesView(ListMixin, ApiView):

@@ -3,13 +3,14 @@
 from typing import Any
 
 from django.http import QueryDict
+from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from planocore.api import statuses
 from planocore.api.authentication import session_payload
 from planocore.api.endpoints import Endpoint
 from planocore.api.envelope import envelope_response
-from planocore.api.exceptions import ApiError
+from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.parsers import Base64JSONParser
 
 # Params every route accepts that are not the route's own.
@@ -113,3 +114,18 @@ class ApiView(APIView):
         ):
             kwargs["session"] = session_payload(principal.session)
         return envelope_response(status, data=data, **kwargs)
+
+    def respond_page(self, queryset, serializer_class, pagination_class) -> Any:
+        """Answer one page of `queryset` (a DRF cursor pagination) with `links` and `meta`."""
+        paginator = pagination_class()
+        try:
+            page = paginator.paginate_queryset(queryset, self.request, view=self)
+        except NotFound:
+            raise invalid_param(
+                "cursor", "this cursor is not one of this list's; use links.next or links.prev."
+            ) from None
+        return self.respond(
+            serializer_class(page, many=True).data,
+            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
+            meta={"page_size": paginator.page_size},
+        )
