@@ -30,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -381,6 +382,29 @@ class Stack:
 
         django.setup()
 
+    def prepare_app(self, *, drill: str, **env: Any) -> tuple[dict[str, Any], str]:
+        """PostgreSQL, Redis, the fakes and a migrated, seeded app; returns (seeded, an API token).
+
+        Cancelation notices go to the "Cancelations" team and to an address per type;
+        RingCentral's budget is lifted (the drills measure us, not the rate limit).
+        """
+        self.say(f"starting PostgreSQL, Redis and the fakes (logs in {self.logs})")
+        self.start_postgres()
+        self.start_redis()
+        self.start_fakes(teams=5)
+        self.app_env(
+            RINGCENTRAL_REQUESTS_PER_MINUTE=1_000_000,
+            CANCELATION_NOTICE_GLIP_TEAM="Cancelations",
+            CANCELATION_NOTICE_EMAILS="Order=orders@example.com,Tour=tours@example.com",
+            **env,
+        )
+        self.say("migrating")
+        self.manage("migrate", "--noinput")
+        self.setup_django()
+        seeded = seed(teams=5, conversation_users=5)
+        token = self.manage("create_application_token", "planox2", "--name", f"{drill} drill").strip()
+        return seeded, token
+
     def start_gunicorn(self, *, workers: int = 3, threads: int = 1) -> str:
         port = free_port()
         proc = self.spawn(
@@ -466,6 +490,35 @@ def seed(*, teams: int, conversation_users: int) -> dict[str, Any]:
         )
         user_ids.append(str(user.pk))
     return {"teams": names, "conversation_user_ids": user_ids}
+
+
+# --- reporting ------------------------------------------------------------------------------------
+
+
+def machine_line() -> str:
+    loads = " ".join(f"{n:.1f}" for n in os.getloadavg())
+    return f"machine: {os.cpu_count()} cores, load average {loads} (shared with whatever else runs)"
+
+
+def verdict(failures: list[str], passed: str) -> int:
+    """Print PASS or FAIL with the failures; the drill's exit code."""
+    print()
+    if failures:
+        print("FAIL")
+        for failure in failures:
+            print(f"  - {failure}")
+        return 1
+    print(f"PASS: {passed}")
+    return 0
+
+
+def run(main: Callable[[], int]) -> None:
+    """Run a drill's main and exit with its code; Ctrl-C stops everything it started."""
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("\ninterrupted: everything started was stopped", file=sys.stderr)
+        sys.exit(130)
 
 
 # --- what was delivered ----------------------------------------------------------------------------

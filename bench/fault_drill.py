@@ -28,7 +28,6 @@ Prints figures and PASS or FAIL (exit status 0 or 1).
 """
 
 import argparse
-import os
 import sys
 import time
 import uuid
@@ -155,24 +154,13 @@ def main() -> int:
     args = parse_args()
     run_id = uuid.uuid4().hex[:6]
     with drillkit.Stack("fault") as stack:
-        stack.say(f"starting PostgreSQL, Redis and the fakes (logs in {stack.logs})")
-        stack.start_postgres()
-        stack.start_redis()
-        stack.start_fakes(teams=5)
-        stack.app_env(
-            RINGCENTRAL_REQUESTS_PER_MINUTE=1_000_000,
-            CANCELATION_NOTICE_GLIP_TEAM="Cancelations",
-            CANCELATION_NOTICE_EMAILS="Order=orders@example.com,Tour=tours@example.com",
+        seeded, token = stack.prepare_app(
+            drill="fault",
             PROVIDER_TIMEOUT_SECONDS=PROVIDER_TIMEOUT,
             OUTBOX_LEASE_SECONDS=LEASE_SECONDS,
             OUTBOX_RETRY_BASE_SECONDS=1,
             OUTBOX_RETRY_MAX_SECONDS=8,
         )
-        stack.say("migrating")
-        stack.manage("migrate", "--noinput")
-        stack.setup_django()
-        seeded = drillkit.seed(teams=5, conversation_users=5)
-        token = stack.manage("create_application_token", "planox2", "--name", "fault drill").strip()
         base = stack.start_gunicorn(workers=3)
         stack.start_celery("celery0", concurrency=2)
         stack.start_celery("celery1", concurrency=2)
@@ -229,11 +217,7 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
     calls = len(results.samples)
     print()
     print("== fault drill ==")
-    print(
-        f"machine: {os.cpu_count()} cores, load average "
-        + " ".join(f"{n:.1f}" for n in os.getloadavg())
-        + " (shared with whatever else runs)"
-    )
+    print(drillkit.machine_line())
     print(
         f"settings: {args.seconds:g} s, {args.clients} clients at {args.rate:g} calls/s; faults "
         f"{args.error_share:.0%} 500, {args.rate_limit_share:.0%} 429 (Retry-After {args.retry_after:g} s), "
@@ -386,19 +370,10 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
             f"providers called during their Retry-After: {dict(limits.by_fake)}, e.g. {limits.worst}"
         )
 
-    print()
-    if failures:
-        print("FAIL")
-        for failure in failures:
-            print(f"  - {failure}")
-        return 1
-    print("PASS: nothing lost, nothing sent twice beyond the in-flight requests, Retry-After honoured")
-    return 0
+    return drillkit.verdict(
+        failures, "nothing lost, nothing sent twice beyond the in-flight requests, Retry-After honoured"
+    )
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted: everything started was stopped", file=sys.stderr)
-        sys.exit(130)
+    drillkit.run(main)

@@ -22,7 +22,6 @@ no limit; the real budget of 40 a minute would make it a rate-limit drill).
 """
 
 import argparse
-import os
 import re
 import sys
 import time
@@ -55,21 +54,10 @@ def main() -> int:
     args = parse_args()
     run_id = uuid.uuid4().hex[:6]
     with drillkit.Stack("load") as stack:
-        stack.say(f"starting PostgreSQL, Redis and the fakes (logs in {stack.logs})")
-        stack.start_postgres()
-        stack.start_redis()
-        stack.start_fakes(teams=5)
-        stack.app_env(
-            RINGCENTRAL_REQUESTS_PER_MINUTE=1_000_000,
-            CANCELATION_NOTICE_GLIP_TEAM="Cancelations",
-            CANCELATION_NOTICE_EMAILS="Order=orders@example.com,Tour=tours@example.com",
+        seeded, token = stack.prepare_app(
+            drill="load",
             PROVIDER_TIMEOUT_SECONDS=10,
         )
-        stack.say("migrating")
-        stack.manage("migrate", "--noinput")
-        stack.setup_django()
-        seeded = drillkit.seed(teams=5, conversation_users=5)
-        token = stack.manage("create_application_token", "planox2", "--name", "load drill").strip()
         base = stack.start_gunicorn(workers=args.web_workers)
         for number in range(args.celery_workers):
             stack.start_celery(f"celery{number}", concurrency=args.concurrency)
@@ -110,11 +98,7 @@ def report(args, traffic, elapsed, drained, drain_seconds, statuses, logs, dead,
     ok = sum(n for status, n in results.statuses.items() if status.startswith("200 "))
     print()
     print("== load drill ==")
-    print(
-        f"machine: {os.cpu_count()} cores, load average "
-        + " ".join(f"{n:.1f}" for n in os.getloadavg())
-        + " (shared with whatever else runs)"
-    )
+    print(drillkit.machine_line())
     print(
         f"settings: {args.seconds:g} s, {args.clients} clients, rate "
         f"{args.rate:g}/s, gunicorn {args.web_workers} workers, "
@@ -199,19 +183,8 @@ def report(args, traffic, elapsed, drained, drain_seconds, statuses, logs, dead,
     if faults:
         failures.append(f"the fakes answered {faults} error(s) (none were injected)")
 
-    print()
-    if failures:
-        print("FAIL")
-        for failure in failures:
-            print(f"  - {failure}")
-        return 1
-    print("PASS: every created record delivered exactly once")
-    return 0
+    return drillkit.verdict(failures, "every created record delivered exactly once")
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("\ninterrupted: everything started was stopped", file=sys.stderr)
-        sys.exit(130)
+    drillkit.run(main)
