@@ -5,6 +5,7 @@ remove clients (which removes them in Sunshine Conversations too).
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.utils import flatten_fieldsets
 from django.utils.translation import ngettext
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
@@ -61,25 +62,7 @@ class MessagingClientAdmin(admin.ModelAdmin):
             },
         ),
     )
-    readonly_fields = (
-        "user",
-        "type",
-        "status",
-        "primary",
-        "address",
-        "phone_number",
-        "client_id",
-        "external_user_id",
-        "sc_user_id",
-        "integration_id",
-        "conversation_id",
-        "linked_at",
-        "last_synced_at",
-        "last_event_at",
-        "removed_at",
-        "created_at",
-        "updated_at",
-    )
+    readonly_fields = flatten_fieldsets(fieldsets)  # a mirror of Sunshine Conversations: read-only
 
     @admin.display(description="Address / phone")
     def match(self, obj: MessagingClient) -> str:

@@ -306,16 +306,7 @@ class RouteAdmin(admin.ModelAdmin):
         "present_in_code",
         "updated_at",
     ]
-    readonly_fields = [
-        "slug",
-        "service",
-        "method",
-        "path",
-        "name",
-        "purpose",
-        "present_in_code",
-        "updated_at",
-    ]
+    readonly_fields = [name for name in fields if name != "deployed"]
     actions = ["take_out_of_service", "put_back_in_service"]
 
     def has_add_permission(self, request):
