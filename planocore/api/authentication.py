@@ -75,22 +75,30 @@ def _failure_key(request) -> str:
     return f"api:token-failures:{client_address(request)}:{minute}"
 
 
-def check_failure_budget(request) -> None:
-    if (cache.get(_failure_key(request)) or 0) >= settings.API_TOKEN_FAILURES_PER_MINUTE:
-        raise ApiError(
+def record_failure(request) -> int:
+    """Count a failed token attempt from the request's address; returns this minute's count."""
+    key = _failure_key(request)
+    if cache.add(key, 1, timeout=120):
+        return 1
+    try:
+        return cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=120)
+        return 1
+
+
+def refuse_token(request) -> ApiError:
+    """The answer to a wrong token: invalid-token, or too-many-requests past the address's budget.
+
+    Only failures touch the cache, so a request with a good token costs no cache call.
+    """
+    if record_failure(request) > settings.API_TOKEN_FAILURES_PER_MINUTE:
+        return ApiError(
             statuses.TOO_MANY_REQUESTS,
             "Too many failed token attempts from this address; try again in a minute.",
             headers={"Retry-After": "60"},
         )
-
-
-def record_failure(request) -> None:
-    key = _failure_key(request)
-    if not cache.add(key, 1, timeout=120):
-        try:
-            cache.incr(key)
-        except ValueError:
-            cache.set(key, 1, timeout=120)
+    return ApiError(statuses.INVALID_TOKEN)
 
 
 def touch(instance, now) -> None:
@@ -162,7 +170,6 @@ class TokenAuthentication(BaseAuthentication):
         token = token_from_request(request)
         if token is None:
             return None
-        check_failure_budget(request)
         now = timezone.now()
         if token.startswith(APPLICATION_PREFIX):
             app_token = application_token_by_hash(hash_token(token))
@@ -180,8 +187,7 @@ class TokenAuthentication(BaseAuthentication):
                     raise ApiError(statuses.SESSION_EXPIRED)
                 touch(session, now)
                 return session.user, Principal(session=session, user=session.user)
-        record_failure(request)
-        raise ApiError(statuses.INVALID_TOKEN)
+        raise refuse_token(request)
 
     def authenticate_header(self, request):
         return 'Bearer realm="api"'

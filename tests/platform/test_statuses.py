@@ -195,6 +195,14 @@ def test_too_many_failed_token_attempts(client, settings):
     assert response["Retry-After"] == "60"
 
 
+def test_a_valid_token_is_served_while_the_address_is_over_its_failure_budget(client, settings, app_token):
+    settings.API_TOKEN_FAILURES_PER_MINUTE = 1
+    for expected in (statuses.INVALID_TOKEN, statuses.TOO_MANY_REQUESTS):
+        check(client.get("/api/v1/sessions/current", HTTP_AUTHORIZATION="Bearer pca_wrong"), expected)
+    response = client.get("/api/v1/sessions/current", HTTP_AUTHORIZATION=f"Bearer {app_token}")
+    check(response, statuses.ACTION_SUCCESSFUL)
+
+
 def test_trailing_slash_is_optional_on_every_api_route():
     def walk(patterns, prefix=""):
         for entry in patterns:
