@@ -203,6 +203,11 @@ OUTBOX_STARVATION_SECONDS = env.int("OUTBOX_STARVATION_SECONDS", default=600)
 # than RECORD_SECONDS (what a crash could make us send twice).
 OUTBOX_RECORD_EVERY = env.int("OUTBOX_RECORD_EVERY", default=100)
 OUTBOX_RECORD_SECONDS = env.float("OUTBOX_RECORD_SECONDS", default=0.25)
+# With a broker, committed ids are published by a thread of each process: at most
+# one message per INTERVAL seconds (at once when the last one is older), at most
+# BATCH ids a message (planocore/outbox/handoff.py).
+OUTBOX_HANDOFF_INTERVAL = env.float("OUTBOX_HANDOFF_INTERVAL", default=0.1)
+OUTBOX_HANDOFF_BATCH = env.int("OUTBOX_HANDOFF_BATCH", default=50)
 
 # --- Providers ----------------------------------------------------------------
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)

@@ -1,12 +1,12 @@
 """Write to the outbox and send from it.
 
 `enqueue` is the one way to put a provider call in the outbox: it writes the row
-in the caller's transaction and hands its id to the Celery task once that
-transaction commits (nothing talks to a provider before the commit). `send` is
-the one code path that sends a single row (the task and `execute`-style callers
-use it); `process_due` drains due rows in batches (process_external_requests and
-the beat sweep use it). Both claim, call the backend outside any lock, and
-record through the same functions below.
+in the caller's transaction and hands its id to the broker once that transaction
+commits (planocore/outbox/handoff.py; nothing talks to a provider before the
+commit). `send` is the one code path that sends a single row (the tasks and
+`execute`-style callers use it); `process_due` drains due rows in batches
+(process_external_requests and the beat sweep use it). Both claim, call the
+backend outside any lock, and record through the same functions below.
 
 Exactly-once rests on three things:
 - claiming: rows are picked with `SELECT ... FOR UPDATE SKIP LOCKED` (PostgreSQL)
@@ -145,12 +145,12 @@ def enqueue(
 
 
 def _dispatch(request_id: int) -> None:
-    from planocore.outbox.tasks import send_external_request
+    from planocore.outbox.handoff import handoff
 
     try:
-        send_external_request.delay(request_id)
+        handoff.add(request_id)
     except Exception:
-        # The broker is down: the row stays pending and the sweep sends it.
+        # An eager send that failed to start: the row stays pending and the sweep sends it.
         logger.warning("Could not hand request %s to the broker; the sweep will send it.", request_id)
 
 

@@ -20,6 +20,13 @@ def send_external_request(request_id: int) -> None:
         logger.warning("Outbox request %s no longer exists; nothing sent.", request_id)
 
 
+@shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
+def send_external_requests(request_ids: list[int]) -> None:
+    """Send the requests one process handed to the broker together (planocore/outbox/handoff.py)."""
+    for request_id in request_ids:
+        send_external_request(request_id)
+
+
 @shared_task(name="planocore.outbox.tasks.process_due_requests", ignore_result=True)
 def process_due_requests(limit: int = 1000) -> str:
     """The sweep: send due requests (retries, and any whose dispatch was lost); beat runs it every minute.

@@ -6,10 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.markers import REDIS_URL, needs_redis
 
 ROOT = Path(__file__).resolve().parents[2]
-REDIS_URL = os.environ.get("PLANOCORE_TEST_REDIS_URL", "")
 
 
 def test_healthy_without_broker_is_200(client, db, settings):
@@ -39,8 +38,7 @@ def test_broker_failure_log_line_hides_the_password(client, db, settings, caplog
     assert "s3cret" not in caplog.text
 
 
-@pytest.mark.broker
-@pytest.mark.skipif(not REDIS_URL, reason="needs PLANOCORE_TEST_REDIS_URL (a real Redis)")
+@needs_redis
 def test_reachable_broker_is_ok(client, db, settings):
     settings.CELERY_BROKER_URL = REDIS_URL
     response = client.get("/healthz")

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.outbox.services import enqueue
+from tests.markers import REDIS_URL, needs_redis
 
 Status = ExternalRequest.Status
 ROOT = Path(settings.BASE_DIR)
@@ -150,13 +151,10 @@ def test_a_killed_worker_loses_nothing_and_a_restarted_one_finishes(tmp_path):
     assert max(per_request.values()) <= 2
 
 
-@pytest.mark.broker
-@pytest.mark.skipif(
-    not os.environ.get("PLANOCORE_TEST_REDIS_URL"), reason="PLANOCORE_TEST_REDIS_URL is not set"
-)
+@needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf):
-    broker = os.environ["PLANOCORE_TEST_REDIS_URL"]
+    broker = REDIS_URL
     queue = f"outbox-test-{uuid.uuid4().hex[:8]}"  # no stale message from another run
     record = tmp_path / "sent.log"
     env = _env(record, CELERY_BROKER_URL=broker)
