@@ -21,9 +21,11 @@ The API path is the whole product path: token lookup, route and permission
 checks, params validation, the Notification INSERT and its outbox row in one
 transaction, then:
 - `--type sms` (default): the send handed to the broker after the commit, as in
-  production (`--broker`, default Redis 127.0.0.1:6379/15, on a queue of the
-  bench's own that no worker reads, deleted at the end; `--broker ""` runs the
-  send in-process instead, the embedded default);
+  production: by each gunicorn worker's hand-off thread, several ids a Celery
+  message under load (planocore/outbox/handoff.py; the bench prints how many
+  messages carried them) (`--broker`, default Redis 127.0.0.1:6379/15, on a queue
+  of the bench's own that no worker reads, deleted at the end; `--broker ""` runs
+  the send in-process instead, the embedded default);
 - `--type email`: sent inside the request (the seed's mandrill-email-failed needs
   it) to the sandbox backend: claiming and recording the send are two more
   transactions;
@@ -139,6 +141,48 @@ def _count_rows() -> tuple[int, int, int]:
     return notifications, requests, sent
 
 
+def app_env(db_name: str, broker: str, **extra: str) -> dict[str, str]:
+    """The app's environment in a bench: database `db_name`, the bench settings, sandbox providers."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": db_url(db_name),
+        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
+        "DJANGO_DEBUG": "0",
+        "LOG_LEVEL": "WARNING",
+        "CELERY_BROKER_URL": broker,
+        "MANDRILL_API_KEY": "",
+        "PYTHONPATH": str(ROOT),
+        **extra,
+    }
+    for channel in ("GLIP", "SMS", "MMS", "EMAIL", "CONVERSATION"):
+        env[f"PROVIDER_BACKEND_{channel}"] = "planocore.providers.sandbox.SandboxBackend"
+    return env
+
+
+def prepare_database(db_name: str, env: dict[str, str], *, async_commit: bool = False) -> str:
+    """Create database `db_name` afresh, migrate it, and return a new application token for it."""
+    admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+    admin_sql(f"CREATE DATABASE {db_name}")
+    if async_commit:
+        admin_sql(f"ALTER DATABASE {db_name} SET synchronous_commit = off")
+    manage = [PYTHON, str(ROOT / "manage.py")]
+    subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, check=True, cwd=ROOT)
+    return subprocess.run(
+        [*manage, "create_application_token", "planox2", "--name", "bench"],
+        env=env,
+        check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+
+
+def _count_messages(broker: str) -> int:
+    import redis
+
+    return redis.Redis.from_url(broker).llen(QUEUE)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -158,37 +202,11 @@ def main() -> None:
     )
     args = parser.parse_args()
 
-    env = {
-        **os.environ,
-        "DATABASE_URL": db_url(DB_NAME),
-        "DJANGO_SETTINGS_MODULE": "bench.api_settings",
-        "DJANGO_DEBUG": "0",
-        "LOG_LEVEL": "WARNING",
-        "CELERY_BROKER_URL": args.broker,
-        "MANDRILL_API_KEY": "",
-        "WEB_CONCURRENCY": str(args.workers),
-        "PYTHONPATH": str(ROOT),
-    }
-    for channel in ("GLIP", "SMS", "MMS", "EMAIL", "CONVERSATION"):
-        env[f"PROVIDER_BACKEND_{channel}"] = "planocore.providers.sandbox.SandboxBackend"
-
-    admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")
-    admin_sql(f"CREATE DATABASE {DB_NAME}")
-    if args.async_commit:
-        admin_sql(f"ALTER DATABASE {DB_NAME} SET synchronous_commit = off")
+    env = app_env(DB_NAME, args.broker, WEB_CONCURRENCY=str(args.workers))
     server = None
     log_path = f"/tmp/{DB_NAME}-gunicorn.log"  # noqa: S108 - a bench's scratch file
     try:
-        manage = [PYTHON, str(ROOT / "manage.py")]
-        subprocess.run([*manage, "migrate", "--verbosity", "0"], env=env, check=True, cwd=ROOT)
-        token = subprocess.run(
-            [*manage, "create_application_token", "planox2", "--name", "bench"],
-            env=env,
-            check=True,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-        ).stdout.strip()
+        token = prepare_database(DB_NAME, env, async_commit=args.async_commit)
         port = _free_port()
         with open(log_path, "w") as log:
             server = subprocess.Popen(
@@ -239,6 +257,8 @@ def main() -> None:
             )
         notifications, requests, sent = _count_rows()
         print(f"rows: {notifications} notifications, {requests} outgoing requests ({sent} sent)")
+        if args.broker.startswith("redis://"):
+            print(f"broker: {_count_messages(args.broker)} Celery messages carried them (hand-off batches)")
     finally:
         if server is not None:
             server.terminate()
