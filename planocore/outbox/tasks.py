@@ -22,9 +22,16 @@ def send_external_request(request_id: int) -> None:
 
 @shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
 def send_external_requests(request_ids: list[int]) -> None:
-    """Send the requests one process handed to the broker together (planocore/outbox/handoff.py)."""
+    """Send the requests one process handed to the broker together (planocore/outbox/handoff.py).
+
+    One request's unexpected error does not stop the others: it is logged, and that
+    row, still pending (or leased, and reclaimed when the lease runs out), is the sweep's.
+    """
     for request_id in request_ids:
-        send_external_request(request_id)
+        try:
+            send_external_request(request_id)
+        except Exception:
+            logger.exception("Sending outbox request %s failed; the sweep will try it again.", request_id)
 
 
 @shared_task(name="planocore.outbox.tasks.process_due_requests", ignore_result=True)
