@@ -57,3 +57,18 @@ def celery_conf():
     handoff.flush()  # ids handed off under this config go to its broker, not the next test's
     app.conf.update(saved)
     drop_pools()
+
+
+@pytest.fixture
+def redis_queue():
+    """A Celery queue of this test's own on the test Redis; it and kombu's binding keys go afterwards."""
+    import uuid
+
+    import redis
+
+    from tests.markers import REDIS_URL
+
+    queue = f"outbox-test-{uuid.uuid4().hex[:8]}"  # no stale message from another run
+    yield queue
+    client = redis.Redis.from_url(REDIS_URL)
+    client.delete(queue, *client.keys(f"_kombu.binding*.{queue}"))

@@ -4,7 +4,6 @@ import json
 import os
 import threading
 import time
-import uuid
 from base64 import b64decode
 
 import pytest
@@ -173,34 +172,30 @@ def test_one_request_failing_in_a_batch_does_not_stop_the_others(sandbox, monkey
 
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_commits_under_load_share_a_celery_message_on_redis(celery_conf, settings):
+def test_commits_under_load_share_a_celery_message_on_redis(celery_conf, settings, redis_queue):
     import redis
 
-    broker = REDIS_URL
-    queue = f"handoff-test-{uuid.uuid4().hex[:8]}"  # no worker reads it
+    broker, queue = REDIS_URL, redis_queue  # no worker reads it
     celery_conf(task_always_eager=False, broker_url=broker, task_default_queue=queue)
     client = redis.Redis.from_url(broker)
-    try:
-        ids = []
-        for n in range(10):
-            with transaction.atomic():
-                ids.append(enqueue(channel="sms", payload={"n": n}, priority=5).pk)
-            if n == 0:  # the first goes out by itself; the nine after it gather
-                _wait(lambda: client.llen(queue) == 1)
-                settings.OUTBOX_HANDOFF_INTERVAL = 60
-        assert client.llen(queue) == 1  # the nine wait in this process, not on the committing thread
-        handoff.flush()
-        assert client.llen(queue) == 2
-        batches = []
-        for _ in range(2):
-            message = json.loads(client.rpop(queue))
-            assert message["headers"]["task"] == "planocore.outbox.tasks.send_external_requests"
-            args, kwargs, _ = json.loads(b64decode(message["body"]))
-            assert kwargs == {}
-            batches.append(args[0])
-        assert batches == [ids[:1], ids[1:]]
-        assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-            Status.PENDING
-        }
-    finally:
-        client.delete(queue)
+    ids = []
+    for n in range(10):
+        with transaction.atomic():
+            ids.append(enqueue(channel="sms", payload={"n": n}, priority=5).pk)
+        if n == 0:  # the first goes out by itself; the nine after it gather
+            _wait(lambda: client.llen(queue) == 1)
+            settings.OUTBOX_HANDOFF_INTERVAL = 60
+    assert client.llen(queue) == 1  # the nine wait in this process, not on the committing thread
+    handoff.flush()
+    assert client.llen(queue) == 2
+    batches = []
+    for _ in range(2):
+        message = json.loads(client.rpop(queue))
+        assert message["headers"]["task"] == "planocore.outbox.tasks.send_external_requests"
+        args, kwargs, _ = json.loads(b64decode(message["body"]))
+        assert kwargs == {}
+        batches.append(args[0])
+    assert batches == [ids[:1], ids[1:]]
+    assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
+        Status.PENDING
+    }

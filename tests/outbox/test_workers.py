@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from collections import Counter
 from pathlib import Path
 
@@ -153,9 +152,8 @@ def test_a_killed_worker_loses_nothing_and_a_restarted_one_finishes(tmp_path):
 
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf):
-    broker = REDIS_URL
-    queue = f"outbox-test-{uuid.uuid4().hex[:8]}"  # no stale message from another run
+def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf, redis_queue):
+    broker, queue = REDIS_URL, redis_queue
     record = tmp_path / "sent.log"
     env = _env(record, CELERY_BROKER_URL=broker)
     worker = subprocess.Popen(
