@@ -170,6 +170,21 @@ def test_one_request_failing_in_a_batch_does_not_stop_the_others(sandbox, monkey
     assert "999999 no longer exists" in caplog.text
 
 
+@pytest.mark.django_db
+def test_ids_the_sweep_sent_first_are_skipped_by_their_batch(scripted):
+    # A worker slow to reach a message's tail: the sweep sends those rows, and the
+    # batch, arriving later, finds them taken and sends nothing twice.
+    from planocore.outbox.services import process_due
+    from planocore.outbox.tasks import send_external_requests
+
+    ids = [enqueue(channel="sms", payload={"n": n}, priority=5, dispatch=False).pk for n in range(3)]
+    assert process_due().sent == 3
+    send_external_requests(ids)
+    assert len(scripted.calls) == 3
+    assert set(ExternalRequest.objects.values_list("status", flat=True)) == {Status.SUCCEEDED}
+    assert ExternalRequest.objects.filter(attempts=1).count() == 3
+
+
 @needs_redis
 @pytest.mark.django_db(transaction=True)
 def test_commits_under_load_share_a_celery_message_on_redis(celery_conf, settings, redis_queue):
