@@ -150,7 +150,8 @@ def _dispatch(request_id: int) -> None:
     try:
         handoff.add(request_id)
     except Exception:
-        # An eager send that failed to start: the row stays pending and the sweep sends it.
+        # Runs after the commit: an error here must not reach the caller, whose data is
+        # saved. The row stays pending and the sweep sends it.
         logger.warning("Could not hand request %s to the broker; the sweep will send it.", request_id)
 
 

@@ -7,9 +7,7 @@ from celery import shared_task
 logger = logging.getLogger("planocore.outbox")
 
 
-@shared_task(name="planocore.outbox.tasks.send_external_request", ignore_result=True)
-def send_external_request(request_id: int) -> None:
-    """Send one request (a no-op when another worker holds it or it is not due)."""
+def _send_one(request_id: int) -> None:
     from planocore.outbox.models import ExternalRequest
     from planocore.outbox.services import send
 
@@ -18,6 +16,12 @@ def send_external_request(request_id: int) -> None:
     except ExternalRequest.DoesNotExist:
         # The enqueuing transaction's row is gone (deleted by staff): nothing to send.
         logger.warning("Outbox request %s no longer exists; nothing sent.", request_id)
+
+
+@shared_task(name="planocore.outbox.tasks.send_external_request", ignore_result=True)
+def send_external_request(request_id: int) -> None:
+    """Send one request (a no-op when another worker holds it or it is not due)."""
+    _send_one(request_id)
 
 
 @shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
@@ -29,7 +33,7 @@ def send_external_requests(request_ids: list[int]) -> None:
     """
     for request_id in request_ids:
         try:
-            send_external_request(request_id)
+            _send_one(request_id)
         except Exception:
             logger.exception("Sending outbox request %s failed; the sweep will try it again.", request_id)
 
