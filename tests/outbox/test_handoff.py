@@ -22,12 +22,14 @@ class Recorder:
 
     def __init__(self) -> None:
         self.batches: list[list[int]] = []
+        self.times: list[float] = []
         self.threads: set[str] = set()
         self.fail = False
         self.published = threading.Event()
 
     def __call__(self, ids: list[int]) -> None:
         self.threads.add(threading.current_thread().name)
+        self.times.append(time.monotonic())
         if self.fail:
             raise ConnectionError("broker down")
         self.batches.append(list(ids))
@@ -50,14 +52,7 @@ def _wait(condition, seconds=5.0):
 def test_a_lone_id_goes_at_once_and_ids_under_load_share_a_message(broker_mode, settings):
     settings.OUTBOX_HANDOFF_INTERVAL = 0.3
     publish = Recorder()
-    publish.times = []
-    original = publish.__call__
-
-    def timed(ids):
-        publish.times.append(time.monotonic())
-        original(ids)
-
-    unit = Handoff(timed)
+    unit = Handoff(publish)
     started = time.monotonic()
     unit.add(1)
     _wait(lambda: publish.batches)
