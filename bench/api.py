@@ -2,13 +2,15 @@
 
     .venv/bin/python bench/api.py                      # sms, queued to Redis (the production path)
     .venv/bin/python bench/api.py --type email         # email, sent inside the request
+    .venv/bin/python bench/api.py --workers 2          # one sync worker per core
     .venv/bin/python bench/api.py --seconds 20 --workers 4 --clients 8 --broker ""
     .venv/bin/python bench/api.py --async-commit       # CPU only: no waiting on the disk's flushes
 
 Creates its own PostgreSQL database (dropped at the end), migrates it, makes an
 application token, and starts gunicorn (the project's gunicorn.conf.py, sync
-workers; its log goes to /tmp/planocore_bench_api-gunicorn.log) on the project's
-WSGI app with bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one
+workers, as many as it gives unless --workers says otherwise: WEB_CONCURRENCY,
+else 2 x cores + 1, at most 8; its log goes to
+/tmp/planocore_bench_api-gunicorn.log) on the project's WSGI app with bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one
 plain Django view, POST /bench/plain-insert, that parses the JSON body and
 INSERTs one notification row (bulk_create: no signals). Both routes are loaded
 by the same client processes in alternating rounds, so a busy machine weighs on
@@ -16,6 +18,13 @@ both alike; it prints requests per second of each and their ratio (target: the
 API at least 60% of the plain view), then the spread of the ratio round by round,
 which shows how much the machine's noise (mostly the time the disk takes to
 flush a commit) moves a figure: on a small VM, a lot.
+
+The worker count matters to the ratio. A sync worker waits, idle, on each round
+trip to PostgreSQL: the plain view makes one, the API five (token SELECT, BEGIN,
+two INSERTs, COMMIT). With one worker per core (`--workers 2` here) the CPU is
+not kept busy while the API's workers wait, and the API gets less of it; with
+the production count, other workers use the CPU meanwhile. The plain view, which
+barely waits, gains nothing from more workers.
 
 The API path is the whole product path: token lookup, route and permission
 checks, params validation, the Notification INSERT and its outbox row in one
@@ -40,6 +49,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import runpy
 import socket
 import statistics
 import subprocess
@@ -183,13 +193,23 @@ def _count_messages(broker: str) -> int:
     return redis.Redis.from_url(broker).llen(QUEUE)
 
 
+def _production_workers() -> int:
+    """The worker count the project's gunicorn.conf.py gives on this machine."""
+    return runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--seconds", type=float, default=10.0, help="seconds per round and side (default 10)")
     parser.add_argument("--rounds", type=int, default=8, help="alternating rounds per side (default 8)")
-    parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn sync workers")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=_production_workers(),
+        help="gunicorn sync workers (default: what gunicorn.conf.py gives, %(default)s here)",
+    )
     parser.add_argument("--clients", type=int, default=8, help="concurrent client processes (default 8)")
     parser.add_argument(
         "--async-commit",
