@@ -10,12 +10,13 @@ Creates its own PostgreSQL database (dropped at the end), migrates it, makes an
 application token, and starts gunicorn (the project's gunicorn.conf.py, sync
 workers, as many as it gives unless --workers says otherwise: WEB_CONCURRENCY,
 else 2 x cores + 1, at most 8; its log goes to
-/tmp/planocore_bench_api-gunicorn.log) on the project's WSGI app with bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one
-plain Django view, POST /bench/plain-insert, that parses the JSON body and
-INSERTs one notification row (bulk_create: no signals). Both routes are loaded
-by the same client processes in alternating rounds, so a busy machine weighs on
-both alike; it prints requests per second of each and their ratio (target: the
-API at least 60% of the plain view), then the spread of the ratio round by round,
+/tmp/planocore_bench_api-gunicorn.log) on the project's WSGI app with
+bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one plain Django
+view, POST /bench/plain-insert, that parses the JSON body and INSERTs one
+notification row (bulk_create: no signals). Both routes are loaded by the same
+client processes in alternating rounds, so a busy machine weighs on both alike;
+it prints requests per second of each and their ratio (target: the API at least
+60% of the plain view), then the spread of the ratio round by round,
 which shows how much the machine's noise (mostly the time the disk takes to
 flush a commit) moves a figure: on a small VM, a lot.
 
