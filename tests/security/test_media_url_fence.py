@@ -382,3 +382,99 @@ def test_by_default_nothing_local_and_no_plain_http(settings):
     for url in ("https://127.0.0.1/a.png", "https://localhost/a.png", "http://example.com/a.png"):
         with pytest.raises(fetch.FetchRefused):
             fetch.check_url(url)
+
+
+# --- TLS: pinned to the checked address, verified for the host name ------------------------
+def _certificates(tmp_path):
+    """A CA and a leaf certificate for media.test signed by it; returns (ca file, cert file, key file)."""
+    import datetime
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    now = datetime.datetime.now(datetime.UTC)
+
+    def build(subject, issuer, public_key, signing_key, *, ca, names=()):
+        builder = (
+            x509.CertificateBuilder()
+            .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, subject)]))
+            .issuer_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, issuer)]))
+            .public_key(public_key)
+            .serial_number(x509.random_serial_number())
+            .not_valid_before(now - datetime.timedelta(minutes=5))
+            .not_valid_after(now + datetime.timedelta(days=1))
+            .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
+        )
+        if names:
+            builder = builder.add_extension(
+                x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False
+            )
+        return builder.sign(signing_key, hashes.SHA256())
+
+    ca_key, leaf_key = ec.generate_private_key(ec.SECP256R1()), ec.generate_private_key(ec.SECP256R1())
+    ca = build("Test CA", "Test CA", ca_key.public_key(), ca_key, ca=True)
+    leaf = build("media.test", "Test CA", leaf_key.public_key(), ca_key, ca=False, names=["media.test"])
+    files = {}
+    for name, data in (
+        ("ca.pem", ca.public_bytes(serialization.Encoding.PEM)),
+        ("leaf.pem", leaf.public_bytes(serialization.Encoding.PEM)),
+        (
+            "leaf.key",
+            leaf_key.private_bytes(
+                serialization.Encoding.PEM,
+                serialization.PrivateFormat.PKCS8,
+                serialization.NoEncryption(),
+            ),
+        ),
+    ):
+        files[name] = tmp_path / name
+        files[name].write_bytes(data)
+    return str(files["ca.pem"]), str(files["leaf.pem"]), str(files["leaf.key"])
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_host_name(tmp_path, settings, monkeypatch):
+    import ssl
+
+    ca_file, cert_file, key_file = _certificates(tmp_path)
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    context.load_cert_chain(cert_file, key_file)
+    server_names = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+
+    class TLSServer(ThreadingHTTPServer):
+        def get_request(self):
+            sock, address = super().get_request()
+            return context.wrap_socket(sock, server_side=True), address
+
+    server = Recorder()
+    server.server_class = TLSServer
+    server.start()
+    real = socket.getaddrinfo
+
+    def resolve(host, port, *args, **kwargs):
+        if host in ("media.test", "other.test"):
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.1", port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", resolve)
+    monkeypatch.setattr(fetch, "is_public_address", lambda ip: True)  # stand-in: 127.0.0.1 as public
+    monkeypatch.setattr(fetch.certifi, "where", lambda: ca_file)
+    settings.MEDIA_URL_ALLOW_HTTP, settings.MEDIA_URL_ALLOWED_HOSTS = False, []
+    port = server.port_number
+    try:
+        got = fetch.fetch_url(
+            f"https://media.test:{port}/photo.png", content_types={"image/png"}, max_bytes=1000, timeout=2
+        )
+        assert got.content == PNG
+        assert server_names == ["media.test"]
+        assert server.received[0].headers["host"] == f"media.test:{port}"
+
+        with pytest.raises(fetch.FetchRefused, match="SSLError"):
+            fetch.fetch_url(
+                f"https://other.test:{port}/photo.png", content_types={"image/png"}, max_bytes=1000, timeout=2
+            )
+        assert len(server.received) == 1  # the certificate is not other.test's: no request sent
+    finally:
+        server.stop()
