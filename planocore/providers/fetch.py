@@ -243,6 +243,8 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
     """GET `url` within the fence: a 200 of one of `content_types`, at most `max_bytes`; else FetchRefused."""
     deadline = time.monotonic() + 2 * timeout
     for _ in range(MAX_REDIRECTS + 1):
+        if time.monotonic() > deadline:
+            raise FetchRefused("took too long")
         target = check_url(url)
         pool = _pool(target, timeout)
         try:
@@ -290,7 +292,9 @@ def _read(
     if not declared.isdigit() or int(declared) > max_bytes:
         raise FetchRefused(f"{target.host} declared {declared} bytes, more than {max_bytes} bytes")
     chunks, size = [], 0
-    for chunk in response.stream(CHUNK_BYTES, decode_content=False):
+    # read1: whatever has arrived (up to a chunk), so a server dripping bytes
+    # within the read timeout still meets the deadline.
+    while chunk := response.read1(CHUNK_BYTES, decode_content=False):
         size += len(chunk)
         if size > max_bytes:
             raise FetchRefused(f"{target.host} sent more than {max_bytes} bytes")

@@ -6,8 +6,10 @@ receive no request, the API must refuse the URL as invalid-param where it can
 judge it, and the send must fail permanently with one neutral message.
 """
 
+import contextlib
 import socket
 import threading
+import time
 from http.server import ThreadingHTTPServer
 from urllib.parse import quote
 
@@ -333,35 +335,53 @@ def test_allowed_media_is_fetched_within_the_cap(fence, ringcentral_fake, settin
         fetch.fetch_url(url, content_types={"image/gif"}, max_bytes=10, timeout=2)
 
 
-def test_the_body_is_capped_while_streaming_even_without_content_length(fence, settings):
-    """A server that sends no Content-Length (it closes the connection instead) is cut off at the cap."""
+@contextlib.contextmanager
+def _raw_server(settings, head: bytes, pieces: list[bytes], pause: float = 0.0):
+    """A one-answer HTTP server on 127.0.0.1 written by hand (what FakeServer cannot send), allowed.
+
+    Answers `head`, then each of `pieces`, `pause` seconds apart; yields its base URL.
+    """
     listener = socket.create_server(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     settings.MEDIA_URL_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
-    sent = {"bytes": 0}
 
     def serve():
         conn, _ = listener.accept()
-        with conn:
+        with conn, contextlib.suppress(OSError):
             conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n")
-            try:
-                for _ in range(64):
-                    conn.sendall(b"y" * 16384)
-                    sent["bytes"] += 16384
-            except OSError:
-                pass
+            conn.sendall(head)
+            for piece in pieces:
+                time.sleep(pause)
+                conn.sendall(piece)
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
     try:
-        with pytest.raises(fetch.FetchRefused, match="sent more than 50000 bytes"):
-            fetch.fetch_url(
-                f"http://127.0.0.1:{port}/big.png", content_types={"image/png"}, max_bytes=50_000, timeout=2
-            )
+        yield f"http://127.0.0.1:{port}"
     finally:
-        thread.join(5)
+        thread.join(6)
         listener.close()
+
+
+def test_the_body_is_capped_while_streaming_even_without_content_length(fence, settings):
+    """A server that sends no Content-Length (it closes the connection instead) is cut off at the cap."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n\r\n"
+    with (
+        _raw_server(settings, head, [b"y" * 16384] * 64) as base,
+        pytest.raises(fetch.FetchRefused, match="sent more than 50000 bytes"),
+    ):
+        fetch.fetch_url(f"{base}/big.png", content_types={"image/png"}, max_bytes=50_000, timeout=2)
+
+
+def test_a_server_dripping_bytes_is_cut_off_at_the_deadline(fence, settings):
+    """Each byte within the read timeout, but the whole answer slower than twice the timeout: refused."""
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nContent-Length: 40\r\n\r\n"
+    with (
+        _raw_server(settings, head, [b"z"] * 40, pause=0.1) as base,
+        pytest.raises(fetch.FetchRefused, match="took too long"),
+    ):
+        # 40 bytes 0.1 s apart: each read is within 0.5 s, the whole answer (4 s) is not within 1 s.
+        fetch.fetch_url(f"{base}/slow.png", content_types={"image/png"}, max_bytes=1000, timeout=0.5)
 
 
 def test_wrong_type_is_refused_before_the_body_is_read(fence, ringcentral_fake, settings):
