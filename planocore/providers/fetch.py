@@ -35,6 +35,7 @@ caller gets one neutral message from the code that called (no status, no
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 from collections.abc import Collection
@@ -48,6 +49,7 @@ from django.conf import settings
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
 CHUNK_BYTES = 64 * 1024
+_HOST_CHARS = re.compile(r"[a-z0-9._:-]+")  # names (IDNA-encoded), IPv4 and IPv6 literals
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -204,7 +206,10 @@ def check_url(url: str) -> Target:
         host = raw_host if raw_host.isascii() else raw_host.encode("idna").decode("ascii")
     except UnicodeError:
         raise FetchRefused("a host name that is not valid IDNA") from None
-    port = port or (443 if scheme == "https" else 80)
+    if not _HOST_CHARS.fullmatch(host):
+        raise FetchRefused("characters a host name cannot hold")
+    if port is None:
+        port = 443 if scheme == "https" else 80
     entry = _allow_list_match(host, port, allowed_hosts())
     if entry is None:
         raise FetchRefused(f"{host}:{port} is not in MEDIA_URL_ALLOWED_HOSTS")

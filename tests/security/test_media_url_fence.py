@@ -213,6 +213,23 @@ def test_api_refuses_hosts_outside_the_allow_list(api, settings):
     assert "media_url" in body["errors"]
 
 
+def test_admin_form_refuses_an_internal_media_url(client, staff_user, fence):
+    from django.urls import reverse
+
+    recorder, recorder6, _ = fence
+    client.force_login(staff_user)
+    data = {
+        **MMS_PARAMS,
+        "media_url": _internal_urls(recorder, recorder6)["hostname"],
+        "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
+        "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
+    }
+    response = client.post(reverse("admin:notifications_notification_add"), data)
+    assert response.status_code == 200
+    assert "media_url" in response.context["adminform"].form.errors
+    assert not Notification.objects.exists() and recorder.received == []
+
+
 def test_api_does_not_check_media_url_of_a_stored_only_notification(api, fence):
     recorder, _, _ = fence
     code, body = api.post(URL, {"key": "k", "media_url": "https://example.com/a.png"})
