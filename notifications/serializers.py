@@ -222,7 +222,8 @@ class NotificationCreateParams(ViewParam):
         allow_blank=True,
         max_length=2000,
         style=order(2400),
-        help_text="http(s) URL of the media attached to an mms.",
+        help_text="https URL of the media attached to an mms (http only where the server allows it); "
+        "its host must resolve to public addresses only.",
     )
     extension = serializers.RegexField(
         r"^\d{1,10}$",
@@ -240,6 +241,7 @@ class NotificationCreateParams(ViewParam):
     )
 
     def validate_media_url(self, value: str) -> str:
+        # The shape only; what the server may fetch is judged for mms in channel_problems.
         if value and not value.lower().startswith(("http://", "https://")):
             raise serializers.ValidationError("use an http or https URL.")
         return value

@@ -20,6 +20,7 @@ from notifications.models import DeliveryStatus, Notification, NotificationType,
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue, send
+from planocore.providers.fetch import FetchRefused, allow_http, allowed_hosts, check_url
 
 logger = logging.getLogger("notifications")
 
@@ -75,11 +76,30 @@ def message_text(data: dict[str, Any]) -> str:
     return data.get("email_body") or data.get("email_subject") or ""
 
 
+def media_url_problem(url: str) -> str:
+    """Why the server will not fetch `url` as an MMS's media ("" when the fence lets it through).
+
+    One message whatever the reason (scheme, allow-list, an internal or unresolvable
+    host), so the answer tells nothing of the server's network. Judged again, the
+    same way, when the media is fetched.
+    """
+    try:
+        check_url(url)
+    except FetchRefused:
+        schemes = "http or https" if allow_http() else "https"
+        hosts = " on a permitted media host" if allowed_hosts() else ""
+        return (
+            f"The param `media_url` must be an {schemes} URL{hosts} whose host resolves to public addresses."
+        )
+    return ""
+
+
 def channel_problems(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
     """What the notification_type needs and `data` lacks: (field, message, missing?) tuples.
 
     email: email_to, and email_subject or email_body. sms: phone_to, phone_from or
-    extension, and a text. mms: the same plus media_url. glip: team_name of an
+    extension, and a text. mms: the same plus a media_url the fetch fence
+    allows (`media_url_problem`). glip: team_name of an
     active team, and a text. conversation: user_id of a user with an active linked
     messaging client, and a text.
     """
@@ -108,6 +128,10 @@ def channel_problems(data: dict[str, Any]) -> list[tuple[str, str, bool]]:
             )
         if kind == NotificationType.MMS and not data.get("media_url"):
             problems.append(("media_url", "The param `media_url` is required for mms notifications.", True))
+        elif kind == NotificationType.MMS:
+            problem = media_url_problem(data["media_url"])
+            if problem:
+                problems.append(("media_url", problem, False))
     elif kind == NotificationType.GLIP:
         if not data.get("team_name"):
             problems.append(("team_name", "The param `team_name` is required for glip notifications.", True))

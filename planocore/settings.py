@@ -211,6 +211,12 @@ OUTBOX_HANDOFF_BATCH = env.int("OUTBOX_HANDOFF_BATCH", default=50)
 
 # --- Providers ----------------------------------------------------------------
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)
+# URLs fetched on a caller's behalf (an MMS's media_url; planocore/providers/fetch.py):
+# https only unless MEDIA_URL_ALLOW_HTTP; only public addresses; when the list is
+# set, only its hosts (`host`, `host:port`, `*.example.com`). An IP-literal entry
+# (`10.0.0.7:8080`) is the one way to permit a private address.
+MEDIA_URL_ALLOW_HTTP = env.bool("MEDIA_URL_ALLOW_HTTP", default=False)
+MEDIA_URL_ALLOWED_HOSTS = env.list("MEDIA_URL_ALLOWED_HOSTS", default=[])
 
 RINGCENTRAL_SERVER_URL = env.str("RINGCENTRAL_SERVER_URL", default="https://platform.ringcentral.com")
 RINGCENTRAL_CLIENT_ID = env.str("RINGCENTRAL_CLIENT_ID", default="")

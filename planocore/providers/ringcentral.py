@@ -46,6 +46,7 @@ from ringcentral.platform import Platform
 
 from planocore.crypto import decrypt_json, encrypt_json
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
+from planocore.providers.fetch import FetchRefused, fetch_url
 
 logger = logging.getLogger("planocore.providers.ringcentral")
 
@@ -561,43 +562,32 @@ class SmsBackend(RingCentralBackend):
         )
 
 
+MEDIA_FETCH_FAILED = (
+    f"The media_url could not be fetched as a public https file of a type RingCentral takes "
+    f"for MMS, of at most {MMS_MAX_BYTES} bytes."
+)
+
+
 def fetch_media(url: str) -> tuple[str, bytes, str]:
-    """Download an MMS attachment within RingCentral's limits: (filename, bytes, content type)."""
-    if urlsplit(url).scheme not in ("http", "https"):
-        raise ProviderError("The MMS media_url must be an http(s) URL.", retryable=False)
+    """Download an MMS attachment through the fence: (filename, bytes, content type).
+
+    `planocore.providers.fetch` refuses internal addresses, more than 3 redirects,
+    a type RingCentral does not take for MMS and more than MMS_MAX_BYTES. Any
+    failure is permanent and says only MEDIA_FETCH_FAILED: the caller chose the
+    URL, so the message must not tell what answered or how. The reason is logged.
+    """
     try:
-        with requests.get(url, stream=True, timeout=settings.PROVIDER_TIMEOUT_SECONDS) as response:
-            if response.status_code >= 400:
-                raise ProviderError(
-                    f"The MMS media could not be fetched (HTTP {response.status_code}).",
-                    retryable=response.status_code >= 500 or response.status_code == 429,
-                    http_status=response.status_code,
-                )
-            content_type = (response.headers.get("Content-Type") or "").split(";")[0].strip().lower()
-            if content_type not in MMS_CONTENT_TYPES:
-                raise ProviderError(
-                    f"The MMS media's type {content_type or 'unknown'!r} is not one RingCentral accepts.",
-                    retryable=False,
-                )
-            declared = int(response.headers.get("Content-Length") or 0)
-            if declared > MMS_MAX_BYTES:
-                raise ProviderError(_too_big(declared), retryable=False)
-            chunks, size = [], 0
-            for chunk in response.iter_content(64 * 1024):
-                size += len(chunk)
-                if size > MMS_MAX_BYTES:
-                    raise ProviderError(_too_big(size), retryable=False)
-                chunks.append(chunk)
-    except requests.RequestException as exc:
-        raise ProviderError(
-            f"The MMS media could not be fetched ({type(exc).__name__}).", retryable=True
-        ) from None
+        fetched = fetch_url(
+            url,
+            content_types=MMS_CONTENT_TYPES,
+            max_bytes=MMS_MAX_BYTES,
+            timeout=settings.PROVIDER_TIMEOUT_SECONDS,
+        )
+    except FetchRefused as exc:
+        logger.warning("MMS media not fetched: %s", exc)
+        raise ProviderError(MEDIA_FETCH_FAILED, retryable=False) from None
     filename = urlsplit(url).path.rsplit("/", 1)[-1] or "attachment"
-    return filename, b"".join(chunks), content_type
-
-
-def _too_big(size: int) -> str:
-    return f"The MMS media is {size} bytes or more; RingCentral takes at most {MMS_MAX_BYTES} bytes."
+    return filename, fetched.content, fetched.content_type
 
 
 class MmsBackend(RingCentralBackend):

@@ -112,6 +112,8 @@ Handler = Callable[[Received, dict[str, str]], Reply]
 class FakeServer:
     """A provider fake: routes, recorded requests and queued faults."""
 
+    server_class: type[ThreadingHTTPServer] = ThreadingHTTPServer  # an IPv6 subclass serves on "::1"
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.routes: list[tuple[str, re.Pattern, Handler]] = []
         self.received: list[Received] = []
@@ -259,9 +261,16 @@ class FakeServer:
         return Reply(404, {"error": "no such control route"})
 
     @property
+    def port_number(self) -> int:
+        """The port the fake listens on (a free one picked at start when `port` was 0)."""
+        assert self._server is not None, "start() the fake first"
+        return self._server.server_address[1]
+
+    @property
     def url(self) -> str:
         assert self._server is not None, "start() the fake first"
-        return f"http://{self.host}:{self._server.server_address[1]}"
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self._server.server_address[1]}"
 
     def start(self) -> "FakeServer":
         fake = self
@@ -302,7 +311,7 @@ class FakeServer:
             def log_message(self, format, *args):  # noqa: A002 - keep test output quiet
                 pass
 
-        self._server = ThreadingHTTPServer((self.host, self.port), RequestHandler)
+        self._server = self.server_class((self.host, self.port), RequestHandler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()

@@ -443,6 +443,10 @@ def point_settings_at(settings, fake: RingCentralFake) -> None:
     settings.RINGCENTRAL_CLIENT_ID = fake.client_id
     settings.RINGCENTRAL_CLIENT_SECRET = fake.client_secret
     settings.RINGCENTRAL_JWT = fake.default_jwt
+    # The fake serves MMS media (add_media) over plain http on 127.0.0.1: an
+    # IP-literal allow-list entry permits exactly that address and port.
+    settings.MEDIA_URL_ALLOW_HTTP = True
+    settings.MEDIA_URL_ALLOWED_HOSTS = [f"127.0.0.1:{fake.port_number}"]
     settings.PROVIDER_BACKENDS = {
         **settings.PROVIDER_BACKENDS,
         "glip": "planocore.providers.ringcentral.GlipBackend",

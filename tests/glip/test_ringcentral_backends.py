@@ -10,7 +10,12 @@ from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
-from planocore.providers.ringcentral import MMS_MAX_BYTES, list_teams_page, reset_sessions
+from planocore.providers.ringcentral import (
+    MEDIA_FETCH_FAILED,
+    MMS_MAX_BYTES,
+    list_teams_page,
+    reset_sessions,
+)
 
 pytestmark = [
     pytest.mark.django_db,
@@ -267,11 +272,15 @@ def test_mms_media_over_the_size_limit_is_refused(ringcentral_fake):
     assert ringcentral_fake.mms == [] and not ringcentral_fake.requests_to("POST", "/mms$")
 
 
-def test_mms_media_of_an_unknown_type_is_refused(ringcentral_fake):
+def test_mms_media_of_an_unknown_type_is_refused(ringcentral_fake, caplog):
     url = ringcentral_fake.add_media("run.exe", b"MZ", "application/x-msdownload")
     outcome, request = _send("mms", {**SMS, "media_url": url}, priority=9)
-    assert request.status == ExternalRequest.Status.FAILED
-    assert "application/x-msdownload" in request.last_error
+    assert request.status == ExternalRequest.Status.FAILED and not outcome.retryable
+    # The caller's error is the one neutral message (issue 15: it must not tell
+    # what answered); the type that answered is named in the server's log.
+    assert request.last_error == MEDIA_FETCH_FAILED
+    assert "application/x-msdownload" in caplog.text
+    assert ringcentral_fake.mms == []
 
 
 def test_password_login_needs_the_login_phone_number(ringcentral_fake, team):
