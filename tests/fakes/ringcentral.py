@@ -448,6 +448,7 @@ def point_settings_at(settings, fake: RingCentralFake) -> None:
         "glip": "planocore.providers.ringcentral.GlipBackend",
         "sms": "planocore.providers.ringcentral.SmsBackend",
         "mms": "planocore.providers.ringcentral.MmsBackend",
+        "glip_teams": "planocore.providers.ringcentral.TeamsBackend",
     }
 
 
