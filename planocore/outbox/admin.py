@@ -169,13 +169,14 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
+        SandboxFailure.ensure_all()
         extra_context = {**(extra_context or {}), "outbox_dashboard": dashboard_counts()}
         return super().changelist_view(request, extra_context=extra_context)
 
 
 @admin.register(SandboxFailure)
 class SandboxFailureAdmin(admin.ModelAdmin):
-    """One switch per channel (seeded by the migration), edited in the list: no adding or deleting."""
+    """One switch per channel (made by the list when missing), edited in the list: no adding or deleting."""
 
     list_display = ("channel", "mode", "retry_after_seconds", "served_by", "updated_at")
     list_editable = ("mode", "retry_after_seconds")
@@ -194,6 +195,7 @@ class SandboxFailureAdmin(admin.ModelAdmin):
         return name if name == "sandbox" else f"{name} (a real provider: this switch does nothing)"
 
     def changelist_view(self, request, extra_context=None):
+        SandboxFailure.ensure_all()
         extra_context = {
             **(extra_context or {}),
             "title": "Sandbox failures: make a channel's sandbox sends fail on purpose",

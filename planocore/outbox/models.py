@@ -167,3 +167,10 @@ class SandboxFailure(models.Model):
         super().save(*args, **kwargs)
         forget_switches()
         transaction.on_commit(forget_switches)  # a send that read the old state meanwhile
+
+    @classmethod
+    def ensure_all(cls) -> None:
+        """Make the switch (off) of every channel that has none yet; the admin list calls it."""
+        missing = set(Channel.values) - set(cls.objects.values_list("channel", flat=True))
+        if missing:
+            cls.objects.bulk_create([cls(channel=c) for c in sorted(missing)], ignore_conflicts=True)

@@ -3,13 +3,6 @@
 from django.db import migrations, models
 
 
-def seed_switches(apps, schema_editor):
-    """One switch per channel, off: staff turn them on in the admin."""
-    SandboxFailure = apps.get_model("outbox", "SandboxFailure")
-    for channel in ("glip", "email", "sms", "mms", "conversation"):
-        SandboxFailure.objects.get_or_create(channel=channel)
-
-
 class Migration(migrations.Migration):
     dependencies = [
         ("outbox", "0003_lighter_write_indexes"),
@@ -66,5 +59,4 @@ class Migration(migrations.Migration):
                 "ordering": ["channel"],
             },
         ),
-        migrations.RunPython(seed_switches, migrations.RunPython.noop),
     ]

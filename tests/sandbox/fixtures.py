@@ -1,4 +1,4 @@
-"""Fixtures of the sandbox tests: the settings a fresh clone has (no provider credentials)."""
+"""Fixture `fresh_clone`: the settings a fresh clone has (no provider credentials); a root plugin."""
 
 import pytest
 
