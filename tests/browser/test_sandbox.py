@@ -21,6 +21,7 @@ def test_glip_import_in_the_sandbox_then_a_message_from_the_admin(
     with page.expect_navigation():
         page.get_by_role("button", name="Import from RingCentral").click()
     assert "Glip teams imported: 4 created, 0 updated, 0 unchanged, 0 deactivated" in messages(page)
+    assert "(the sandbox's teams: no RingCentral credentials are set" in messages(page)
     assert row(page, "Cancelations").locator("td.field-chat_id").inner_text() == "sandbox-cancelations"
     shot("imported")
 

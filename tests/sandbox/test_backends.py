@@ -128,3 +128,24 @@ def test_a_switch_per_channel_makes_the_sandbox_fail_on_purpose(fresh_clone):
     switch.mode = SandboxFailure.Mode.OFF
     switch.save()
     assert _send_sms().status == "succeeded"
+
+
+def test_an_email_failed_on_purpose_shows_among_the_production_notifications(
+    fresh_clone, admin_client, django_capture_on_commit_callbacks
+):
+    from notifications.models import Notification, ProductionNotification
+    from notifications.services import notification_create
+
+    SandboxFailure.ensure_all()
+    switch = SandboxFailure.objects.get(channel="email")
+    switch.mode = SandboxFailure.Mode.PERMANENT
+    switch.save()
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = notification_create(
+            data={"notification_type": "email", "email_to": "ann@example.com", "email_subject": "Tour ready"}
+        )
+    notification = Notification.objects.get(pk=notification.pk)
+    assert notification.status == "failed" and notification.provider_failed_at is not None
+    assert ProductionNotification.objects.filter(pk=notification.pk).exists()
+    html = admin_client.get("/admin/notifications/productionnotification/").content.decode()
+    assert "Tour ready" in html
