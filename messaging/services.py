@@ -2,8 +2,8 @@
 
 The API calls (create, list, remove) need Sunshine Conversations' (SC) answer inside
 the request (through the `messaging_clients` backend: SC's, or the sandbox's in-process
-stand-in when SC has no credentials), so each service calls SC first, outside any transaction, and only then
-writes the mirror in one atomic block: when SC fails, nothing is stored. (When SC
+stand-in when SC has no credentials), so each service calls SC first, outside any
+transaction, and only then writes the mirror in one atomic block: when SC fails, nothing is stored. (When SC
 succeeds and our write then fails, SC holds a client we do not: the next list or
 its `client:add` webhook brings it in.)
 """
