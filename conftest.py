@@ -10,7 +10,12 @@ from rest_framework.test import APIClient
 from planocore.accounts.models import Application
 from planocore.accounts.services import application_token_create, resolve_permissions
 
-pytest_plugins = ["tests.fakes.ringcentral", "tests.fakes.mandrill", "tests.fakes.sunshine"]
+pytest_plugins = [
+    "tests.fakes.ringcentral",
+    "tests.fakes.mandrill",
+    "tests.fakes.sunshine",
+    "tests.sandbox.fixtures",
+]
 
 
 @pytest.fixture(autouse=True)

@@ -8,11 +8,12 @@ from django.contrib.admin import helpers
 from django.db.models import Q
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
 
 from cancelations import services
-from cancelations.models import Cancelation, CancelationChange, CancelationReason
+from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
 
 # A rule's param, as the form field that shows its error.
 PARAM_TO_FIELD = {"reason_id": "reason", "reason_slug": "reason"}
@@ -169,6 +170,7 @@ class CancelationAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         """Save through the service, so the admin's edits follow the rules and are kept in the history."""
         actor = services.Actor.for_admin(request.user)
+        started = timezone.now()
         if change:
             original = Cancelation.objects.get(pk=obj.pk)
             saved = services.cancelation_update(cancelation=original, data=form.service_data, actor=actor)
@@ -177,6 +179,12 @@ class CancelationAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj._state.adding = False
         obj.refresh_from_db()
+        problems = saved.notice_problems.filter(created_at__gte=started)
+        for problem in problems:
+            messages.warning(
+                request,
+                f"The {problem.notification_type or 'cancelation'} notice was not made: {problem.problem}",
+            )
 
     @admin.display(description="notices sent")
     def notices_sent(self, obj: Cancelation):
@@ -189,8 +197,34 @@ class CancelationAdmin(admin.ModelAdmin):
         notices = list(
             Notification.objects.filter(notifyable_type="Cancelation", notifyable_id=obj.pk).order_by("id")
         )
+        problems = self.notice_problems_html(obj)
         if not notices:
-            return "None yet."
+            return problems or "None yet."
+        return format_html("{}{}", problems, self.notices_html(notices, obj))
+
+    def notice_problems_html(self, obj: Cancelation):
+        """The notices that could not be made, in red, with a link to the list of all such problems."""
+        problems = list(obj.notice_problems.order_by("created_at", "id"))
+        if not problems:
+            return ""
+        items = format_html_join(
+            "",
+            "<li><strong>{} notice ({}) not made:</strong> {}</li>",
+            (
+                (p.notification_type.capitalize() if p.notification_type else "No", p.transition, p.problem)
+                for p in problems
+            ),
+        )
+        changelist = reverse("admin:cancelations_cancelationnoticeproblem_changelist")
+        return format_html(
+            '<div class="errornote notice-problems"><ul>{}</ul><a href="{}?q={}">'
+            "Notice problems of this cancelation</a></div>",
+            items,
+            changelist,
+            obj.pk,
+        )
+
+    def notices_html(self, notices, obj: Cancelation):
         rows = []
         for notice in notices:
             label = f"#{notice.pk} {notice.notification_type} {notice.key}".strip()
@@ -289,3 +323,26 @@ class NoteForm(forms.Form):
     def __init__(self, *args, note_label: str = "Note", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["note"].label = note_label
+
+
+@admin.register(CancelationNoticeProblem)
+class CancelationNoticeProblemAdmin(admin.ModelAdmin):
+    """Notices that could not be made (docs/cancelations.md): read-only, newest first."""
+
+    list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem"]
+    list_filter = ["notification_type", "transition", "created_at"]
+    list_select_related = ["cancelation"]
+    search_fields = ["=cancelation__id", "problem"]
+    date_hierarchy = "created_at"
+    show_full_result_count = False
+
+    @admin.display(description="cancelation", ordering="cancelation_id")
+    def cancelation_link(self, obj: CancelationNoticeProblem):
+        url = reverse("admin:cancelations_cancelation_change", args=[obj.cancelation_id])
+        return format_html('<a href="{}">{}</a>', url, obj.cancelation)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

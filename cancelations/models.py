@@ -131,3 +131,29 @@ class CancelationChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_action_display()} by {self.changed_by} at {self.changed_at:%Y-%m-%d %H:%M}"
+
+
+class CancelationNoticeProblem(models.Model):
+    """A notice of a cancelation that could not be made: kept for staff, shown on its page and listed.
+
+    Written with the cancelation's change (same transaction), by `send_notices`.
+    """
+
+    cancelation = models.ForeignKey(Cancelation, on_delete=models.CASCADE, related_name="notice_problems")
+    transition = models.CharField(
+        max_length=20, help_text="What the notice announced: canceled or reinstated."
+    )
+    notification_type = models.CharField(
+        max_length=20,
+        blank=True,
+        help_text="The notice's channel (glip, email); empty when none is configured.",
+    )
+    problem = models.TextField(help_text="Why the notice was not made, and what to fix.")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        what = f"{self.notification_type} notice" if self.notification_type else "notice"
+        return f"Cancelation #{self.cancelation_id}: {what} ({self.transition}) not made"

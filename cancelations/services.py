@@ -34,7 +34,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
-from cancelations.models import Cancelation, CancelationChange, CancelationReason
+from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
 
 logger = logging.getLogger("cancelations")
 
@@ -446,16 +446,53 @@ def notice_data(*, cancelation: Cancelation, transition: str) -> list[dict]:
     return notices
 
 
+def _problem_text(exc: Exception) -> str:
+    """The validation error's messages as one line (DRF's detail or Django's messages)."""
+    detail = getattr(exc, "detail", None)
+    if detail is None:
+        detail = getattr(exc, "message_dict", None) or getattr(exc, "messages", None) or str(exc)
+
+    def flatten(value) -> list[str]:
+        if isinstance(value, dict):
+            return [text for item in value.values() for text in flatten(item)]
+        if isinstance(value, (list, tuple)):
+            return [text for item in value for text in flatten(item)]
+        return [str(value)]
+
+    return " ".join(flatten(detail))[:2000]
+
+
+def _record_problem(cancelation: Cancelation, transition: str, notification_type: str, problem: str) -> None:
+    CancelationNoticeProblem.objects.create(
+        cancelation=cancelation, transition=transition, notification_type=notification_type, problem=problem
+    )
+
+
 def send_notices(*, cancelation: Cancelation, transition: str) -> None:
     """Create the transition's notifications in the current transaction (the outbox sends them after commit).
 
     Written with the cancelation, so a rolled-back change announces nothing and a
     committed one cannot lose its notice. A notice that cannot be made (say the
-    Glip team is missing) is logged and skipped: it must not undo the cancelation.
+    Glip team is missing), or a transition with no notice configured at all, must
+    not undo the cancelation: it is recorded as a CancelationNoticeProblem (shown
+    on the cancelation's admin page and in the admin's "Notice problems" list) and
+    logged.
     """
     from notifications.services import notification_create
 
-    for data in notice_data(cancelation=cancelation, transition=transition):
+    notices = notice_data(cancelation=cancelation, transition=transition)
+    if not notices:
+        logger.warning("Cancelation %s (%s): no notice is configured.", cancelation.pk, transition)
+        _record_problem(
+            cancelation,
+            transition,
+            "",
+            f"No notice is configured for {cancelation.cancelable_type} cancelations: set "
+            f"CANCELATION_NOTICE_GLIP_TEAM, or an address for {cancelation.cancelable_type} in "
+            "CANCELATION_NOTICE_EMAILS.",
+        )
+    for data in notices:
+        kind = data["notification_type"]
         try:
             with transaction.atomic():
                 notification_create(data=data)
@@ -465,13 +502,25 @@ def send_notices(*, cancelation: Cancelation, transition: str) -> None:
                 "Cancelation %s (%s): the %s notice was not made: %s",
                 cancelation.pk,
                 transition,
-                data["notification_type"],
+                kind,
                 getattr(exc, "detail", exc),
             )
+            where = (
+                "CANCELATION_NOTICE_GLIP_TEAM"
+                if kind == "glip"
+                else f"CANCELATION_NOTICE_EMAILS[{cancelation.cancelable_type}]"
+            )
+            _record_problem(cancelation, transition, kind, f"{_problem_text(exc)} Check the setting {where}.")
         except Exception:
             logger.exception(
                 "Could not create the %s notice of cancelation %s (%s).",
-                data["notification_type"],
+                kind,
                 cancelation.pk,
                 transition,
+            )
+            _record_problem(
+                cancelation,
+                transition,
+                kind,
+                "The notice could not be created (an unexpected error; see the server log).",
             )

@@ -24,7 +24,11 @@ def run_team_import(request) -> None:
             messages.error(request, f"The Glip team import failed: {result.result}")
             return
         counts = ", ".join(f"{value} {name}" for name, value in result.result.items())
-        messages.success(request, f"Glip teams imported: {counts}.")
+        sandbox = settings.PROVIDER_BACKENDS.get("glip_teams", "").startswith("planocore.providers.sandbox.")
+        where = (
+            " (the sandbox's teams: no RingCentral credentials are set; see docs/glip.md)" if sandbox else ""
+        )
+        messages.success(request, f"Glip teams imported: {counts}{where}.")
     else:
         messages.info(request, "The Glip team import is queued; reload this page in a minute.")
 

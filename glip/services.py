@@ -17,7 +17,7 @@ from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit
 from planocore.providers.base import ProviderError
-from planocore.providers.ringcentral import list_teams_page, user_key
+from planocore.providers.registry import get_backend
 
 logger = logging.getLogger("glip")
 
@@ -188,15 +188,16 @@ def _fetch_page(
     sleep: Callable[[float], None],
 ):
     """One page, within the shared budget; a 429 is waited out (Retry-After), 5xx retried."""
-    key = user_key(source.pk if source else None)
+    backend = get_backend("glip_teams")
+    key = backend.rate_limit_key(extension_id=source.pk if source else None)
     for attempt in range(1, IMPORT_MAX_TRIES_PER_PAGE + 1):
-        wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE)
+        wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE) if key else 0
         while wait > 0:
             report.waited_seconds += wait
             sleep(wait)
             wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE)
         try:
-            return list_teams_page(
+            return backend.list_teams_page(
                 extension_id=source.pk if source else None,
                 page_token=page_token,
                 record_count=IMPORT_PAGE_SIZE,
@@ -204,7 +205,7 @@ def _fetch_page(
         except ProviderError as exc:
             if not exc.retryable or attempt == IMPORT_MAX_TRIES_PER_PAGE:
                 raise ImportFailed(exc.message) from None
-            if exc.http_status == 429:
+            if exc.http_status == 429 and key:
                 # Every worker stays away until Retry-After has passed; the
                 # budget check at the top of the loop does the waiting.
                 delay = exc.retry_after if exc.retry_after is not None else 60.0
@@ -286,7 +287,9 @@ def glip_teams_import(
 ) -> ImportReport:
     """Import the teams of every default extension from RingCentral; safe to run again.
 
-    Pages through GET /team-messaging/v1/teams per default extension and
+    Reads the team list through the `glip_teams` backend (settings.PROVIDER_BACKENDS):
+    RingCentral's, or with no RingCentral credentials the sandbox's documented
+    teams (docs/glip.md). Pages through GET /team-messaging/v1/teams per default extension and
     creates or updates GlipTeam records by chat id: a renamed team is updated, an
     archived one deactivated (and reactivated if it comes back). Every team the
     list holds is imported, public teams the extension has not joined included:

@@ -1,8 +1,9 @@
 """Writes of the messaging app: create, list (sync) and remove clients; apply webhook events.
 
 The API calls (create, list, remove) need Sunshine Conversations' (SC) answer inside
-the request, so each service calls SC first, outside any transaction, and only then
-writes the mirror in one atomic block: when SC fails, nothing is stored. (When SC
+the request (through the `messaging_clients` backend: SC's, or the sandbox's in-process
+stand-in when SC has no credentials), so each service calls SC first, outside any
+transaction, and only then writes the mirror in one atomic block: when SC fails, nothing is stored. (When SC
 succeeds and our write then fails, SC holds a client we do not: the next list or
 its `client:add` webhook brings it in.)
 """
@@ -14,17 +15,15 @@ from datetime import datetime
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from sunshine_conversations_client import ClientCreate, ClientListResponse, ClientsApi
+from sunshine_conversations_client import ClientCreate
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError, invalid_param
-from planocore.providers import sunshine
 from planocore.providers.base import ProviderError
+from planocore.providers.registry import get_backend
 
 logger = logging.getLogger("messaging")
-
-CLIENTS_PATH = "/v2/apps/{appId}/users/{userIdOrExternalId}/clients"
 
 
 # --- SC errors → API errors -------------------------------------------------------
@@ -59,13 +58,16 @@ def _api_error(error: ProviderError, *, bad_request_param: str) -> ApiError:
     )
 
 
-def _require_configured() -> None:
-    if not sunshine.is_configured():
+def _backend():
+    """The `messaging_clients` backend: Sunshine Conversations, or the sandbox's stand-in."""
+    backend = get_backend("messaging_clients")
+    if not backend.is_configured():
         raise ApiError(
             statuses.PROVIDER_UNAVAILABLE,
             "Sunshine Conversations is not configured here "
             "(SUNSHINE_CONVERSATIONS_APP_ID, _KEY_ID, _SECRET).",
         )
+    return backend
 
 
 def _sc_datetime(value: str | None) -> datetime | None:
@@ -90,18 +92,16 @@ def messaging_client_create(
     The params are validated by the caller (ClientCreateParams); SC is called before
     anything is written.
     """
-    _require_configured()
+    backend = _backend()
     body = {"matchCriteria": dict(match_criteria), "confirmation": dict(confirmation), "target": dict(target)}
     try:
         client_create = ClientCreate.from_dict(body)
     except ValueError as exc:  # the params serializer mirrors the contract; this is a safety net
         raise invalid_param("matchCriteria", f"Not a valid Sunshine Conversations client: {exc}") from None
-    api = ClientsApi(sunshine.api_client())
     try:
-        response = sunshine.call(api.create_client, sunshine.app_id(), str(user.pk), client_create)
+        created = backend.create_client(external_id=str(user.pk), client=client_create)
     except ProviderError as error:
         raise _api_error(error, bad_request_param="matchCriteria") from None
-    created = response.client
     return _store_created_client(
         user=user,
         client_id=created.id,
@@ -148,48 +148,15 @@ class ClientPage:
     before_cursor: str | None
 
 
-def _fetch_clients_page(
-    external_id: str, *, after: str | None, before: str | None, size: int
-) -> ClientListResponse:
-    """GET the clients with page[after]/page[before]/page[size] in the query.
-
-    The package's own `list_clients(page=Page(...))` sends `page={"after": ...}` (JSON
-    in one param), which SC does not read; so this builds the same request through the
-    package's helpers with the deepObject names SC expects.
-    """
-    api = sunshine.api_client()
-    query: list[tuple[str, str]] = []
-    if after:
-        query.append(("page[after]", after))
-    if before:
-        query.append(("page[before]", before))
-    query.append(("page[size]", str(size)))
-
-    def list_clients(*, _request_timeout):
-        method, url, headers, body, post_params = api.param_serialize(
-            method="GET",
-            resource_path=CLIENTS_PATH,
-            path_params={"appId": sunshine.app_id(), "userIdOrExternalId": external_id},
-            query_params=query,
-            header_params={"Accept": "application/json"},
-            auth_settings=["basicAuth", "bearerAuth"],
-        )
-        response = api.call_api(method, url, headers, body, post_params, _request_timeout=_request_timeout)
-        response.read()
-        return api.response_deserialize(
-            response_data=response, response_types_map={"200": "ClientListResponse"}
-        ).data
-
-    return sunshine.call(list_clients)
-
-
 def messaging_clients_list(
     *, user, page_after: str | None = None, page_before: str | None = None, page_size: int = 25
 ) -> ClientPage:
     """List one page of the user's clients from SC and refresh the local mirror of those clients."""
-    _require_configured()
+    backend = _backend()
     try:
-        listed = _fetch_clients_page(str(user.pk), after=page_after, before=page_before, size=page_size)
+        listed = backend.list_clients(
+            external_id=str(user.pk), after=page_after, before=page_before, size=page_size
+        )
     except ProviderError as error:
         raise _api_error(error, bad_request_param="page[before]" if page_before else "page[after]") from None
     meta = listed.meta
@@ -258,10 +225,9 @@ def _sync_clients(*, user, listed: list) -> list[MessagingClient]:
 # --- remove -------------------------------------------------------------------------
 def messaging_client_remove(*, user, client_id: str) -> MessagingClient | None:
     """Remove the client in SC, then mark the local row removed (inactive); None when not mirrored."""
-    _require_configured()
-    api = ClientsApi(sunshine.api_client())
+    backend = _backend()
     try:
-        sunshine.call(api.remove_client, sunshine.app_id(), str(user.pk), client_id)
+        backend.remove_client(external_id=str(user.pk), client_id=client_id)
     except ProviderError as error:
         raise _api_error(error, bad_request_param="client_id") from None
     return _mark_removed(client_id=client_id, user=user)

@@ -12,6 +12,17 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 
+@app.on_after_configure.connect
+def _no_broker_in_memory(sender, **kwargs) -> None:
+    """No broker: tasks run eagerly, yet Celery still builds a producer for each call.
+
+    Without a URL kombu would default to amqp://localhost and warn "No hostname was
+    supplied"; its in-memory transport, named with a host, does not. Nothing is sent to it.
+    """
+    if not sender.conf.broker_url:
+        sender.conf.broker_url = "memory://localhost/"
+
+
 @worker_process_shutdown.connect
 def _publish_handed_off_ids(**kwargs) -> None:
     """A pool process's exit skips atexit: publish the outbox ids it still holds first."""

@@ -253,9 +253,12 @@ _sunshine_configured = bool(
     SUNSHINE_CONVERSATIONS_APP_ID and SUNSHINE_CONVERSATIONS_KEY_ID and SUNSHINE_CONVERSATIONS_SECRET
 )
 _SANDBOX = "planocore.providers.sandbox.SandboxBackend"
-# Which backend serves each outbox channel (dotted paths, like EMAIL_BACKEND).
-# A provider whose credentials are set uses its real backend; otherwise the
-# channel uses the sandbox. Each entry can be forced with PROVIDER_BACKEND_<CHANNEL>.
+# Which backend serves each outbox channel (dotted paths, like EMAIL_BACKEND),
+# plus the two calls made inside a request rather than through the outbox:
+# `glip_teams` (the Glip team import) and `messaging_clients` (a user's
+# Sunshine Conversations clients). A provider whose credentials are set uses its
+# real backend; otherwise the sandbox's stand-in (planocore/providers/sandbox.py).
+# Each entry can be forced with PROVIDER_BACKEND_<NAME> (e.g. PROVIDER_BACKEND_GLIP_TEAMS).
 PROVIDER_BACKENDS = {
     "glip": env.str(
         "PROVIDER_BACKEND_GLIP",
@@ -276,6 +279,22 @@ PROVIDER_BACKENDS = {
     "conversation": env.str(
         "PROVIDER_BACKEND_CONVERSATION",
         default="planocore.providers.sunshine.ConversationBackend" if _sunshine_configured else _SANDBOX,
+    ),
+    "glip_teams": env.str(
+        "PROVIDER_BACKEND_GLIP_TEAMS",
+        default=(
+            "planocore.providers.ringcentral.TeamsBackend"
+            if _ringcentral_configured
+            else "planocore.providers.sandbox.SandboxTeamsBackend"
+        ),
+    ),
+    "messaging_clients": env.str(
+        "PROVIDER_BACKEND_MESSAGING_CLIENTS",
+        default=(
+            "planocore.providers.sunshine.ClientsBackend"
+            if _sunshine_configured
+            else "planocore.providers.sandbox.SandboxClientsBackend"
+        ),
     ),
 }
 

@@ -1,11 +1,12 @@
-"""URL conf: the API under /api/v1/, the admin, documentation and webhooks."""
+"""URL conf: a landing page at /, the API under /api/v1/, the admin, documentation and webhooks."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
 from django.views.generic import RedirectView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from planocore.admin_login import admin_login
+from planocore.api.schema_views import SchemaView
 from planocore.ops import views as ops_views
 
 api_v1 = [
@@ -17,8 +18,9 @@ api_v1 = [
 ]
 
 urlpatterns = [
+    path("", ops_views.landing, name="landing"),
     path("api/v1/", include(api_v1)),
-    re_path(r"^api/schema/?$", SpectacularAPIView.as_view(), name="api-schema"),
+    re_path(r"^api/schema/?$", SchemaView.as_view(), name="api-schema"),
     re_path(r"^api/docs/?$", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
     path("documentation", RedirectView.as_view(url="/documentation/", permanent=True)),
     path("documentation/", include("planocore.routes.urls")),

@@ -125,7 +125,8 @@ class CurrentSessionView(ApiView):
         "GET": Endpoint(
             slug="sessions-current",
             title="Current Session API",
-            purpose="Return the session or application token the request authenticates with.",
+            purpose="Return the session or application token the request authenticates with "
+            "(or, in the browsable API, the staff member's admin session).",
             params=SessionViewParams,
             role_required=False,
         ),
@@ -150,6 +151,17 @@ class CurrentSessionView(ApiView):
                     "application": token.application.slug,
                     "token_prefix": token.prefix,
                     "created_at": token.created_at.isoformat(),
+                }
+            )
+        if principal.user is not None:  # staff signed in to the admin, in the browsable API
+            user = principal.user
+            return self.respond(
+                {
+                    "type": "admin",
+                    "user": {"id": user.pk, "username": user.get_username(), "email": user.email},
+                    "is_superuser": user.is_superuser,
+                    "note": "The admin session of a staff member (the browsable API); callers use a "
+                    "token: an application token or a session from POST /api/v1/sessions.",
                 }
             )
         raise ApiError(statuses.INVALID_TOKEN)

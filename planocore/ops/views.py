@@ -1,14 +1,26 @@
-"""/healthz and /metrics: plain Django views, outside the API (no envelope, no API token)."""
+"""/ (the landing page), /healthz and /metrics: plain Django views outside the API (no envelope)."""
 
 import hmac
 
 from django.conf import settings
 from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_safe
 
 from planocore.ops import metrics
 from planocore.ops.health import health
+
+
+@require_safe
+def landing(request):
+    """GET /: where to go from here (the admin's "View site" comes here too)."""
+    sandbox = [
+        channel
+        for channel, path in settings.PROVIDER_BACKENDS.items()
+        if path.startswith("planocore.providers.sandbox.")
+    ]
+    return render(request, "planocore/landing.html", {"sandbox": sandbox})
 
 
 @never_cache

@@ -1,4 +1,5 @@
-"""Admin of the outbox: outgoing requests, their attempts and proof, retry/abandon, a dashboard."""
+"""Admin of the outbox: outgoing requests, their attempts and proof, retry/abandon, a dashboard;
+the sandbox's failure switches."""
 
 import json
 
@@ -7,7 +8,7 @@ from django.db.models import Count
 from django.utils.html import format_html
 
 from planocore.outbox import services
-from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
+from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
 from planocore.outbox.selectors import open_requests_condition
 
 
@@ -168,5 +169,41 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
+        SandboxFailure.ensure_all()
         extra_context = {**(extra_context or {}), "outbox_dashboard": dashboard_counts()}
         return super().changelist_view(request, extra_context=extra_context)
+
+
+@admin.register(SandboxFailure)
+class SandboxFailureAdmin(admin.ModelAdmin):
+    """One switch per channel (made by the list when missing), edited in the list: no adding or deleting."""
+
+    list_display = ("channel", "mode", "retry_after_seconds", "served_by", "updated_at")
+    list_editable = ("mode", "retry_after_seconds")
+    list_display_links = None
+    fields = ("channel", "mode", "retry_after_seconds")
+    readonly_fields = ("channel",)
+
+    @admin.display(description="served by")
+    def served_by(self, obj: SandboxFailure) -> str:
+        from planocore.providers.registry import get_backend
+
+        try:
+            name = get_backend(obj.channel).name
+        except Exception:
+            return "unknown"
+        return name if name == "sandbox" else f"{name} (a real provider: this switch does nothing)"
+
+    def changelist_view(self, request, extra_context=None):
+        SandboxFailure.ensure_all()
+        extra_context = {
+            **(extra_context or {}),
+            "title": "Sandbox failures: make a channel's sandbox sends fail on purpose",
+        }
+        return super().changelist_view(request, extra_context)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

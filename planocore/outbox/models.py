@@ -2,7 +2,7 @@
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 
@@ -130,3 +130,47 @@ class ExternalRequestAttempt(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.request_id} attempt {self.number}: {self.outcome}"
+
+
+class SandboxFailure(models.Model):
+    """Staff's switch that makes the sandbox fail one channel's sends on purpose (docs/outbox.md).
+
+    Read by the sandbox backend on every send, so every process sees a change at
+    once. It does nothing to a channel served by a real provider.
+    """
+
+    class Mode(models.TextChoices):
+        OFF = "off", "Off: sends succeed"
+        RETRYABLE = "retryable", "Retryable failure (the outbox tries again, then abandons)"
+        PERMANENT = "permanent", "Permanent failure (the request fails at once)"
+
+    channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
+    mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.OFF)
+    retry_after_seconds = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="For a retryable failure: the Retry-After the sandbox answers with, in seconds. "
+        "Empty: the outbox's own backoff.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "sandbox failure switch"
+        ordering = ["channel"]
+
+    def __str__(self) -> str:
+        return f"{self.get_channel_display()}: {self.mode}"
+
+    def save(self, *args, **kwargs) -> None:
+        from planocore.providers.sandbox import forget_switches
+
+        super().save(*args, **kwargs)
+        forget_switches()
+        transaction.on_commit(forget_switches)  # a send that read the old state meanwhile
+
+    @classmethod
+    def ensure_all(cls) -> None:
+        """Make the switch (off) of every channel that has none yet; the admin list calls it."""
+        missing = set(Channel.values) - set(cls.objects.values_list("channel", flat=True))
+        if missing:
+            cls.objects.bulk_create([cls(channel=c) for c in sorted(missing)], ignore_conflicts=True)

@@ -1,8 +1,9 @@
 """Reads of the outbox that more than one caller needs."""
 
 from django.db import connection
-from django.db.models import BooleanField
+from django.db.models import BooleanField, Q
 from django.db.models.expressions import RawSQL
+from django.utils import timezone
 
 from planocore.outbox.models import ExternalRequest
 
@@ -24,3 +25,17 @@ def status_condition(operator: str, status: str) -> RawSQL:
 def open_requests_condition() -> RawSQL:
     """The condition of unfinished requests (the partial outbox_open_status_idx)."""
     return status_condition("<>", ExternalRequest.Status.SUCCEEDED)
+
+
+def count_due(*, channels=None, now=None) -> int:
+    """How many requests a worker would take now: pending and due, or `sending` past their lease.
+
+    Two counts on the partial status indexes (the same conditions `select_due` uses).
+    """
+    now = now or timezone.now()
+    base = ExternalRequest.objects.all()
+    if channels:
+        base = base.filter(channel__in=list(channels))
+    due = base.filter(Q(status_condition("=", ExternalRequest.Status.PENDING), next_attempt_at__lte=now))
+    expired = base.filter(Q(status_condition("=", ExternalRequest.Status.SENDING), leased_until__lt=now))
+    return due.count() + expired.count()

@@ -81,3 +81,11 @@ class ProviderBackend:
         stops every worker from calling that key until it has passed.
         """
         return None
+
+
+@dataclass
+class TeamsPage:
+    """One page of a Glip team list: RingCentral's team records and the next page's token."""
+
+    records: list[dict[str, Any]]
+    next_page_token: str | None

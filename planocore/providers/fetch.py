@@ -79,6 +79,10 @@ class FetchRefused(Exception):
     """
 
 
+class Unresolvable(FetchRefused):
+    """The host gave no address: nothing to judge yet (the API lets it through; a fetch refuses it)."""
+
+
 @dataclass(frozen=True)
 class Target:
     """A URL judged fetchable: where to connect (`address`) and what to ask for."""
@@ -173,7 +177,7 @@ def _resolve(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (OSError, UnicodeError) as exc:
-        raise FetchRefused(f"{host} does not resolve ({type(exc).__name__})") from None
+        raise Unresolvable(f"{host} does not resolve ({type(exc).__name__})") from None
     addresses = []
     for family, _, _, _, sockaddr in infos:
         if family not in (socket.AF_INET, socket.AF_INET6):
@@ -183,7 +187,7 @@ def _resolve(host: str, port: int) -> str:
             raise FetchRefused(f"{host} resolves to {ip}, not a public address")
         addresses.append(str(ip))
     if not addresses:
-        raise FetchRefused(f"{host} resolves to no address")
+        raise Unresolvable(f"{host} resolves to no address")
     return addresses[0]
 
 

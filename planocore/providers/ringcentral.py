@@ -45,7 +45,7 @@ from ringcentral.http.multipart_builder import MultipartBuilder
 from ringcentral.platform import Platform
 
 from planocore.crypto import decrypt_json, encrypt_json
-from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
+from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 from planocore.providers.fetch import FetchRefused, fetch_url
 
 logger = logging.getLogger("planocore.providers.ringcentral")
@@ -435,24 +435,35 @@ def _json(response: ApiResponse) -> dict[str, Any]:
 
 
 # --- team listing (the import) ----------------------------------------------------------
-@dataclass
-class TeamsPage:
-    records: list[dict[str, Any]]
-    next_page_token: str | None
+class TeamsBackend:
+    """Backend `glip_teams` (settings.PROVIDER_BACKENDS): the team list the Glip import reads.
 
+    The sandbox's stand-in is `planocore.providers.sandbox.SandboxTeamsBackend`;
+    both answer `list_teams_page` with the same TeamsPage.
+    """
 
-def list_teams_page(
-    *, extension_id: int | None, page_token: str | None = None, record_count: int = 100
-) -> TeamsPage:
-    """One page of GET /team-messaging/v1/teams as the extension sees it (ProviderError on failure)."""
-    credentials = credentials_for(extension_id=extension_id)
-    query: list[tuple[str, Any]] = [("recordCount", record_count)]
-    if page_token:
-        query.append(("pageToken", page_token))
-    response = session_for(credentials).request("GET", TEAMS_PATH, query_params=query, doing="the team list")
-    body = _json(response)
-    navigation = body.get("navigation") or {}
-    return TeamsPage(records=list(body.get("records") or []), next_page_token=navigation.get("nextPageToken"))
+    name = "ringcentral-teams"
+
+    def rate_limit_key(self, *, extension_id: int | None) -> str | None:
+        """The RingCentral user whose budget (settings.RINGCENTRAL_REQUESTS_PER_MINUTE) a page spends."""
+        return user_key(extension_id)
+
+    def list_teams_page(
+        self, *, extension_id: int | None, page_token: str | None = None, record_count: int = 100
+    ) -> TeamsPage:
+        """One page of GET /team-messaging/v1/teams as the extension sees it (ProviderError on failure)."""
+        credentials = credentials_for(extension_id=extension_id)
+        query: list[tuple[str, Any]] = [("recordCount", record_count)]
+        if page_token:
+            query.append(("pageToken", page_token))
+        response = session_for(credentials).request(
+            "GET", TEAMS_PATH, query_params=query, doing="the team list"
+        )
+        body = _json(response)
+        navigation = body.get("navigation") or {}
+        return TeamsPage(
+            records=list(body.get("records") or []), next_page_token=navigation.get("nextPageToken")
+        )
 
 
 # --- the backends -------------------------------------------------------------------

@@ -22,7 +22,16 @@ from typing import Any, TypeVar
 import urllib3
 from django.conf import settings
 from django.utils import timezone
-from sunshine_conversations_client import ApiClient, Configuration, MessagePost, MessagesApi
+from sunshine_conversations_client import (
+    ApiClient,
+    Client,
+    ClientCreate,
+    ClientListResponse,
+    ClientsApi,
+    Configuration,
+    MessagePost,
+    MessagesApi,
+)
 from sunshine_conversations_client.exceptions import ApiException, OpenApiException
 
 from planocore.providers import ratelimit
@@ -220,3 +229,64 @@ class ConversationBackend(ProviderBackend):
 
     def rate_limit_key(self, *, payload: dict) -> str | None:
         return rate_limit_key()
+
+
+# --- a user's clients (the messaging app, inside API requests) -----------------------
+CLIENTS_PATH = "/v2/apps/{appId}/users/{userIdOrExternalId}/clients"
+
+
+class ClientsBackend:
+    """Backend `messaging_clients`: create, list (cursor pages) and remove a user's clients.
+
+    Each method calls SC at once and raises ProviderError on failure; answers are
+    the package's models (Client, ClientListResponse), as the sandbox's are.
+    """
+
+    name = "sunshine-clients"
+
+    def is_configured(self) -> bool:
+        return is_configured()
+
+    def create_client(self, *, external_id: str, client: ClientCreate) -> Client:
+        api = ClientsApi(api_client())
+        return call(api.create_client, app_id(), external_id, client).client
+
+    def list_clients(
+        self, *, external_id: str, after: str | None, before: str | None, size: int
+    ) -> ClientListResponse:
+        """GET the clients with page[after]/page[before]/page[size] in the query.
+
+        The package's own `list_clients(page=Page(...))` sends `page={"after": ...}` (JSON
+        in one param), which SC does not read; so this builds the same request through the
+        package's helpers with the deepObject names SC expects.
+        """
+        api = api_client()
+        query: list[tuple[str, str]] = []
+        if after:
+            query.append(("page[after]", after))
+        if before:
+            query.append(("page[before]", before))
+        query.append(("page[size]", str(size)))
+
+        def list_clients(*, _request_timeout):
+            method, url, headers, body, post_params = api.param_serialize(
+                method="GET",
+                resource_path=CLIENTS_PATH,
+                path_params={"appId": app_id(), "userIdOrExternalId": external_id},
+                query_params=query,
+                header_params={"Accept": "application/json"},
+                auth_settings=["basicAuth", "bearerAuth"],
+            )
+            response = api.call_api(
+                method, url, headers, body, post_params, _request_timeout=_request_timeout
+            )
+            response.read()
+            return api.response_deserialize(
+                response_data=response, response_types_map={"200": "ClientListResponse"}
+            ).data
+
+        return call(list_clients)
+
+    def remove_client(self, *, external_id: str, client_id: str) -> None:
+        api = ClientsApi(api_client())
+        call(api.remove_client, app_id(), external_id, client_id)

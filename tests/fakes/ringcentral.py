@@ -452,6 +452,7 @@ def point_settings_at(settings, fake: RingCentralFake) -> None:
         "glip": "planocore.providers.ringcentral.GlipBackend",
         "sms": "planocore.providers.ringcentral.SmsBackend",
         "mms": "planocore.providers.ringcentral.MmsBackend",
+        "glip_teams": "planocore.providers.ringcentral.TeamsBackend",
     }
 
 

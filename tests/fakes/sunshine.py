@@ -258,6 +258,7 @@ def sunshine_fake(_sunshine_server, settings):
     settings.PROVIDER_BACKENDS = {
         **settings.PROVIDER_BACKENDS,
         "conversation": "planocore.providers.sunshine.ConversationBackend",
+        "messaging_clients": "planocore.providers.sunshine.ClientsBackend",
     }
     reset_backends()
     sunshine.reset_clients()

@@ -164,3 +164,15 @@ def test_a_5xx_during_the_import_is_retried(many_teams):
     waits = []
     report = glip_teams_import(sleep=waits.append)
     assert report.created == 11 and waits == [2.0, 4.0]
+
+
+def test_pages_are_listed_as_they_come_with_verbosity_2(many_teams):
+    out = io.StringIO()
+    call_command("import_default_extensions_glip_teams", verbosity=2, stdout=out)
+    lines = out.getvalue().splitlines()
+    assert lines[:3] == [
+        "extension 1, page 1: 4 created, 0 updated, 0 unchanged, 0 deactivated (this page: 4 teams)",
+        "extension 1, page 2: 8 created, 0 updated, 0 unchanged, 0 deactivated (this page: 4 teams)",
+        "extension 1, page 3: 11 created, 0 updated, 0 unchanged, 0 deactivated (this page: 3 teams)",
+    ]
+    assert "\r" not in out.getvalue()

@@ -13,7 +13,7 @@ from planocore.providers.registry import get_backend
 from planocore.providers.ringcentral import (
     MEDIA_FETCH_FAILED,
     MMS_MAX_BYTES,
-    list_teams_page,
+    TeamsBackend,
     reset_sessions,
 )
 
@@ -181,6 +181,7 @@ def test_default_extension_record_with_its_own_jwt_is_used(ringcentral_fake, tea
 def test_team_listing_pages(ringcentral_fake):
     for n in range(5):
         ringcentral_fake.add_team(f"c{n}", f"T{n}")
+    list_teams_page = TeamsBackend().list_teams_page
     first = list_teams_page(extension_id=None, record_count=2)
     assert [t["id"] for t in first.records] == ["c0", "c1"] and first.next_page_token
     second = list_teams_page(extension_id=None, page_token=first.next_page_token, record_count=2)

@@ -2,6 +2,7 @@
 
 import pytest
 
+from planocore.outbox.models import Channel
 from planocore.providers.registry import reset_backends
 from tests.outbox.backends import ScriptedBackend
 
@@ -23,7 +24,7 @@ def scripted(settings):
 @pytest.fixture
 def sandbox(settings):
     """Every channel on the sandbox backend, whatever the environment says."""
-    settings.PROVIDER_BACKENDS = dict.fromkeys(settings.PROVIDER_BACKENDS, SANDBOX)
+    settings.PROVIDER_BACKENDS = {**settings.PROVIDER_BACKENDS, **dict.fromkeys(Channel.values, SANDBOX)}
     reset_backends()
     yield
     reset_backends()

@@ -198,3 +198,42 @@ def test_progress_is_shown_only_on_a_terminal(scripted, settings):
     for _ in range(3):
         _due()
     assert "processed" not in _run()  # not a terminal: the summary line only
+
+
+def test_progress_shows_done_of_total_rate_and_time_left(scripted, settings):
+    settings.OUTBOX_RECORD_EVERY = 1
+    for _ in range(5):
+        _due()
+    _due(channel="email")  # not taken with --channel sms: not counted either
+    terminal = _Terminal()
+    call_command("process_external_requests", "--channel", "sms", stdout=terminal)
+    updates = [part for part in terminal.getvalue().split("\r\033[K") if part]
+    assert updates[0].startswith("1/5 (20%) processed: sent=1 "), updates
+    assert " left" in updates[0] and "/s · " in updates[0]
+    assert updates[-1].splitlines()[-1] == "sent=5 failed=0 retrying=0 abandoned=0 skipped=0"
+
+
+def test_progress_line_figures():
+    from planocore.outbox.management.commands.process_external_requests import progress_line
+    from planocore.outbox.services import ProcessCounts
+
+    line = progress_line(ProcessCounts(sent=30, failed=10), expected=1000, elapsed=8.0)
+    assert line == (
+        "40/1000 (4%) processed: sent=30 failed=10 retrying=0 abandoned=0 skipped=0 · 5.0/s · 0:03:12 left"
+    )
+    # More came in than were counted: the total follows, and it says done.
+    assert progress_line(ProcessCounts(sent=3), expected=2, elapsed=1.0).startswith("3/3 (100%)")
+    assert progress_line(ProcessCounts(sent=3), expected=2, elapsed=1.0).endswith("3.0/s · done")
+    assert progress_line(ProcessCounts(), expected=7, elapsed=0.0).endswith("0.0/s · time left unknown")
+
+
+def test_dry_run_counts_everything_due_not_one_batch(scripted):
+    for n in range(7):
+        _due(priority=n)
+    _due(waited=-3600)  # due in an hour: not counted
+    out = _run("--dry-run", "--limit", "3")
+    lines = out.strip().splitlines()
+    assert len(lines) == 4 and lines[0].startswith("#") and "priority=6" in lines[0]
+    assert lines[-1] == (
+        "7 request(s) would be sent (dry run: nothing changed). The first 3 are listed; --limit N lists more."
+    )

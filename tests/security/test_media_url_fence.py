@@ -190,13 +190,23 @@ def test_api_refuses_internal_addresses(api, fence, ringcentral_fake, case):
         "https://240.0.0.1/a.png",
         "https://[::]/a.png",
         "https://user:pw@example.com/a.png",
-        "https://no-such-host.invalid/a.png",
     ],
 )
 def test_api_refuses_other_non_public_targets(api, fence, url):
     code, body = api.post(URL, {**MMS_PARAMS, "media_url": url})
     assert (code, body["status"]) == (400, "invalid-param"), body
     assert "media_url" in body["errors"]
+
+
+def test_a_host_that_does_not_resolve_is_judged_when_sent(api, notify, ringcentral_fake, settings):
+    """No address, nothing to judge: the API takes it (a DNS hiccup loses nothing); the send refuses it."""
+    settings.MEDIA_URL_ALLOWED_HOSTS = [*settings.MEDIA_URL_ALLOWED_HOSTS, "no-such-host.invalid"]
+    code, body = notify({**MMS_PARAMS, "media_url": "https://no-such-host.invalid/a.png"})
+    assert (code, body["status"]) == (200, "action-successful"), body
+    request = ExternalRequest.objects.get()
+    assert request.status == ExternalRequest.Status.FAILED
+    assert request.last_error == MEDIA_FETCH_FAILED
+    assert ringcentral_fake.mms == []
 
 
 def test_api_refuses_plain_http_by_default(api, settings):

@@ -19,16 +19,22 @@ class Command(BaseCommand):
 
     def handle(self, *args, dry_run: bool = False, **options):
         interactive = self.stdout.isatty()
+        verbose = options.get("verbosity", 1) >= 2
 
         def progress(report: ImportReport, records: int) -> None:
+            """Each page as it comes: one line rewritten on a terminal, a line per page with -v 2."""
+            if not (interactive or verbose):
+                return
+            line = (
+                f"extension {report.extensions}, page {report.pages}: {report.created} created, "
+                f"{report.updated} updated, {report.unchanged} unchanged, "
+                f"{report.deactivated} deactivated (this page: {records} teams)"
+            )
             if interactive:
-                self.stdout.write(
-                    f"\rextension {report.extensions}, page {report.pages}: {report.created} created, "
-                    f"{report.updated} updated, {report.unchanged} unchanged, "
-                    f"{report.deactivated} deactivated",
-                    ending="",
-                )
-                self.stdout.flush()
+                self.stdout.write(f"\r{line}\033[K", ending="")
+            else:
+                self.stdout.write(line)
+            self.stdout.flush()
 
         def sleep(seconds: float) -> None:
             if interactive:

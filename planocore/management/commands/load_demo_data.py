@@ -1,12 +1,15 @@
 """manage.py load_demo_data: a staff superuser, a demo client user and an application token.
 
+It prints each login and what it can do. With no RingCentral credentials it also
+imports the sandbox's Glip teams, so a Glip message can be sent at once.
 Safe to run again: users are reused (their passwords reset and printed again),
-and a new token is made each time (tokens are shown only once).
+a new token is made each time (tokens are shown only once), the import changes nothing.
 """
 
 import json
 import secrets
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
@@ -41,13 +44,39 @@ class Command(BaseCommand):
 
         _, token = application_token_create(application=Application.objects.get(slug="planox2"), name="demo")
         sign_in = json.dumps({"email": demo.email, "password": client_password}, separators=(",", ":"))
+        api_count = api_permissions().count()
         self.stdout.write(
-            "\nPlanoCore demo data loaded.\n"
-            f"  Admin:        http://127.0.0.1:8000/admin/  user admin  password {admin_password}\n"
+            "\nPlanoCore demo data loaded. Start at http://127.0.0.1:8000/ (links to everything below).\n"
+            "\n"
+            f"  Admin login:  user admin  password {admin_password}\n"
+            "    A superuser: everything in http://127.0.0.1:8000/admin/ (notifications, the outbox and\n"
+            "    its sandbox failure switches, cancelations, Glip teams and messages, tokens), and the\n"
+            "    browsable API (open http://127.0.0.1:8000/api/v1/sessions/current once signed in).\n"
+            "\n"
             f"  Demo client:  client@planocore.local  password {client_password}\n"
-            f"  API token (planox2, shown once): {token}\n"
-            "  Try: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/sessions/current\n"
-            "  Sign in as the demo client (the body is base64 of the JSON params):\n"
+            "    An API user (not staff: no admin). Signs in through the API for a session token\n"
+            f"    (pcs_…) that may call every route (group 'API clients': {api_count} permissions):\n"
             f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) http://127.0.0.1:8000/api/v1/sessions\n"
-            "  Docs: http://127.0.0.1:8000/documentation/\n"
+            "\n"
+            f"  API token (application planox2, shown once): {token}\n"
+            "    What other applications use: every API route (send Glip messages, notifications,\n"
+            "    cancelations, messaging clients), as PlanoX2.\n"
+            "    curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/sessions/current\n"
+        )
+        self._import_sandbox_teams()
+        self.stdout.write(
+            "  Docs: http://127.0.0.1:8000/documentation/  API viewer: http://127.0.0.1:8000/api/docs\n"
+        )
+
+    def _import_sandbox_teams(self) -> None:
+        """With no RingCentral credentials, import the sandbox's Glip teams (docs/glip.md)."""
+        if not settings.PROVIDER_BACKENDS.get("glip_teams", "").startswith("planocore.providers.sandbox."):
+            return
+        from glip.services import glip_teams_import
+
+        report = glip_teams_import()
+        self.stdout.write(
+            f"\n  Sandbox Glip teams (no RingCentral credentials): {report}. Post to one:\n"
+            "    curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
+            '-d \'{"team_name":"General","message":"Hello"}\' http://127.0.0.1:8000/api/v1/glip/messages\n'
         )

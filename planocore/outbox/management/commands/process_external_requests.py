@@ -9,6 +9,7 @@ from django.db import InterfaceError, OperationalError, connections
 from django.utils import timezone
 
 from planocore.outbox.models import Channel
+from planocore.outbox.selectors import count_due
 from planocore.outbox.services import ProcessCounts, process_due, select_due
 
 logger = logging.getLogger("planocore.outbox")
@@ -32,7 +33,10 @@ class Command(BaseCommand):
             help="Only this channel (repeat for several).",
         )
         parser.add_argument(
-            "--dry-run", action="store_true", help="List what would be sent, in order; change nothing."
+            "--dry-run",
+            action="store_true",
+            help="Count every request due and list the first ones (--limit, default 100) in order; "
+            "change nothing.",
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Rows claimed at once.")
         parser.add_argument("--sleep", type=float, default=2.0, help="Seconds to sleep when idle (--loop).")
@@ -63,9 +67,15 @@ class Command(BaseCommand):
     def _run(self, *, loop, limit, channel, batch_size, sleep) -> ProcessCounts:
         self._tty = self.stdout.isatty()
         self._last_progress = 0.0
+        self._started = time.monotonic()
+        self._expected = 0
         total = ProcessCounts()
         while True:
             left = None if limit is None else limit - total.total
+            if self._tty:
+                # What this round will take (a --loop round recounts what has come in).
+                due = count_due(channels=channel)
+                self._expected = total.total + (due if left is None else min(due, left))
             try:
                 counts = process_due(
                     limit=left,
@@ -110,11 +120,12 @@ class Command(BaseCommand):
                 for k in ("sent", "failed", "retrying", "abandoned", "skipped")
             }
         )
-        self.stdout.write(f"\r\033[K{shown.total} processed: {shown}", ending="")
+        self.stdout.write("\r\033[K" + progress_line(shown, self._expected, now - self._started), ending="")
         self.stdout.flush()
 
     def _dry_run(self, *, limit: int, channels) -> None:
         now = timezone.now()
+        due = count_due(channels=channels, now=now)
         rows = select_due(limit=limit, channels=channels, now=now)
         for row in rows:
             waited = int((now - row.next_attempt_at).total_seconds()) if row.next_attempt_at else 0
@@ -122,4 +133,23 @@ class Command(BaseCommand):
                 f"#{row.pk} {row.channel}/{row.action} priority={row.priority} "
                 f"status={row.status} attempts={row.attempts} due_for={waited}s"
             )
-        self.stdout.write(f"{len(rows)} request(s) would be sent (dry run: nothing changed).")
+        line = f"{due} request(s) would be sent (dry run: nothing changed)."
+        if due > len(rows):
+            line += f" The first {len(rows)} are listed; --limit N lists more."
+        self.stdout.write(line)
+
+
+def progress_line(counts: ProcessCounts, expected: int, elapsed: float) -> str:
+    """`done/total processed: sent=… failed=… · rate/s · time left` for a terminal."""
+    done = counts.total
+    total = max(expected, done)
+    rate = done / elapsed if elapsed > 0 else 0.0
+    if done >= total:
+        left = "done"
+    elif rate > 0:
+        seconds = int((total - done) / rate)
+        left = f"{seconds // 3600}:{seconds // 60 % 60:02d}:{seconds % 60:02d} left"
+    else:
+        left = "time left unknown"
+    percent = f" ({100 * done // total}%)" if total else ""
+    return f"{done}/{total}{percent} processed: {counts} · {rate:.1f}/s · {left}"
