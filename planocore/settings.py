@@ -9,6 +9,8 @@ from pathlib import Path
 
 import environ
 
+from planocore.cache import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -92,7 +94,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://planocore")}
+# A Redis cache gets a connect and read timeout and fails soft (planocore/cache.py):
+# while it does not answer it is skipped for CACHE_RETRY_SECONDS, lookups read the
+# database and rate limits let requests through.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+CACHES = {
+    "default": cache_config(
+        env.cache("CACHE_URL", default="locmemcache://planocore"),
+        timeout=CACHE_TIMEOUT_SECONDS,
+        retry=CACHE_RETRY_SECONDS,
+    )
+}
 
 # --- Auth, sessions, security -----------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
