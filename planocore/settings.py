@@ -230,6 +230,9 @@ RINGCENTRAL_CLIENT_ID = env.str("RINGCENTRAL_CLIENT_ID", default="")
 RINGCENTRAL_CLIENT_SECRET = env.str("RINGCENTRAL_CLIENT_SECRET", default="")
 RINGCENTRAL_JWT = env.str("RINGCENTRAL_JWT", default="")
 RINGCENTRAL_REQUESTS_PER_MINUTE = env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", default=40)
+# Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
+# extension, across workers, before the API answers too-many-requests ("N/period").
+RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")
 
 MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
 MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")
