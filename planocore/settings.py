@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 
+from planocore.budgets import parse_rate
 from planocore.cache import cache_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -233,6 +234,7 @@ RINGCENTRAL_REQUESTS_PER_MINUTE = env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", def
 # Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
 # extension, across workers, before the API answers too-many-requests ("N/period").
 RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")
+parse_rate(RINGCENTRAL_PASSWORD_FAILURE_RATE)  # a wrong value stops the start, not each request
 
 MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
 MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")

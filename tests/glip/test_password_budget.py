@@ -8,6 +8,7 @@ import pytest
 
 from glip.models import GlipMessage, GlipTeam, RingCentralExtension
 from glip.services import glip_message_create
+from planocore.budgets import parse_rate
 from planocore.cache import cache_config
 from planocore.outbox.models import ExternalRequest
 
@@ -147,3 +148,16 @@ def test_the_budget_fails_open_when_the_cache_is_down(api, ringcentral_fake, ext
         assert _post(api, "guess")[0] == 502
     code, body = _post(api, "p@ss-102")
     assert (code, body["status"]) == (200, "action-successful"), body
+
+
+@pytest.mark.parametrize(
+    ("rate", "parsed"), [("5/hour", (5, 3600)), ("10/min", (10, 60)), ("3/s", (3, 1)), ("1/day", (1, 86400))]
+)
+def test_rates_read_like_drf_throttle_rates(rate, parsed):
+    assert parse_rate(rate) == parsed
+
+
+@pytest.mark.parametrize("rate", ["5", "five/hour", "5/fortnight", ""])
+def test_a_wrong_rate_says_how_to_write_it(rate):
+    with pytest.raises(ValueError, match="is not a rate like '10/min'"):
+        parse_rate(rate)
