@@ -618,14 +618,19 @@ class RateLimitCheck:
     worst: list[str] = field(default_factory=list)
     by_fake: Counter = field(default_factory=Counter)  # calls during a Retry-After, per fake
     latest_in_grace: float = 0.0  # seconds after its 429 of the latest call counted in the grace
+    calls_in_exempt: int = 0  # calls during a Retry-After that overlapped an `exempt` interval
 
 
-def rate_limit_report(logs: dict[str, list[dict]], *, grace: float = 0.5) -> RateLimitCheck:
+def rate_limit_report(
+    logs: dict[str, list[dict]], *, grace: float = 0.5, exempt: list[tuple[float, float]] = ()
+) -> RateLimitCheck:
     """Calls a fake received while a Retry-After it had answered was still running.
 
     Each fake is one rate-limit account here (one RingCentral extension, one Mandrill
     key, one Sunshine app). A call arriving within `grace` seconds of the 429 was
-    already on its way when the 429 was answered; it is counted apart.
+    already on its way when the 429 was answered; it is counted apart. So is a call
+    during a Retry-After that overlapped an `exempt` interval (time.time() pairs: the
+    cache, which holds the penalties, was down then).
     """
     import re
 
@@ -641,7 +646,9 @@ def rate_limit_report(logs: dict[str, list[dict]], *, grace: float = 0.5) -> Rat
             inside = [(start, end) for start, end in windows if start < entry["at"] < end]
             if not inside:
                 continue
-            if all(entry["at"] - start <= grace for start, _ in inside):
+            if any(s <= fe and e >= fs for s, e in inside for fs, fe in exempt):
+                check.calls_in_exempt += 1
+            elif all(entry["at"] - start <= grace for start, _ in inside):
                 check.calls_in_grace += 1
                 check.latest_in_grace = max(check.latest_in_grace, entry["at"] - max(s for s, _ in inside))
             else:
@@ -664,12 +671,29 @@ class Latencies:
         self.samples: list[float] = []
         self.statuses: Counter = Counter()
         self.by_kind: Counter = Counter()
+        self.timeline: list[tuple[float, float, str]] = []  # (started, seconds, status), monotonic
 
-    def add(self, kind: str, seconds: float, status: str) -> None:
+    def add(self, kind: str, seconds: float, status: str, started: float | None = None) -> None:
         with self.lock:
             self.samples.append(seconds)
             self.statuses[status] += 1
             self.by_kind[kind] += 1
+            if started is not None:
+                self.timeline.append((started, seconds, status))
+
+    def between(self, start: float, end: float) -> list[tuple[float, str]]:
+        """(seconds, status) of the calls that were running at some time in [start, end]."""
+        with self.lock:
+            return [(s, st) for t, s, st in self.timeline if t <= end and t + s >= start]
+
+    def outside(self, windows: list[tuple[float, float]]) -> list[tuple[float, str]]:
+        """(seconds, status) of the calls that overlapped none of the windows."""
+        with self.lock:
+            return [
+                (s, st)
+                for t, s, st in self.timeline
+                if not any(t <= end and t + s >= start for start, end in windows)
+            ]
 
     def percentile(self, q: float) -> float:
         if not self.samples:
@@ -883,7 +907,7 @@ class Traffic:
             status, envelope = api.call(method, path, body)
             elapsed = time.monotonic() - started
             slug = envelope.get("status", "")
-            self.results.add(kind, elapsed, f"{status} {slug}")
+            self.results.add(kind, elapsed, f"{status} {slug}", started)
             data = envelope.get("data") or {}
             with self.created.lock:
                 if status == 200 and kind == "glip-message":

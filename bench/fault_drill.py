@@ -14,7 +14,15 @@ OUTBOX_LEASE_SECONDS 10, retries from 1 s up to 8 s. While the same API mix runs
   sender is SIGKILLed while it holds a claimed batch of several rows (each is
   started again 3 s later, as a supervisor would); the rows in `sending` at each
   kill are what was "in flight";
-- at 65 % the database is restarted (`pg_ctl restart -m fast`).
+- at 65 % the database is restarted (`pg_ctl restart -m fast`);
+- at 12 % the cache (its own redis-server, CACHE_URL) is stopped for 8 s and started
+  again empty on the same port; at 85 % it is paused (SIGSTOP) for 5 s. During each,
+  /healthz must answer 200 with "cache": "degraded", and every call must answer as
+  without the fault (action-successful, or a documented provider failure); the
+  calls' p50/p99 during each cache fault, and outside them, are printed. The
+  providers' Retry-After penalties are kept in the cache and fail open with it: calls
+  during a Retry-After that overlapped a cache fault (or the CACHE_RETRY_SECONDS
+  after it) are counted apart, not as failures.
 
 Then the faults stop, the outbox drains, and it checks: nothing lost (every record
 the API answered exists, has its request, and no request is left pending or sending),
@@ -28,9 +36,14 @@ Prints figures and PASS or FAIL (exit status 0 or 1).
 """
 
 import argparse
+import http.client
+import json
+import os
+import signal
 import sys
 import time
 import uuid
+from collections import Counter
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -38,6 +51,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench import drillkit  # noqa: E402
 
 PROVIDER_TIMEOUT = 1.5
+CACHE_STOPPED_SECONDS = 8.0
+CACHE_PAUSED_SECONDS = 5.0
+CACHE_RETRY_SECONDS = 5.0  # a process skips the cache this long after a failed call
 LEASE_SECONDS = 10
 PROVIDER_FAILURES = ("mandrill-email-failed", "provider-failed")
 _MESSAGE_ENDS = ("/posts", "/sms", "/mms", "/send.json", "/messages")
@@ -80,8 +96,29 @@ def _single_claims(rows: dict[int, str]) -> set[int]:
     return {pk for pk, token in rows.items() if counts[token] == 1}
 
 
+def start_cache(stack: drillkit.Stack, port: int) -> None:
+    """The cache's own redis-server (apart from the broker's, so a cache fault leaves the broker up)."""
+    argv = ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+    proc = stack.spawn("redis-cache", argv + ["--dir", str(stack.tmp)])
+    drillkit.wait_port(port, proc=proc)
+
+
+def healthz(base: str) -> tuple[int, dict]:
+    host, _, port = base.removeprefix("http://").partition(":")
+    conn = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        conn.request("GET", "/healthz")
+        response = conn.getresponse()
+        return response.status, json.loads(response.read() or b"{}")
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        return 0, {"error": type(exc).__name__}
+    finally:
+        conn.close()
+
+
 class Faults:
-    """The timed faults: kill a Celery worker, kill the sender mid-batch, restart the database."""
+    """The timed faults: kill a Celery worker, kill the sender mid-batch, restart the database,
+    stop and pause the cache."""
 
     def __init__(self, stack: drillkit.Stack, seconds: float) -> None:
         self.stack, self.seconds = stack, seconds
@@ -93,9 +130,54 @@ class Faults:
         self.sender_batch = 0
         self.backlog_at_end = 0
         self.off_at = 0.0
+        self.base = ""
+        self.cache_port = 0
+        self.cache_windows: dict[str, list[float]] = {}  # "stopped"/"paused" -> [start, end] (monotonic)
+        self.cache_wall: dict[str, list[float]] = {}  # the same in time.time()
+        self.cache_health: dict[str, tuple[int, dict]] = {}
+
+    def cache_faults(self, elapsed: float) -> None:
+        stack = self.stack
+        now = time.monotonic()
+        if "cache stop" not in self.done and elapsed >= 0.12 * self.seconds:
+            self.done.add("cache stop")
+            stack.stop("redis-cache")
+            self.cache_windows["stopped"] = [time.monotonic(), 0.0]
+            self.cache_wall["stopped"] = [time.time(), 0.0]
+            self.cache_health["stopped"] = healthz(self.base)
+            self.events.append(f"+{elapsed:.0f}s cache stopped (redis-server SIGTERM)")
+        window = self.cache_windows.get("stopped")
+        if window and not window[1] and now - window[0] >= CACHE_STOPPED_SECONDS:
+            start_cache(stack, self.cache_port)
+            window[1] = time.monotonic()
+            self.cache_wall["stopped"][1] = time.time()
+            down = window[1] - window[0]
+            self.events.append(f"+{elapsed:.0f}s cache started again, empty ({down:.1f} s down)")
+        if "cache pause" not in self.done and elapsed >= 0.85 * self.seconds:
+            self.done.add("cache pause")
+            os.kill(stack.procs["redis-cache"].pid, signal.SIGSTOP)
+            self.cache_windows["paused"] = [time.monotonic(), 0.0]
+            self.cache_wall["paused"] = [time.time(), 0.0]
+            self.cache_health["paused"] = healthz(self.base)
+            self.events.append(f"+{elapsed:.0f}s cache paused (SIGSTOP)")
+        self.resume_cache(force=False)
+
+    def resume_cache(self, *, force: bool = True) -> None:
+        window = self.cache_windows.get("paused")
+        if window and not window[1] and (force or time.monotonic() - window[0] >= CACHE_PAUSED_SECONDS):
+            os.kill(self.stack.procs["redis-cache"].pid, signal.SIGCONT)
+            window[1] = time.monotonic()
+            self.cache_wall["paused"][1] = time.time()
+            self.events.append(f"cache resumed (SIGCONT) after {window[1] - window[0]:.1f} s")
+        window = self.cache_windows.get("stopped")
+        if force and window and not window[1]:
+            start_cache(self.stack, self.cache_port)
+            window[1] = time.monotonic()
+            self.cache_wall["stopped"][1] = time.time()
 
     def __call__(self, elapsed: float) -> None:
         stack = self.stack
+        self.cache_faults(elapsed)
         for when, name in list(self.restart_later):
             if elapsed >= when:
                 self.restart_later.remove((when, name))
@@ -154,8 +236,12 @@ def main() -> int:
     args = parse_args()
     run_id = uuid.uuid4().hex[:6]
     with drillkit.Stack("fault") as stack:
+        cache_port = drillkit.free_port()
+        start_cache(stack, cache_port)
         seeded, token = stack.prepare_app(
             drill="fault",
+            CACHE_URL=f"redis://127.0.0.1:{cache_port}/0",
+            CACHE_RETRY_SECONDS=CACHE_RETRY_SECONDS,
             PROVIDER_TIMEOUT_SECONDS=PROVIDER_TIMEOUT,
             OUTBOX_LEASE_SECONDS=LEASE_SECONDS,
             OUTBOX_RETRY_BASE_SECONDS=1,
@@ -187,7 +273,11 @@ def main() -> int:
             f"{args.hang_share:.0%} hangs of {args.hang_seconds:g} s"
         )
         faults = Faults(stack, args.seconds)
-        elapsed = traffic.run(args.seconds, during=faults)
+        faults.base, faults.cache_port = base, cache_port
+        try:
+            elapsed = traffic.run(args.seconds, during=faults)
+        finally:
+            faults.resume_cache()
         for _, name in faults.restart_later:  # started again even if the run ended first
             if name.startswith("celery"):
                 stack.start_celery(name, concurrency=2)
@@ -234,6 +324,42 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
     print("answers: " + ", ".join(f"{s} x{n}" for s, n in sorted(results.statuses.items())))
 
     failures = []
+
+    # The cache faults: every call answers as without them, and not much slower.
+    def latency(calls: list[tuple[float, str]]) -> str:
+        ordered = sorted(seconds for seconds, _ in calls) or [0.0]
+        p99 = ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))]
+        return (
+            f"p50 {ordered[len(ordered) // 2] * 1000:.0f} ms, p99 {p99 * 1000:.0f} ms, "
+            f"max {ordered[-1] * 1000:.0f} ms"
+        )
+
+    for name, (start, end) in faults.cache_windows.items():
+        calls = results.between(start, end)
+        answers = Counter(status for _, status in calls)
+        ok = answers.pop("200 action-successful", 0)
+        documented = sum(n for status, n in answers.items() if status.split(" ", 1)[1] in PROVIDER_FAILURES)
+        others = {st: n for st, n in answers.items() if st.split(" ", 1)[1] not in PROVIDER_FAILURES}
+        health = faults.cache_health.get(name)
+        print(
+            f"cache {name} ({end - start:.1f} s): {len(calls)} calls running, {ok} action-successful, "
+            f"{documented} documented provider failures, other {others or 'none'}; latency {latency(calls)} "
+            f"(action-successful only: {latency([c for c in calls if c[1] == '200 action-successful'])}); "
+            f"/healthz {health}"
+        )
+        if not calls:
+            failures.append(f"no call ran while the cache was {name} (not exercised)")
+        if others:
+            failures.append(f"calls answered otherwise while the cache was {name}: {others}")
+        if not health or health[0] != 200 or health[1].get("cache") != "degraded":
+            failures.append(f"/healthz while the cache was {name}: {health} (wanted 200, cache degraded)")
+    if faults.cache_windows:
+        calm = results.outside([tuple(w) for w in faults.cache_windows.values()])
+        print(
+            f"outside the cache faults: {len(calm)} calls, latency {latency(calm)} (action-successful only: "
+            f"{latency([c for c in calm if c[1] == '200 action-successful'])})"
+        )
+
     # API errors: documented provider failures, those around the restart, the rest.
     window = faults.restart_window
     during_restart, other = [], []
@@ -359,11 +485,16 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
             f"succeeded without a provider call: {delivery.phantom[:5]}; {delivery.multi_matched[:5]}"
         )
 
-    limits = drillkit.rate_limit_report(logs)
+    # The provider penalties live in the cache: a Retry-After that overlapped a cache
+    # fault (or the CACHE_RETRY_SECONDS after it, while processes still skip the cache)
+    # may be missed (the budgets fail open), counted apart.
+    exempt = [(start, end + CACHE_RETRY_SECONDS) for start, end in faults.cache_wall.values()]
+    limits = drillkit.rate_limit_report(logs, exempt=exempt)
     print(
         f"Retry-After: {limits.windows} 429s given; calls during a Retry-After: {limits.calls_in_window} "
         f"(+{limits.calls_in_grace} already on their way, within 0.5 s of the 429; "
-        f"latest +{limits.latest_in_grace:.2f} s)"
+        f"latest +{limits.latest_in_grace:.2f} s; +{limits.calls_in_exempt} during a Retry-After that "
+        "overlapped a cache fault, when the penalties kept in the cache fail open)"
     )
     if limits.calls_in_window:
         failures.append(

@@ -17,6 +17,7 @@ from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import TokenlessCursorPagination
 from planocore.api.views import ApiView
+from planocore.providers.ringcentral import password_logins_spent
 
 
 class Cursor(TokenlessCursorPagination):
@@ -51,7 +52,7 @@ class GlipMessagesView(ListMixin, ApiView):
             purpose="Send message via Glip API to be displayed in Planomatic glip notifications.",
             params=GlipMessageCreateParams,
             permission="glip.add_glipmessage",
-            responses=(statuses.PROVIDER_FAILED,),
+            responses=(statuses.PROVIDER_FAILED, statuses.TOO_MANY_REQUESTS),
             token_order=1,
         ),
         "GET": Endpoint(
@@ -68,10 +69,18 @@ class GlipMessagesView(ListMixin, ApiView):
         params = request.params
         principal = request.auth
         execute = params["execute"]
+        extension = params["extension"]
+        if extension is not None and (wait := password_logins_spent(extension.pk)):
+            raise ApiError(
+                statuses.TOO_MANY_REQUESTS,
+                f"Too many refused RingCentral password logins for rc_extension "
+                f"{extension.extension_number}; try again in {wait} seconds.",
+                headers={"Retry-After": str(wait)},
+            )
         message = glip_message_create(
             team=params["team_name"],
             text=params["message"],
-            extension=params["extension"],
+            extension=extension,
             rc_password=params.get("rc_password") or "",
             priority=params["priority"],
             sent_by=getattr(principal, "user", None),

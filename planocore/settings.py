@@ -9,6 +9,9 @@ from pathlib import Path
 
 import environ
 
+from planocore.budgets import parse_rate
+from planocore.cache import cache_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -92,7 +95,18 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ------------------------------------------------------------------
-CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://planocore")}
+# A Redis cache gets a connect and read timeout and fails soft (planocore/cache.py):
+# while it does not answer it is skipped for CACHE_RETRY_SECONDS, lookups read the
+# database and rate limits let requests through.
+CACHE_TIMEOUT_SECONDS = env.float("CACHE_TIMEOUT_SECONDS", default=0.25)
+CACHE_RETRY_SECONDS = env.float("CACHE_RETRY_SECONDS", default=5.0)
+CACHES = {
+    "default": cache_config(
+        env.cache("CACHE_URL", default="locmemcache://planocore"),
+        timeout=CACHE_TIMEOUT_SECONDS,
+        retry=CACHE_RETRY_SECONDS,
+    )
+}
 
 # --- Auth, sessions, security -----------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [
@@ -223,6 +237,10 @@ RINGCENTRAL_CLIENT_ID = env.str("RINGCENTRAL_CLIENT_ID", default="")
 RINGCENTRAL_CLIENT_SECRET = env.str("RINGCENTRAL_CLIENT_SECRET", default="")
 RINGCENTRAL_JWT = env.str("RINGCENTRAL_JWT", default="")
 RINGCENTRAL_REQUESTS_PER_MINUTE = env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", default=40)
+# Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
+# extension, across workers, before the API answers too-many-requests ("N/period").
+RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")
+parse_rate(RINGCENTRAL_PASSWORD_FAILURE_RATE)  # a wrong value stops the start, not each request
 
 MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
 MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")

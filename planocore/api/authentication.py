@@ -3,7 +3,8 @@
 A token comes as `Authorization: Bearer <token>` or as the `token` param (query
 string, JSON body or form body). The request path costs at most one indexed
 query for the lookup and, at most once a minute per token, one for recording
-its last use. Failed attempts are counted per client address in the cache.
+its last use. Failed attempts are counted per client address in the cache
+(`TOKEN_FAILURES`, a failure budget that fails open when the cache is down).
 """
 
 import functools
@@ -12,7 +13,6 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
-from django.core.cache import cache
 from django.db import connections, router
 from django.utils import timezone
 from rest_framework.authentication import BaseAuthentication, SessionAuthentication
@@ -21,6 +21,7 @@ from planocore.accounts.models import ApiSession, Application, ApplicationToken
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError
+from planocore.budgets import FailureBudget
 
 LAST_USE_INTERVAL = timedelta(minutes=1)
 
@@ -70,21 +71,10 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-def _failure_key(request) -> str:
-    minute = int(timezone.now().timestamp() // 60)
-    return f"api:token-failures:{client_address(request)}:{minute}"
-
-
-def record_failure(request) -> int:
-    """Count a failed token attempt from the request's address; returns this minute's count."""
-    key = _failure_key(request)
-    if cache.add(key, 1, timeout=120):
-        return 1
-    try:
-        return cache.incr(key)
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=120)
-        return 1
+# Wrong tokens per client address and minute (the one failure-budget mechanism: planocore/budgets.py).
+TOKEN_FAILURES = FailureBudget(
+    "api:token-failures", rate=lambda: f"{settings.API_TOKEN_FAILURES_PER_MINUTE}/min"
+)
 
 
 def refuse_token(request) -> ApiError:
@@ -92,7 +82,7 @@ def refuse_token(request) -> ApiError:
 
     Only failures touch the cache, so a request with a good token costs no cache call.
     """
-    if record_failure(request) > settings.API_TOKEN_FAILURES_PER_MINUTE:
+    if TOKEN_FAILURES.record(client_address(request)) > settings.API_TOKEN_FAILURES_PER_MINUTE:
         return ApiError(
             statuses.TOO_MANY_REQUESTS,
             "Too many failed token attempts from this address; try again in a minute.",

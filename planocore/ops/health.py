@@ -1,4 +1,9 @@
-"""Checks behind /healthz: can this process reach its database and its broker?"""
+"""Checks behind /healthz: can this process reach its database, its broker and its cache?
+
+The database and the broker are needed (an error makes /healthz answer 503); the
+cache is not (the API runs without it, planocore/cache.py), so a cache that does
+not answer is reported "degraded" and /healthz stays 200.
+"""
 
 import logging
 from urllib.parse import urlsplit
@@ -11,6 +16,7 @@ logger = logging.getLogger("planocore.ops")
 OK = "ok"
 ERROR = "error"
 NOT_CONFIGURED = "not-configured"
+DEGRADED = "degraded"
 
 
 def check_database(alias: str = "default") -> str:
@@ -56,8 +62,22 @@ def _redacted(message: str, url: str) -> str:
     return message.replace(password, "***") if password else message
 
 
+def check_cache() -> str:
+    """Ping a Redis cache (within CACHE_TIMEOUT_SECONDS): "ok", or "degraded" when it does not answer.
+
+    An in-process cache (locmem, the default) always answers: "ok".
+    """
+    from django.core.cache import cache
+
+    ping = getattr(cache, "ping", None)
+    if ping is None or ping():
+        return OK
+    logger.warning("Health check: the cache does not answer; the API runs without it")
+    return DEGRADED
+
+
 def health() -> tuple[bool, dict[str, str]]:
-    """(healthy, {"database": ..., "broker": ...})."""
-    report = {"database": check_database(), "broker": check_broker()}
+    """(healthy, {"database": ..., "broker": ..., "cache": ...}); a degraded cache is still healthy."""
+    report = {"database": check_database(), "broker": check_broker(), "cache": check_cache()}
     healthy = all(value != ERROR for value in report.values())
     return healthy, report

@@ -26,7 +26,8 @@ def landing(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """200 {"database": "ok", "broker": "ok"|"not-configured"} when healthy, else 503."""
+    """200 {"database": "ok", "broker": "ok"|"not-configured", "cache": "ok"|"degraded"} when
+    healthy (a degraded cache is), else 503."""
     healthy, report = health()
     return JsonResponse(report, status=200 if healthy else 503)
 

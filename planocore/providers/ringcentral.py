@@ -44,6 +44,7 @@ from ringcentral.http.client import Client
 from ringcentral.http.multipart_builder import MultipartBuilder
 from ringcentral.platform import Platform
 
+from planocore.budgets import FailureBudget
 from planocore.crypto import decrypt_json, encrypt_json
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 from planocore.providers.fetch import FetchRefused, fetch_url
@@ -109,6 +110,9 @@ class Credentials:
     username: str = ""
     extension: str = ""
     password: str = field(default="", repr=False)
+    # Set (to the extension's id) when the password came with the request
+    # (`rc_password`): its refusals count against PASSWORD_FAILURES for the extension.
+    password_budget: str = ""
 
     @property
     def grant(self) -> str:
@@ -195,6 +199,7 @@ def credentials_for(*, extension_id: int | None, password: str = "") -> Credenti
             username=ext.login_phone_number,
             extension=ext.extension_number,
             password=password or ext.password,
+            password_budget=str(ext.pk) if password else "",
         )
     if ext.jwt:
         return Credentials(user_key=key, jwt=ext.jwt)
@@ -204,6 +209,21 @@ def credentials_for(*, extension_id: int | None, password: str = "") -> Credenti
         f"RingCentral extension {ext.extension_number} has no credentials and no password was given.",
         retryable=False,
     )
+
+
+# Refused password logins with a caller's password, per extension, across workers:
+# past RINGCENTRAL_PASSWORD_FAILURE_RATE the API refuses rc_password for the
+# extension (too-many-requests) and sends make no login, until the window ends.
+PASSWORD_FAILURES = FailureBudget(
+    "ringcentral:password-failures", rate=lambda: settings.RINGCENTRAL_PASSWORD_FAILURE_RATE
+)
+
+
+def password_logins_spent(extension_id: int | str) -> int | None:
+    """Seconds until a caller's password may be tried again for the extension; None when it may now."""
+    if PASSWORD_FAILURES.spent(str(extension_id)):
+        return PASSWORD_FAILURES.retry_after()
+    return None
 
 
 # --- transport and errors -----------------------------------------------------------
@@ -341,6 +361,12 @@ class RingCentralSession:
 
     def _login(self) -> None:
         creds = self.credentials
+        if creds.password_budget and (wait := password_logins_spent(creds.password_budget)):
+            raise ProviderError(
+                f"Too many refused password logins of extension {creds.extension}: no login is "
+                f"tried for {wait} s.",
+                retryable=False,
+            )
         try:
             if creds.jwt:
                 self.platform.login(jwt=creds.jwt)
@@ -356,6 +382,8 @@ class RingCentralSession:
                 error.message = (
                     f"RingCentral refused the {creds.grant} login{whose} (HTTP {error.http_status}): {detail}"
                 )
+                if creds.password_budget:
+                    PASSWORD_FAILURES.record(creds.password_budget)
             raise error from None
         logger.info("Logged in to RingCentral as %s (%s grant)", creds.user_key, creds.grant)
         self._store()

@@ -1,4 +1,4 @@
-"""/healthz: the database and the broker, checked for real."""
+"""/healthz: the database, the broker and the cache, checked for real."""
 
 import json
 import os
@@ -15,7 +15,7 @@ def test_healthy_without_broker_is_200(client, db, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "not-configured"}
+    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok"}
     assert "no-cache" in response["Cache-Control"]
     assert response["X-Request-ID"]
 
@@ -26,7 +26,7 @@ def test_unreachable_broker_is_503_quickly(client, db, settings):
     settings.HEALTHZ_BROKER_TIMEOUT = 1.0
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "broker": "error"}
+    assert response.json() == {"database": "ok", "broker": "error", "cache": "ok"}
     assert b"s3cret" not in response.content
 
 
@@ -43,7 +43,7 @@ def test_reachable_broker_is_ok(client, db, settings):
     settings.CELERY_BROKER_URL = REDIS_URL
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "cache": "ok"}
 
 
 def test_only_get_and_head(client, db):
@@ -72,4 +72,39 @@ def test_unreachable_database_is_503():
     assert result.returncode == 0, result.stderr[-2000:]
     status, body = json.loads(result.stdout.strip().splitlines()[-1])
     assert status == 503
-    assert body == {"database": "error", "broker": "not-configured"}
+    assert body == {"database": "error", "broker": "not-configured", "cache": "ok"}
+
+
+def test_unreachable_cache_is_degraded_not_down(client, db, settings, caplog):
+    """A Redis cache that refuses connections: /healthz stays 200 and says "degraded"."""
+    from planocore.cache import cache_config
+
+    settings.CELERY_BROKER_URL = ""
+    settings.CACHES = {
+        "default": cache_config(
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"},
+            timeout=0.25,
+            retry=5,
+        )
+    }
+    with caplog.at_level("WARNING", logger="planocore.ops"):
+        response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "degraded"}
+    assert "cache does not answer" in caplog.text
+
+
+@needs_redis
+def test_reachable_redis_cache_is_ok(client, db, settings):
+    from planocore.cache import cache_config
+
+    settings.CELERY_BROKER_URL = ""
+    settings.CACHES = {
+        "default": cache_config(
+            {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL},
+            timeout=0.25,
+            retry=5,
+        )
+    }
+    response = client.get("/healthz")
+    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok"}
