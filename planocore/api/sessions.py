@@ -17,7 +17,7 @@ from planocore.accounts.services import (
 )
 from planocore.api import statuses
 from planocore.api.authentication import client_address, session_payload
-from planocore.api.endpoints import Endpoint, order
+from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint, order
 from planocore.api.exceptions import ApiError
 from planocore.api.permissions import applications_by_slug
 from planocore.api.views import ApiView
@@ -91,6 +91,7 @@ class SessionsView(ApiView):
             auth=False,
             role_required=False,
             sensitive=True,
+            clients=CLIENTS_OPEN,
             responses=(statuses.TOO_MANY_REQUESTS,),
         ),
     }
@@ -128,6 +129,7 @@ class CurrentSessionView(ApiView):
             purpose="Return the session or application token the request authenticates with.",
             params=SessionViewParams,
             role_required=False,
+            clients=CLIENTS_OWN,  # the caller's own session only
         ),
         "DELETE": Endpoint(
             slug="sessions-current-delete",
@@ -135,6 +137,7 @@ class CurrentSessionView(ApiView):
             purpose="Sign out: revoke the session token the request authenticates with. "
             "Later requests with it answer invalid-token.",
             role_required=False,
+            clients=CLIENTS_OWN,
         ),
     }
 

@@ -12,6 +12,7 @@ from planocore.api.endpoints import Endpoint
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.parsers import Base64JSONParser
+from planocore.api.permissions import scoped
 
 # Params every route accepts that are not the route's own.
 CONVENTION_PARAMS = ("token",)
@@ -28,6 +29,8 @@ class ApiView(APIView):
     service: str = ""
     service_name: str = ""
     endpoints: dict[str, Endpoint] = {}
+    # The lookup from this view's model to its owning user's id ("user_id"), for scoped().
+    client_owner: str = ""
 
     @property
     def endpoint(self) -> Endpoint | None:
@@ -99,6 +102,11 @@ class ApiView(APIView):
             request.params = serializer.validated_data
         else:
             request.params = raw
+
+    def scoped(self, queryset):
+        """`queryset` as this request's caller may see it: a client keeps only the rows it owns."""
+        assert self.client_owner, f"{type(self).__name__} names no client_owner"
+        return scoped(queryset, self.request, owner=self.client_owner)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self, "principal": self.request.auth}

@@ -1,5 +1,8 @@
 """manage.py load_demo_data: a staff superuser, a demo client user and an application token.
 
+The demo client's only group is the Client group ("API clients", with
+CLIENT_GROUP_PERMISSIONS); like every client it sees only its own records.
+
 Safe to run again: users are reused (their passwords reset and printed again),
 and a new token is made each time (tokens are shown only once).
 """
@@ -8,12 +11,11 @@ import json
 import secrets
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from planocore.accounts.models import Application, Client
-from planocore.accounts.services import api_permissions, application_token_create
+from planocore.accounts.services import application_token_create, client_group_ensure
 
 
 class Command(BaseCommand):
@@ -34,10 +36,8 @@ class Command(BaseCommand):
         )
         demo.set_password(client_password)
         demo.save()
-        group, _ = Group.objects.get_or_create(name="API clients")
-        group.permissions.set(api_permissions())
         client, _ = Client.objects.get_or_create(user=demo)
-        client.groups.add(group)
+        client.groups.set([client_group_ensure()])
 
         _, token = application_token_create(application=Application.objects.get(slug="planox2"), name="demo")
         sign_in = json.dumps({"email": demo.email, "password": client_password}, separators=(",", ":"))
