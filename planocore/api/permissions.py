@@ -29,6 +29,8 @@ from planocore.api.exceptions import ApiError
 
 PERMISSION_CACHE_SECONDS = 60
 APPLICATIONS_CACHE_KEY = "api:applications:v1"
+# v2: a RoleGrant (roles and permissions) where v1 held a bare permission set.
+ROLE_GRANT_KEY = "api:role-perms:v2"
 
 
 def applications_by_slug() -> dict[str, dict]:
@@ -75,7 +77,7 @@ class RoleGrant:
 
 def role_permissions(user, role_types: list[str]) -> RoleGrant | None:
     """The user's active roles of these types and their permissions; None when the user has none."""
-    key = f"api:role-perms:{user.pk}:{','.join(sorted(role_types))}"
+    key = f"{ROLE_GRANT_KEY}:{user.pk}:{','.join(sorted(role_types))}"
     grant = cache.get(key)
     if grant is None:
         roles = []
@@ -98,7 +100,7 @@ def forget_role_permissions(user_id: int) -> None:
     """Drop the user's cached role permissions (a role or its groups changed)."""
     types = sorted(ROLE_MODELS)
     cache.delete_many(
-        [f"api:role-perms:{user_id}:{t}" for t in types] + [f"api:role-perms:{user_id}:{','.join(types)}"]
+        [f"{ROLE_GRANT_KEY}:{user_id}:{t}" for t in types] + [f"{ROLE_GRANT_KEY}:{user_id}:{','.join(types)}"]
     )
 
 

@@ -343,3 +343,17 @@ def test_the_demo_client_holds_only_the_client_groups_permissions(db):
     assert granted == set(CLIENT_GROUP_PERMISSIONS)
     assert not any(p.startswith(("outbox.", "glip.")) for p in granted)
     assert "planocore.add_applicationtoken" not in granted
+
+
+@pytest.mark.parametrize(
+    ("slug", "says"),
+    [
+        ("glip-messages-create", "not open to them"),
+        ("notifications-list", "their own records only"),
+        ("cancelations-reasons-list", "open, the same for every caller"),
+    ],
+)
+def test_each_routes_documentation_says_what_a_client_may_do(client, db, slug, says):
+    response = client.get(f"/documentation/{slug}")
+    assert response.status_code == 200
+    assert f"Clients (the Client role): {says}" in response.content.decode()
