@@ -22,6 +22,7 @@ looks like a PlanoCore token, and Authorization credentials.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import re
@@ -95,8 +96,9 @@ class JsonFormatter(logging.Formatter):
 SECRET_PARAMS = frozenset(
     {"token", "password", "rc_password", "access_token", "refresh_token", "client_secret", "authorization"}
 )
-# `name=value` in a query string, a URL or a form body: the name is checked decoded.
-_PARAM = re.compile(r"(?P<lead>^|[?&;\s\"'])(?P<name>[^=&;#?\s\"']{1,64})=(?P<value>[^&;#\s\"'\\]*)")
+# What ends a `name=value` pair in a query string, a URL, a form body or a message.
+# (A backslash too, so a JSON line's escaped quotes survive the masking.)
+_PAIR_SPLIT = re.compile(r"([?&;#\s\"'\\])")
 # `"name": "value"` in JSON or a dict's repr.
 _QUOTED = re.compile(
     r"(?i)(?P<lead>([\"'])(?:" + "|".join(SECRET_PARAMS) + r")\2\s*:\s*)([\"'])(?P<value>.*?)\3"
@@ -118,17 +120,25 @@ _TOKEN_LOOK = re.compile(
 _CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)(\s+|%20|\+)[^\s\"',;&\\]+")
 
 
+@functools.lru_cache(maxsize=1024)  # the same few names come again and again
 def _param_name(name: str) -> str:
     """A param's name as a server reads it: percent-decoded (twice), `+` as a space, trimmed, lowercased."""
-    for _ in range(2):
-        name = unquote_plus(name)
+    if "%" in name or "+" in name:
+        for _ in range(2):
+            name = unquote_plus(name)
     return name.strip().lower()
 
 
-def _mask_param(match: re.Match) -> str:
-    if _param_name(match["name"]) not in SECRET_PARAMS:
-        return match[0]
-    return f"{match['lead']}{match['name']}=***"
+def _mask_params(text: str) -> str:
+    """`text` with the value of every secret `name=value` pair replaced by `***`."""
+    parts = _PAIR_SPLIT.split(text)
+    changed = False
+    for index in range(0, len(parts), 2):  # the even parts lie between delimiters
+        name, equals, _ = parts[index].partition("=")
+        if equals and _param_name(name) in SECRET_PARAMS:
+            parts[index] = f"{name}=***"
+            changed = True
+    return "".join(parts) if changed else text
 
 
 def mask_secrets(text: str) -> str:
@@ -141,10 +151,17 @@ def mask_secrets(text: str) -> str:
     """
     if not text or not isinstance(text, str):
         return text
-    text = _PARAM.sub(_mask_param, text)
-    text = _QUOTED.sub(lambda m: f"{m['lead']}{m[3]}***{m[3]}", text)
-    text = _TOKEN_LOOK.sub(lambda m: unquote_plus(m["prefix"]).lower() + "***", text)
-    return _CREDENTIALS.sub(r"\1 ***", text)
+    # Each pattern runs only when the text holds what it needs: most lines hold none.
+    lowered = text.lower()
+    if "=" in text:
+        text = _mask_params(text)
+    if ":" in text and any(name in lowered for name in SECRET_PARAMS):
+        text = _QUOTED.sub(lambda m: f"{m['lead']}{m[3]}***{m[3]}", text)
+    if "pc" in lowered or "%7" in lowered or "%6" in lowered:
+        text = _TOKEN_LOOK.sub(lambda m: unquote_plus(m["prefix"]).lower() + "***", text)
+    if "bearer" in lowered or "basic" in lowered:
+        text = _CREDENTIALS.sub(r"\1 ***", text)
+    return text
 
 
 # Kept for callers of the earlier name.
