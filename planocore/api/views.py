@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
@@ -105,7 +106,8 @@ class ApiView(APIView):
 
     def scoped(self, queryset):
         """`queryset` as this request's caller may see it: a client keeps only the rows it owns."""
-        assert self.client_owner, f"{type(self).__name__} names no client_owner"
+        if not self.client_owner:
+            raise ImproperlyConfigured(f"{type(self).__name__} calls scoped() but names no client_owner.")
         return scoped(queryset, self.request, owner=self.client_owner)
 
     def get_serializer_context(self) -> dict[str, Any]:

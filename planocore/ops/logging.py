@@ -164,10 +164,6 @@ def mask_secrets(text: str) -> str:
     return text
 
 
-# Kept for callers of the earlier name.
-mask_query = mask_secrets
-
-
 class MaskSecretsFilter(logging.Filter):
     """Mask secrets in a record before any handler writes it (see mask_secrets).
 
