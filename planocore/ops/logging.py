@@ -97,18 +97,19 @@ SECRET_PARAMS = frozenset(
     {"token", "password", "rc_password", "access_token", "refresh_token", "client_secret", "authorization"}
 )
 # What ends a `name=value` pair in a query string, a URL, a form body or a message.
-# (A backslash too, so a JSON line's escaped quotes survive the masking.)
-_PAIR_SPLIT = re.compile(r"([?&;#\s\"'\\])")
+# (A backslash escape too, `\n` or `\"` in a JSON line, which then survives the masking.)
+_PAIR_SPLIT = re.compile(r"(\\.|[?&;#\s\"'\\])")
 # `"name": "value"` in JSON or a dict's repr.
 _QUOTED = re.compile(
     r"(?i)(?P<lead>([\"'])(?:" + "|".join(SECRET_PARAMS) + r")\2\s*:\s*)([\"'])(?P<value>.*?)\3"
 )
 # What looks like one of our tokens (planocore.accounts.tokens: `pca_`/`pcs_` then
 # urlsafe base64), any character possibly percent-encoded; at least 8 characters past
-# the prefix, so a token's public 10-character prefix (`pca_Zk3v9Q`) stays readable.
+# the prefix, so a token's public 10-character prefix (`pca_Zk3v9Q`) stays readable;
+# after a letter or digit it is a word, not a token, unless that ends an escape (`%3D`).
 _ENC = "(?:{}|%{:02x})"
 _TOKEN_LOOK = re.compile(
-    r"(?i)(?<![a-z0-9%])(?P<prefix>"
+    r"(?i)(?:(?<![a-z0-9%])|(?<=%[0-9a-f]{2}))(?P<prefix>"
     + _ENC.format("p", ord("p"))
     + _ENC.format("c", ord("c"))
     + "(?:a|s|%61|%73)"

@@ -9,6 +9,7 @@ django.server, exceptions), in both formats.
 import io
 import json
 import logging
+import sys
 
 import pytest
 from django.conf import settings
@@ -36,6 +37,7 @@ SPELLINGS = {
     "value encoded": "token=pca%5FZk3v9QxT1bLm7RwYp2Hc8NjD4sGf6UaE0oIiKlMnBqV",
     "value prefix encoded": "token=%70%63%61_Zk3v9QxT1bLm7RwYp2Hc8NjD4sGf6UaE0oIiKlMnBqV",
     "another name": "q={t}",
+    "inside an encoded URL": "next=https%3A%2F%2Fh.example%2Fx%3Ft%256Fken%3D{t}",
     "session token": "access={s}",
     "password": "password={p}",
     "rc_password encoded": "rc%5Fpassword={p}",
@@ -141,6 +143,17 @@ def test_json_bodies_and_reprs_are_masked(app_log):
     for part in SECRET_PARTS:
         assert part not in lines, lines
     assert lines.count("default") == 2, lines  # the rest is kept
+
+
+def test_a_traceback_line_starting_with_a_secret_param_is_masked_in_json():
+    """Even without the filter, the JSON formatter's own pass masks `\\n` + `password=…`."""
+    try:
+        raise ValueError("bad form:\npassword=" + PASSWORD)
+    except ValueError:
+        exc_info = sys.exc_info()
+    record = logging.LogRecord("planocore.api", logging.ERROR, "", 0, "failed", None, exc_info)
+    line = JsonFormatter().format(record)
+    assert PASSWORD not in line and "password=***" in json.loads(line)["exception"]
 
 
 def test_a_tokens_public_prefix_and_ordinary_words_are_kept(app_log):
