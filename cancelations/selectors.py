@@ -18,10 +18,6 @@ def cancelation_list(*, filters: dict | None = None) -> QuerySet[Cancelation]:
     return filterset.qs
 
 
-def cancelation_get(*, pk: int) -> Cancelation | None:
-    return Cancelation.objects.select_related("reason").filter(pk=pk).first()
-
-
 def cancelation_reason_list(*, include_inactive: bool = False) -> QuerySet[CancelationReason]:
     queryset = CancelationReason.objects.order_by("order", "slug")
     return queryset if include_inactive else queryset.filter(active=True)

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from cancelations.models import Cancelation, CancelationReason
 from planocore.api.endpoints import order
-from planocore.api.permissions import applications_by_slug
+from planocore.api.permissions import applications_by_slug, client_user_id
 
 
 def _style(number: int, **extra) -> dict:
@@ -148,6 +148,16 @@ class CancelationFieldsParams(CommonParams):
         help_text="true: the record is canceled. false on an active cancelation reinstates the record "
         "(it cannot be reinstated twice); true on a reinstated one cancels it again.",
     )
+
+    def validate(self, attrs: dict) -> dict:
+        request = self.context.get("request")
+        own = client_user_id(request) if request is not None else None
+        if own is not None:
+            # A client acts in its own name only: its cancelations are those it canceled.
+            for name in ("canceled_by", "reinstated_by"):
+                if name in attrs and attrs[name] != str(own):
+                    raise serializers.ValidationError({name: [f"a client acts in its own name: give {own}."]})
+        return super().validate(attrs)
 
 
 class CancelationUpdateParams(CancelationFieldsParams):

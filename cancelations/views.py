@@ -12,7 +12,7 @@ from cancelations.serializers import (
     CancelationReasonOut,
     CancelationUpdateParams,
 )
-from planocore.api.endpoints import Endpoint
+from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import invalid_param
 from planocore.api.pagination import TokenlessCursorPagination
 from planocore.api.views import ApiView
@@ -44,6 +44,7 @@ class CancelationCursor(TokenlessCursorPagination):
 class CancelationListView(ApiView):
     service = SERVICE
     service_name = SERVICE_NAME
+    client_owner = "canceled_by"  # a client's cancelations are those it canceled
     endpoints = {
         "GET": Endpoint(
             slug="cancelations-list",
@@ -52,6 +53,7 @@ class CancelationListView(ApiView):
             "and canceled/reinstated time ranges, a page at a time (cursor pagination).",
             params=CancelationListParams,
             permission="cancelations.view_cancelation",
+            clients=CLIENTS_OWN,
         ),
         "POST": Endpoint(
             slug="cancelations-create",
@@ -60,11 +62,12 @@ class CancelationListView(ApiView):
             "one active cancelation. Sends the cancelation notices.",
             params=CancelationCreateParams,
             permission="cancelations.add_cancelation",
+            clients=CLIENTS_OWN,
         ),
     }
 
     def get(self, request):
-        queryset = selectors.cancelation_list(filters=request.params)
+        queryset = self.scoped(selectors.cancelation_list(filters=request.params))
         return self.respond_page(queryset, CancelationOut, CancelationCursor)
 
     def post(self, request):
@@ -77,6 +80,7 @@ class CancelationListView(ApiView):
 class CancelationDetailView(ApiView):
     service = SERVICE
     service_name = SERVICE_NAME
+    client_owner = "canceled_by"
     endpoints = {
         "GET": Endpoint(
             slug="cancelations-read",
@@ -84,6 +88,7 @@ class CancelationDetailView(ApiView):
             purpose="Return one cancelation.",
             params=CancelationReadParams,
             permission="cancelations.view_cancelation",
+            clients=CLIENTS_OWN,
         ),
         "PATCH": Endpoint(
             slug="cancelations-update",
@@ -93,11 +98,12 @@ class CancelationDetailView(ApiView):
             "reinstating send notices.",
             params=CancelationUpdateParams,
             permission="cancelations.change_cancelation",
+            clients=CLIENTS_OWN,
         ),
     }
 
     def _get_object(self, request):
-        cancelation = selectors.cancelation_get(pk=request.params["id"])
+        cancelation = self.scoped(selectors.cancelation_list()).filter(pk=request.params["id"]).first()
         if cancelation is None:
             raise invalid_param("id", f"no cancelation has id {request.params['id']}.")
         return cancelation
@@ -125,6 +131,7 @@ class CancelationReasonListView(ApiView):
             purpose="List the cancelation reasons callers may pass as reason_id or reason_slug, in order.",
             params=CancelationReasonListParams,
             permission="cancelations.view_cancelationreason",
+            clients=CLIENTS_OPEN,
         ),
     }
 

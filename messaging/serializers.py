@@ -11,6 +11,7 @@ from rest_framework.settings import api_settings
 
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
+from planocore.api.permissions import scoped
 
 # "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
 # "212 555 2368" and "1 212 555 2368" are not: the + and the country code are required.
@@ -89,7 +90,9 @@ class UserIdField(serializers.IntegerField):
 
     def run_validation(self, data=empty):
         pk = super().run_validation(data)
-        user = get_user_model().objects.filter(pk=pk).first()
+        # A client reaches its own user only; another's id answers as one that does not exist.
+        users = scoped(get_user_model().objects.all(), self.context.get("request"), owner="pk")
+        user = users.filter(pk=pk).first()
         if user is None:
             raise serializers.ValidationError(f"No user with id {pk}.")
         return user

@@ -18,7 +18,7 @@ from messaging.serializers import (
     MessagingClientOut,
 )
 from planocore.api import statuses
-from planocore.api.endpoints import Endpoint
+from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.views import ApiView
 
 logger = logging.getLogger("messaging")
@@ -39,6 +39,7 @@ class UserClientsView(ApiView):
             "becomes active when Sunshine Conversations confirms the link.",
             params=ClientCreateParams,
             permission="messaging.add_messagingclient",
+            clients=CLIENTS_OWN,
             responses=(statuses.PROVIDER_UNAVAILABLE,),
         ),
         "GET": Endpoint(
@@ -48,6 +49,7 @@ class UserClientsView(ApiView):
             "with cursor pagination (page[after], page[before], page[size]).",
             params=ClientListParams,
             permission="messaging.view_messagingclient",
+            clients=CLIENTS_OWN,
             responses=(statuses.PROVIDER_UNAVAILABLE,),
         ),
     }
@@ -97,6 +99,7 @@ class UserClientView(ApiView):
             purpose="Remove a user's client and unsubscribe it from all connected conversations.",
             params=ClientRemoveParams,
             permission="messaging.delete_messagingclient",
+            clients=CLIENTS_OWN,
             responses=(statuses.PROVIDER_UNAVAILABLE,),
         ),
     }

@@ -21,9 +21,12 @@ def notification_queryset(*, view: str) -> QuerySet[Notification]:
     return qs
 
 
-def notification_get(*, notification_id: int, view: str) -> Notification:
-    """The notification with this id (Notification.DoesNotExist otherwise)."""
-    return notification_queryset(view=view).get(pk=notification_id)
+def notification_get(
+    *, notification_id: int, view: str, queryset: QuerySet[Notification] | None = None
+) -> Notification:
+    """The notification with this id among `queryset` (Notification.DoesNotExist otherwise)."""
+    qs = notification_queryset(view=view) if queryset is None else queryset
+    return qs.get(pk=notification_id)
 
 
 def encode_cursor(notification_id: int) -> str:
@@ -48,15 +51,21 @@ class Page:
 
 
 def notification_page(
-    *, filters: dict, view: str, size: int, after: int | None = None, before: int | None = None
+    *,
+    filters: dict,
+    view: str,
+    size: int,
+    after: int | None = None,
+    before: int | None = None,
+    queryset: QuerySet[Notification] | None = None,
 ) -> Page:
-    """One page of filtered notifications, newest first, by keyset (cursor) on id.
+    """One page of filtered notifications (of `queryset`, all by default), newest first, by keyset on id.
 
     Costs one query (two with proof) however deep the page: no OFFSET, no COUNT.
     """
     qs = NotificationFilter(
         data={k: v for k, v in filters.items() if k in FILTER_PARAMS and v not in (None, "")},
-        queryset=notification_queryset(view=view),
+        queryset=notification_queryset(view=view) if queryset is None else queryset,
     ).qs
     if before is not None:
         rows = list(qs.filter(pk__gt=before).order_by("id")[: size + 1])

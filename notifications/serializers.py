@@ -12,6 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
 from planocore.api.endpoints import order
+from planocore.api.permissions import client_user_id
 from planocore.routes.list_items import list_item_url
 
 E164 = re.compile(r"^\+[1-9]\d{1,14}$")
@@ -153,6 +154,17 @@ class ViewParam(serializers.Serializer):
         help_text=f"Shape of the returned notification; see {list_item_url('view')}.",
     )
 
+    def client_id_of_caller(self) -> int | None:
+        """The user id a client caller is kept to (planocore.api.permissions); None otherwise."""
+        request = self.context.get("request")
+        return client_user_id(request) if request is not None else None
+
+    def validate_view(self, value: str) -> str:
+        if value == PROOF_VIEW and self.client_id_of_caller() is not None:
+            # The proof is the outbox's rows and the providers' answers: not for customers.
+            raise serializers.ValidationError(f"'{PROOF_VIEW}' is not open to clients; use '{DEFAULT_VIEW}'.")
+        return value
+
 
 class NotificationCreateParams(ViewParam):
     """The seed's params in the seed's order (its order numbers kept), then `team_name`.
@@ -249,6 +261,18 @@ class NotificationCreateParams(ViewParam):
     def validate(self, attrs: dict) -> dict:
         from notifications.services import channel_problems
 
+        own = self.client_id_of_caller()
+        if own is not None:
+            # A client notifies itself only, and never posts to Glip (the staff's chat).
+            if attrs.get("user_id") not in (None, "", str(own)):
+                raise serializers.ValidationError(
+                    {"user_id": [f"a client creates notifications for itself only: give {own} or nothing."]}
+                )
+            attrs["user_id"] = str(own)
+            if attrs.get("notification_type") == NotificationType.GLIP:
+                raise serializers.ValidationError(
+                    {"notification_type": ["glip notifications are not open to clients."]}
+                )
         problems = channel_problems(attrs)
         if problems:
             raise serializers.ValidationError(

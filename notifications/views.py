@@ -5,7 +5,12 @@ from urllib.parse import urlencode
 from django.core.exceptions import ValidationError as DjangoValidationError
 
 from notifications.models import Notification, NotificationType
-from notifications.selectors import decode_cursor, notification_get, notification_page
+from notifications.selectors import (
+    decode_cursor,
+    notification_get,
+    notification_page,
+    notification_queryset,
+)
 from notifications.serializers import (
     NotificationCreateParams,
     NotificationDetailParams,
@@ -14,7 +19,7 @@ from notifications.serializers import (
 )
 from notifications.services import notification_create
 from planocore.api import statuses
-from planocore.api.endpoints import Endpoint
+from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.views import ApiView
 
@@ -22,6 +27,7 @@ from planocore.api.views import ApiView
 class NotificationsView(ApiView):
     service = "notifications"
     service_name = "Notifications"
+    client_owner = "user_id"
     endpoints = {
         "POST": Endpoint(
             slug="notifications-create",
@@ -34,6 +40,7 @@ class NotificationsView(ApiView):
             ),
             params=NotificationCreateParams,
             permission="notifications.add_notification",
+            clients=CLIENTS_OWN,
             responses=(statuses.MANDRILL_EMAIL_FAILED,),
         ),
         "GET": Endpoint(
@@ -42,6 +49,7 @@ class NotificationsView(ApiView):
             purpose="List notifications, newest first, with filters and cursor pagination.",
             params=NotificationListParams,
             permission="notifications.view_notification",
+            clients=CLIENTS_OWN,
         ),
     }
 
@@ -83,7 +91,14 @@ class NotificationsView(ApiView):
                     raise invalid_param(name, "not a cursor from this list's links.")
                 after, before = (value, None) if name == "page[after]" else (None, value)
         size = params["page[size]"]
-        page = notification_page(filters=params, view=params["view"], size=size, after=after, before=before)
+        page = notification_page(
+            queryset=self.scoped(notification_queryset(view=params["view"])),
+            filters=params,
+            view=params["view"],
+            size=size,
+            after=after,
+            before=before,
+        )
         query = {k: v for k, v in request.query_params.items() if not k.startswith("page[") and k != "token"}
 
         def link(name, cursor):
@@ -104,6 +119,7 @@ class NotificationsView(ApiView):
 class NotificationDetailView(ApiView):
     service = "notifications"
     service_name = "Notifications"
+    client_owner = "user_id"
     endpoints = {
         "GET": Endpoint(
             slug="notifications-read",
@@ -111,13 +127,18 @@ class NotificationDetailView(ApiView):
             purpose="Read one notification in the chosen view.",
             params=NotificationDetailParams,
             permission="notifications.view_notification",
+            clients=CLIENTS_OWN,
         ),
     }
 
     def get(self, request, id):  # noqa: A002 - the route's param name
         params = request.params
         try:
-            notification = notification_get(notification_id=params["id"], view=params["view"])
+            notification = notification_get(
+                queryset=self.scoped(notification_queryset(view=params["view"])),
+                notification_id=params["id"],
+                view=params["view"],
+            )
         except Notification.DoesNotExist:
             raise invalid_param("id", f"no notification with id {params['id']}.") from None
         return self.respond(notification_out(notification, params["view"]))

@@ -369,7 +369,11 @@ if LOG_FORMAT not in ("plain", "json"):
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"}},
+    "filters": {
+        "request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"},
+        # Secrets (tokens, passwords, Authorization) never reach a line: planocore.ops.logging.
+        "mask_secrets": {"()": "planocore.ops.logging.MaskSecretsFilter"},
+    },
     "formatters": {
         "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
         "json": {"()": "planocore.ops.logging.JsonFormatter"},
@@ -378,13 +382,14 @@ LOGGING = {
         "console": {
             "class": "logging.StreamHandler",
             "formatter": LOG_FORMAT,
-            "filters": ["request_id"],
+            "filters": ["request_id", "mask_secrets"],
         },
     },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
+        # The development server's request lines through the same handler (masked), not Django's own.
+        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
 # In JSON mode Celery's worker and beat keep this configuration (one format for

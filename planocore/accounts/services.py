@@ -3,7 +3,7 @@
 from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
+from django.contrib.auth.models import Group, Permission
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -16,8 +16,32 @@ from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_t
 API_APP_LABELS = ("planocore", "outbox", "glip", "notifications", "cancelations", "messaging")
 
 
+# What the Client role's group is meant to hold: what a customer may do with its own
+# records. Whatever a client's groups hold, the API scopes it to its own records
+# (planocore.api.permissions); no outbox, glip or token permission is here.
+CLIENT_GROUP_NAME = "API clients"
+CLIENT_GROUP_PERMISSIONS = (
+    "planocore.view_application",
+    "notifications.view_notification",
+    "notifications.add_notification",
+    "cancelations.view_cancelation",
+    "cancelations.view_cancelationreason",
+    "messaging.view_messagingclient",
+    "messaging.add_messagingclient",
+    "messaging.delete_messagingclient",
+)
+
+
 def api_permissions():
     return Permission.objects.filter(content_type__app_label__in=API_APP_LABELS)
+
+
+@transaction.atomic
+def client_group_ensure() -> Group:
+    """The Client group ("API clients") holding exactly CLIENT_GROUP_PERMISSIONS."""
+    group, _ = Group.objects.get_or_create(name=CLIENT_GROUP_NAME)
+    group.permissions.set(resolve_permissions(CLIENT_GROUP_PERMISSIONS))
+    return group
 
 
 def resolve_permissions(codes: Iterable[str]) -> list[Permission]:

@@ -3,7 +3,7 @@
 from rest_framework import serializers
 
 from planocore.accounts.models import Application
-from planocore.api.endpoints import Endpoint
+from planocore.api.endpoints import CLIENTS_OPEN, Endpoint
 from planocore.api.views import ApiView
 
 
@@ -23,6 +23,7 @@ class ApplicationsView(ApiView):
             purpose="List the applications that call the API, with the role each one selects "
             "for a user's session (the values of the `application` param).",
             permission="planocore.view_application",
+            clients=CLIENTS_OPEN,
         ),
     }
 

@@ -34,6 +34,9 @@ class Principal:
     session: ApiSession | None = None
     user: object = None
     permission_cache: dict = field(default_factory=dict)
+    # Set by the permission check when a session acts through the Client role only:
+    # the id of the user whose records are all it may see (planocore.api.permissions.scoped).
+    client_user_id: int | None = None
 
     @property
     def application(self):

@@ -11,6 +11,11 @@ from rest_framework import serializers
 
 from planocore.api.statuses import Status
 
+# What a session acting through the Client role (a customer) may do on a route.
+CLIENTS_CLOSED = "closed"  # nothing: permission-denied, whatever its permissions
+CLIENTS_OWN = "own"  # its own records only: the view scopes them (ApiView.scoped)
+CLIENTS_OPEN = "open"  # reference data, the same for every caller (applications, reasons)
+
 
 @dataclass(frozen=True)
 class Endpoint:
@@ -26,6 +31,9 @@ class Endpoint:
     auth: False for the routes that need no token (signing in).
     role_required: False for routes a user without a role may call (sessions).
     sensitive: params come base64-encoded and are never logged or stored in clear.
+    clients: what a session acting through the Client role may do here, on top of
+      the permission: CLIENTS_CLOSED (the default: a new route is closed to
+      customers until it says otherwise), CLIENTS_OWN or CLIENTS_OPEN.
     responses: statuses this route can answer beyond the common ones.
     """
 
@@ -37,6 +45,7 @@ class Endpoint:
     auth: bool = True
     role_required: bool = True
     sensitive: bool = False
+    clients: str = CLIENTS_CLOSED
     responses: tuple[Status, ...] = field(default_factory=tuple)
     token_order: int = 100
 

@@ -17,7 +17,7 @@ from planocore.accounts.services import (
 )
 from planocore.api import statuses
 from planocore.api.authentication import client_address, session_payload
-from planocore.api.endpoints import Endpoint, order
+from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint, order
 from planocore.api.exceptions import ApiError
 from planocore.api.permissions import applications_by_slug
 from planocore.api.views import ApiView
@@ -91,6 +91,7 @@ class SessionsView(ApiView):
             auth=False,
             role_required=False,
             sensitive=True,
+            clients=CLIENTS_OPEN,
             responses=(statuses.TOO_MANY_REQUESTS,),
         ),
     }
@@ -129,6 +130,7 @@ class CurrentSessionView(ApiView):
             "(or, in the browsable API, the staff member's admin session).",
             params=SessionViewParams,
             role_required=False,
+            clients=CLIENTS_OWN,  # the caller's own session only
         ),
         "DELETE": Endpoint(
             slug="sessions-current-delete",
@@ -136,6 +138,7 @@ class CurrentSessionView(ApiView):
             purpose="Sign out: revoke the session token the request authenticates with. "
             "Later requests with it answer invalid-token.",
             role_required=False,
+            clients=CLIENTS_OWN,
         ),
     }
 

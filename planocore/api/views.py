@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
 from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
@@ -12,6 +13,7 @@ from planocore.api.endpoints import Endpoint
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.parsers import Base64JSONParser
+from planocore.api.permissions import scoped
 
 # Params every route accepts that are not the route's own.
 CONVENTION_PARAMS = ("token",)
@@ -28,6 +30,8 @@ class ApiView(APIView):
     service: str = ""
     service_name: str = ""
     endpoints: dict[str, Endpoint] = {}
+    # The lookup from this view's model to its owning user's id ("user_id"), for scoped().
+    client_owner: str = ""
 
     @property
     def endpoint(self) -> Endpoint | None:
@@ -99,6 +103,12 @@ class ApiView(APIView):
             request.params = serializer.validated_data
         else:
             request.params = raw
+
+    def scoped(self, queryset):
+        """`queryset` as this request's caller may see it: a client keeps only the rows it owns."""
+        if not self.client_owner:
+            raise ImproperlyConfigured(f"{type(self).__name__} calls scoped() but names no client_owner.")
+        return scoped(queryset, self.request, owner=self.client_owner)
 
     def get_serializer_context(self) -> dict[str, Any]:
         return {"request": self.request, "view": self, "principal": self.request.auth}

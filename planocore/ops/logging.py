@@ -13,16 +13,21 @@ and the request's fields are given under "http". Values passed with
 written as its method and path, without the query string, which may hold a
 `token`. An exception adds "exception" (the traceback).
 
-`GunicornLogger` (gunicorn.conf.py's `logger_class`) masks the values of
-secret params (`token`, `password`, `rc_password`, `access_token`) in the
-query string of gunicorn's access lines, in either format.
+Secrets never reach a line: `mask_secrets` is the one masking function, run
+by `MaskSecretsFilter` on every log path (settings.LOGGING's handler,
+`GunicornLogger` — gunicorn.conf.py's `logger_class` — for gunicorn's access
+and error lines, and the Celery app's handlers) and once more on each JSON
+line. It masks secret params however their name is spelled, anything that
+looks like a PlanoCore token, and Authorization credentials.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import re
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 
@@ -61,16 +66,15 @@ class JsonFormatter(logging.Formatter):
             "process": record.process,
         }
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
-            data["message"] = mask_query(data["message"])
             data.update(self._access_fields(record.args))
         for key, value in vars(record).items():
             if key not in _RECORD_ATTRIBUTES and key not in data:
                 data[key] = _without_query(value)
         if record.exc_info:
-            data["exception"] = self.formatException(record.exc_info)
+            data["exception"] = record.exc_text or self.formatException(record.exc_info)
         if record.stack_info:
             data["stack"] = self.formatStack(record.stack_info)
-        return json.dumps(data, default=str, ensure_ascii=False)
+        return mask_secrets(json.dumps(data, default=str, ensure_ascii=False))
 
     @staticmethod
     def _access_fields(atoms: dict) -> dict:
@@ -80,8 +84,6 @@ class JsonFormatter(logging.Formatter):
             for key, atom in _ACCESS_ATOMS.items()
             if atoms.get(atom) not in (None, "-", "")
         }
-        if "query" in http:
-            http["query"] = mask_query(http["query"])
         for key in ("status", "bytes", "duration_ms"):
             if key in http:
                 with contextlib.suppress(TypeError, ValueError):
@@ -89,13 +91,116 @@ class JsonFormatter(logging.Formatter):
         return {"request_id": request_id, "http": http}
 
 
-# Query-string params whose values never reach a log line.
-_SECRET_PARAM = re.compile(r"(?i)((?:^|[?&;])(?:token|password|rc_password|access_token)=)[^&;#\s]*")
+# Params whose values never reach a log line (compared after percent-decoding,
+# `+` as a space, trimmed, in any case).
+SECRET_PARAMS = frozenset(
+    {"token", "password", "rc_password", "access_token", "refresh_token", "client_secret", "authorization"}
+)
+# What ends a `name=value` pair in a query string, a URL, a form body or a message.
+# (A backslash escape too, `\n` or `\"` in a JSON line, which then survives the masking.)
+_PAIR_SPLIT = re.compile(r"(\\.|[?&;#\s\"'\\])")
+# `"name": "value"` in JSON or a dict's repr.
+_QUOTED = re.compile(
+    r"(?i)(?P<lead>([\"'])(?:" + "|".join(SECRET_PARAMS) + r")\2\s*:\s*)([\"'])(?P<value>.*?)\3"
+)
+# What looks like one of our tokens (planocore.accounts.tokens: `pca_`/`pcs_` then
+# urlsafe base64), any character possibly percent-encoded; at least 8 characters past
+# the prefix, so a token's public 10-character prefix (`pca_Zk3v9Q`) stays readable;
+# after a letter or digit it is a word, not a token, unless that ends an escape (`%3D`).
+_ENC = "(?:{}|%{:02x})"
+_TOKEN_LOOK = re.compile(
+    r"(?i)(?:(?<![a-z0-9%])|(?<=%[0-9a-f]{2}))(?P<prefix>"
+    + _ENC.format("p", ord("p"))
+    + _ENC.format("c", ord("c"))
+    + "(?:a|s|%61|%73)"
+    + "(?:_|%5f))"
+    + r"(?:[a-z0-9_-]|%[0-9a-f]{2}){8,}"
+)
+# An Authorization header's credentials. (No value class takes a backslash, so a
+# JSON line's escaped quotes survive the masking.)
+_CREDENTIALS = re.compile(r"(?i)\b(bearer|basic)(\s+|%20|\+)[^\s\"',;&\\]+")
 
 
-def mask_query(text: str) -> str:
-    """Replace the values of secret params in a query string or URL by `***`."""
-    return _SECRET_PARAM.sub(r"\1***", text) if text else text
+@functools.lru_cache(maxsize=1024)  # the same few names come again and again
+def _param_name(name: str) -> str:
+    """A param's name as a server reads it: percent-decoded (twice), `+` as a space, trimmed, lowercased."""
+    if "%" in name or "+" in name:
+        for _ in range(2):
+            name = unquote_plus(name)
+    return name.strip().lower()
+
+
+def _mask_params(text: str) -> str:
+    """`text` with the value of every secret `name=value` pair replaced by `***`."""
+    parts = _PAIR_SPLIT.split(text)
+    changed = False
+    for index in range(0, len(parts), 2):  # the even parts lie between delimiters
+        name, equals, _ = parts[index].partition("=")
+        if equals and _param_name(name) in SECRET_PARAMS:
+            parts[index] = f"{name}=***"
+            changed = True
+    return "".join(parts) if changed else text
+
+
+def mask_secrets(text: str) -> str:
+    """`text` with every secret replaced by `***`: the one masking of every log path.
+
+    Masks the values of secret params (`token=`, `t%6Fken=`, `TOKEN=`, `+token=`,
+    `"password": "…"`…), anything that looks like one of our tokens wherever it
+    appears (`pca_…`, `pcs_…`, percent-encoded or not), and `Bearer`/`Basic`
+    credentials.
+    """
+    if not text or not isinstance(text, str):
+        return text
+    # Each pattern runs only when the text holds what it needs: most lines hold none.
+    lowered = text.lower()
+    if "=" in text:
+        text = _mask_params(text)
+    if ":" in text and any(name in lowered for name in SECRET_PARAMS):
+        text = _QUOTED.sub(lambda m: f"{m['lead']}{m[3]}***{m[3]}", text)
+    if "pc" in lowered or "%7" in lowered or "%6" in lowered:
+        text = _TOKEN_LOOK.sub(lambda m: unquote_plus(m["prefix"]).lower() + "***", text)
+    if "bearer" in lowered or "basic" in lowered:
+        text = _CREDENTIALS.sub(r"\1 ***", text)
+    return text
+
+
+class MaskSecretsFilter(logging.Filter):
+    """Mask secrets in a record before any handler writes it (see mask_secrets).
+
+    settings.LOGGING puts it on the console handler (every logger of the app,
+    django.request, django.server), GunicornLogger on gunicorn's loggers, and the
+    Celery app on the handlers its processes install. The record's message, its
+    `args` (gunicorn's access atoms), its `extra=` values and its exception text
+    are masked in place.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, dict):
+            # In place: gunicorn's atoms are a dict subclass that answers "-" for a missing key.
+            for key, value in record.args.items():
+                if isinstance(value, str):
+                    record.args[key] = mask_secrets(value)
+        else:
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed record is logging's to report
+                return True
+            record.msg, record.args = mask_secrets(message), None
+        for key, value in vars(record).items():
+            if key not in _RECORD_ATTRIBUTES and isinstance(value, str):
+                setattr(record, key, mask_secrets(value))
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = mask_secrets(record.exc_text)
+        return True
+
+
+def add_mask_filter(target) -> None:
+    """Add one MaskSecretsFilter to a logger or handler (once, however often it is called)."""
+    if not any(isinstance(f, MaskSecretsFilter) for f in target.filters):
+        target.addFilter(MaskSecretsFilter())
 
 
 def _without_query(value):
@@ -106,11 +211,9 @@ def _without_query(value):
 
 
 class GunicornLogger(_GunicornBaseLogger):
-    """gunicorn's logger, with secret query params masked in the access lines."""
+    """gunicorn's logger, with secrets masked in its access and error lines (MaskSecretsFilter)."""
 
-    def atoms(self, resp, req, environ, request_time):
-        atoms = super().atoms(resp, req, environ, request_time)
-        for key in ("r", "q", "{raw_uri}e", "{query_string}e"):
-            if isinstance(atoms.get(key), str):
-                atoms[key] = mask_query(atoms[key])
-        return atoms
+    def setup(self, cfg) -> None:
+        super().setup(cfg)
+        for logger in (self.error_log, self.access_log):
+            add_mask_filter(logger)

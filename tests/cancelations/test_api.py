@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from cancelations.models import Cancelation, CancelationChange, CancelationReason
+from planocore.accounts.models import ApiSession
+from planocore.accounts.tokens import hash_token
 
 pytestmark = pytest.mark.django_db
 
@@ -346,7 +348,9 @@ def test_token_without_the_change_permission_is_refused(make_app_token, make_can
 def test_application_selects_the_role_whose_permissions_apply(session_token, make_cancelation):
     from conftest import Api
 
-    cancelation = make_cancelation()
+    # Canceled in the user's name: through the Client role a user reads only its own cancelations.
+    user = ApiSession.objects.get(token_hash=hash_token(session_token)).user
+    cancelation = make_cancelation(canceled_by=str(user.pk))
     user_api = Api(session_token)
     # planoorder selects the Client role: it may read, not change.
     code, body = user_api.patch(detail(cancelation.pk), {"application": "planoorder", "key": "x"})

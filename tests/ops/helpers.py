@@ -1,10 +1,15 @@
-"""Running the project in a child process (check --deploy, gunicorn) against the test database."""
+"""Running the project in a child process (check --deploy, gunicorn) against the test database;
+gunicorn's access logger as gunicorn.conf.py sets it up."""
 
+import logging
 import os
+import runpy
 import socket
 import sqlite3
 import sys
+from datetime import timedelta
 from pathlib import Path
+from types import SimpleNamespace
 
 from django.db import connection
 
@@ -60,3 +65,46 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def gunicorn_access_record(
+    query: str, *, authorization: str = "", request_id: str = "rid-1", log_authorization: bool = False
+):
+    """(record, logger): the access record gunicorn.conf.py's logger writes for one GET with `query`.
+
+    `log_authorization` adds the Authorization header to the line's format, as an
+    operator might.
+    """
+    from gunicorn.config import Config
+
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    cfg = Config()
+    for name in ("accesslog", "access_log_format", "logger_class", "loglevel"):
+        cfg.set(name, conf[name])
+    if log_authorization:
+        cfg.set("access_log_format", conf["access_log_format"] + ' auth="%({authorization}i)s"')
+    access = logging.getLogger("gunicorn.access")
+    saved = list(access.handlers)
+    records: list[logging.LogRecord] = []
+    logger = cfg.logger_class(cfg)
+    catcher = logging.Handler()
+    catcher.emit = records.append
+    access.addHandler(catcher)
+    try:
+        environ = {
+            "REQUEST_METHOD": "GET",
+            "RAW_URI": f"/api/v1/notifications?{query}",
+            "PATH_INFO": "/api/v1/notifications",
+            "QUERY_STRING": query,
+            "SERVER_PROTOCOL": "HTTP/1.1",
+            "REMOTE_ADDR": "10.0.0.7",
+        }
+        response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", request_id)], sent=42)
+        request = SimpleNamespace(headers=[("AUTHORIZATION", authorization)] if authorization else [])
+        logger.access(response, request, environ, timedelta(milliseconds=5))
+    finally:
+        for handler in list(access.handlers):
+            if handler not in saved:
+                access.removeHandler(handler)
+    (record,) = records
+    return record, logger

@@ -63,7 +63,7 @@ def test_load_demo_data_says_what_each_login_can_do(fresh_clone):
     assert "A superuser: everything in http://127.0.0.1:8000/admin/" in printed
     assert "An API user (not staff: no admin)" in printed
     assert "every API route (send Glip messages, notifications," in printed
-    assert "Sandbox Glip teams (no RingCentral credentials): 4 created" in printed
+    assert "Sandbox Glip teams (no RingCentral credentials): created 4," in printed
 
 
 def test_no_broker_warning_without_a_broker(fresh_clone, caplog):

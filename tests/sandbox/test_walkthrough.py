@@ -32,7 +32,7 @@ def test_a_fresh_clone_walks_every_feature(fresh_clone, django_capture_on_commit
     printed = _run("load_demo_data")
     token = re.search(r"API token \(application planox2, shown once\): (\S+)", printed).group(1)
     # With no RingCentral credentials, load_demo_data imports the sandbox's teams.
-    assert "Sandbox Glip teams (no RingCentral credentials): 4 created," in printed
+    assert "Sandbox Glip teams (no RingCentral credentials): created 4," in printed
     api = Api(token)
 
     printed = _run("import_default_extensions_glip_teams")

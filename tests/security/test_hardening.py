@@ -6,17 +6,14 @@ import os
 import runpy
 import subprocess
 import sys
-from datetime import timedelta
-from types import SimpleNamespace
 
 import pytest
 from django.test import Client, RequestFactory
 from django.urls import reverse
-from gunicorn.config import Config
 
 from planocore.accounts.models import Application, ApplicationToken
 from planocore.ops.logging import GunicornLogger, JsonFormatter
-from tests.ops.helpers import ROOT
+from tests.ops.helpers import ROOT, gunicorn_access_record
 
 TOKEN = "pca_" + "Q" * 43
 ADMIN_PASSWORD = "Staff-Admin-Pass-1c9e"
@@ -159,35 +156,9 @@ def test_gunicorn_access_lines_mask_secret_query_params(log_format, monkeypatch)
     monkeypatch.setenv("LOG_FORMAT", "plain")  # the JSON variant is formatted below, not reconfigured
     conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
     assert conf["logger_class"] == "planocore.ops.logging.GunicornLogger"
-    cfg = Config()
-    for name in ("accesslog", "access_log_format", "logger_class", "loglevel"):
-        cfg.set(name, conf[name])
-    access = logging.getLogger("gunicorn.access")
-    saved = list(access.handlers)
-    records: list[logging.LogRecord] = []
-    logger = cfg.logger_class(cfg)
+    query = f"view=default&token={TOKEN}&rc_password=hunter2-secret"
+    record, logger = gunicorn_access_record(query, authorization=f"Bearer {TOKEN}", request_id="rid-sec")
     assert isinstance(logger, GunicornLogger)
-    catcher = logging.Handler()
-    catcher.emit = records.append
-    access.addHandler(catcher)
-    try:
-        query = f"view=default&token={TOKEN}&rc_password=hunter2-secret"
-        environ = {
-            "REQUEST_METHOD": "GET",
-            "RAW_URI": f"/api/v1/notifications?{query}",
-            "PATH_INFO": "/api/v1/notifications",
-            "QUERY_STRING": query,
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "10.0.0.7",
-        }
-        response = SimpleNamespace(status="200 OK", headers=[("X-Request-ID", "rid-sec")], sent=42)
-        request = SimpleNamespace(headers=[("AUTHORIZATION", f"Bearer {TOKEN}")])
-        logger.access(response, request, environ, timedelta(milliseconds=5))
-    finally:
-        for handler in list(access.handlers):
-            if handler not in saved:
-                access.removeHandler(handler)
-    (record,) = records
     line = record.getMessage() if log_format == "plain" else JsonFormatter().format(record)
     assert TOKEN not in line and "hunter2-secret" not in line, line
     assert "token=***" in line and "rc_password=***" in line and "view=default" in line

@@ -2,21 +2,29 @@
 
 It prints each login and what it can do. With no RingCentral credentials it also
 imports the sandbox's Glip teams, so a Glip message can be sent at once.
+The demo client's only group is the Client group ("API clients", with
+CLIENT_GROUP_PERMISSIONS); like every client it sees only its own records.
+
 Safe to run again: users are reused (their passwords reset and printed again),
 a new token is made each time (tokens are shown only once), the import changes nothing.
 """
 
+import io
 import json
 import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from planocore.accounts.models import Application, Client
-from planocore.accounts.services import api_permissions, application_token_create
+from planocore.accounts.services import (
+    CLIENT_GROUP_PERMISSIONS,
+    application_token_create,
+    client_group_ensure,
+)
 
 
 class Command(BaseCommand):
@@ -37,14 +45,11 @@ class Command(BaseCommand):
         )
         demo.set_password(client_password)
         demo.save()
-        group, _ = Group.objects.get_or_create(name="API clients")
-        group.permissions.set(api_permissions())
         client, _ = Client.objects.get_or_create(user=demo)
-        client.groups.add(group)
+        client.groups.set([client_group_ensure()])
 
         _, token = application_token_create(application=Application.objects.get(slug="planox2"), name="demo")
         sign_in = json.dumps({"email": demo.email, "password": client_password}, separators=(",", ":"))
-        api_count = api_permissions().count()
         self.stdout.write(
             "\nPlanoCore demo data loaded. Start at http://127.0.0.1:8000/ (links to everything below).\n"
             "\n"
@@ -54,8 +59,10 @@ class Command(BaseCommand):
             "    browsable API (open http://127.0.0.1:8000/api/v1/sessions/current once signed in).\n"
             "\n"
             f"  Demo client:  client@planocore.local  password {client_password}\n"
-            "    An API user (not staff: no admin). Signs in through the API for a session token\n"
-            f"    (pcs_…) that may call every route (group 'API clients': {api_count} permissions):\n"
+            "    An API user (not staff: no admin), a customer: signs in through the API for a session\n"
+            f"    token (pcs_…) acting as a client (group 'API clients': {len(CLIENT_GROUP_PERMISSIONS)} "
+            "permissions).\n"
+            "    It sees only its own notifications, cancelations and messaging clients; no Glip:\n"
             f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) http://127.0.0.1:8000/api/v1/sessions\n"
             "\n"
             f"  API token (application planox2, shown once): {token}\n"
@@ -72,11 +79,10 @@ class Command(BaseCommand):
         """With no RingCentral credentials, import the sandbox's Glip teams (docs/glip.md)."""
         if not settings.PROVIDER_BACKENDS.get("glip_teams", "").startswith("planocore.providers.sandbox."):
             return
-        from glip.services import glip_teams_import
-
-        report = glip_teams_import()
+        out = io.StringIO()  # by name: the platform imports no feature app
+        call_command("import_default_extensions_glip_teams", stdout=out)
         self.stdout.write(
-            f"\n  Sandbox Glip teams (no RingCentral credentials): {report}. Post to one:\n"
+            f"\n  Sandbox Glip teams (no RingCentral credentials): {out.getvalue().strip()} Post to one:\n"
             "    curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
             '-d \'{"team_name":"General","message":"Hello"}\' http://127.0.0.1:8000/api/v1/glip/messages\n'
         )
