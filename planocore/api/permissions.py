@@ -12,7 +12,7 @@ from rest_framework.permissions import BasePermission
 
 from planocore.accounts.models import ROLE_MODELS, Application
 from planocore.api import statuses
-from planocore.api.authentication import session_payload
+from planocore.api.authentication import param_from_request, session_payload
 from planocore.api.exceptions import ApiError
 
 PERMISSION_CACHE_SECONDS = 60
@@ -82,9 +82,7 @@ def forget_role_permissions(user_id: int) -> None:
 
 
 def requested_application(request) -> str | None:
-    value = request.query_params.get("application")
-    if value is None and hasattr(request.data, "get"):
-        value = request.data.get("application")
+    value = param_from_request(request, "application")
     if value is not None and not isinstance(value, str):
         raise ApiError(
             statuses.INVALID_PARAM,
