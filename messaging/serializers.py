@@ -1,7 +1,6 @@
 """Params of the messaging routes (validated before any call to Sunshine Conversations) and output."""
 
 import json
-import re
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
@@ -11,11 +10,8 @@ from rest_framework.settings import api_settings
 
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
+from planocore.api.fields import normalize_phone_number
 
-# "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
-# "212 555 2368" and "1 212 555 2368" are not: the + and the country code are required.
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 RECORD_ID = r"^[A-Za-z0-9]{24}$"  # SC record ids (page cursors) are 24 characters
 PROVIDER_ID = r"^[A-Za-z0-9_-]{1,64}$"
 MATCH_TYPES = {
@@ -24,16 +20,6 @@ MATCH_TYPES = {
     MessagingClient.Type.TWILIO: "phoneNumber",
     MessagingClient.Type.WHATSAPP: "phoneNumber",
 }
-
-
-def normalize_phone_number(value: str) -> str:
-    """Return the number in E.164 (+ and digits only), or raise a ValidationError saying what to send."""
-    compact = PHONE_SEPARATORS.sub("", value or "")
-    if not value.strip().startswith("+") or not E164.match(compact):
-        raise serializers.ValidationError(
-            "Give the number with + and the country code, e.g. +12125552368 or +1 212-555-2368."
-        )
-    return compact
 
 
 def _flatten(detail: dict, prefix: str = "") -> dict:

@@ -163,6 +163,14 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 # Failed token attempts allowed per client address per minute before
 # `too-many-requests`.
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
+# POST /api/v1/users/client_register puts new clients in this group; made on first use
+# with these permissions (staff edit them in the admin afterwards). Reference data only:
+# which records a client may see of its own is the role scoping's job.
+CLIENT_DEFAULT_GROUP = env.str("CLIENT_DEFAULT_GROUP", default="Clients")
+CLIENT_DEFAULT_PERMISSIONS = env.list(
+    "CLIENT_DEFAULT_PERMISSIONS",
+    default=["planocore.view_application", "cancelations.view_cancelationreason", "glip.view_glipteam"],
+)
 
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

@@ -40,9 +40,11 @@ CLIENT_REQUIRED = _status(
     "client-required",
     401,
     "This status is returned when the user making the request doesn't have a client, employee "
-    "or liaison record. This means that they don't have any roles or permissions. Even though "
-    "the request will not be successful, this status will still return a `session` object "
-    "because a session token is needed to register as a user.",
+    "or liaison record. This means that they don't have any roles or permissions. Because we "
+    "only allow our clients to register as a client, the user should be redirected to the "
+    "PlanoAuth clients registration page where they can use the `/api/v1/users/client_register` "
+    "API to register as a client. Even though the request will not be successful, this status "
+    "will still return a `session` object because a session token is needed to register as a user.",
 )
 MISSING_PARAM = _status(
     "missing-param", 400, "This status is returned when a required param was not passed with the request."
