@@ -9,7 +9,11 @@ from dataclasses import dataclass, field
 
 from rest_framework import serializers
 
+from planocore.api import statuses
 from planocore.api.statuses import Status
+
+# Methods whose params come from the query string only (ApiView.raw_params).
+QUERY_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,9 @@ class Endpoint:
     auth: False for the routes that need no token (signing in).
     role_required: False for routes a user without a role may call (sessions).
     sensitive: params come base64-encoded and are never logged or stored in clear.
-    responses: statuses this route can answer beyond the common ones.
+    responses: statuses this route's own handler answers (provider-failed, mandrill-email-failed,
+      permission-denied raised by hand, ...); the ones the platform answers are derived
+      by `route_statuses`.
     """
 
     slug: str
@@ -54,3 +60,36 @@ def order(number: int, *, list_item: str | None = None, example=None) -> dict:
     if example is not None:
         style["example"] = example
     return style
+
+
+def route_statuses(endpoint: Endpoint, method: str) -> list[Status]:
+    """Every status this route can answer, in the documentation's order.
+
+    Derived from the declaration: the token's statuses for authenticated routes
+    (including `application`'s invalid-param and the failed-token budget),
+    client-required when a role is needed, permission-denied when a permission is,
+    missing-param when a param (or the token) is required, the body's statuses when
+    the method reads one, the registry's for every route, plus `responses`.
+    """
+    own = set(endpoint.responses)
+    required = endpoint.params is not None and any(f.required for f in endpoint.params().fields.values())
+    reads_body = method.upper() not in QUERY_ONLY_METHODS
+    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, *own}
+    can |= {statuses.INVALID_ENCODED_PARAMS, statuses.ROUTE_NOT_FOUND, statuses.SERVICE_NOT_FOUND}
+    can |= {statuses.IDENTIFY_REQUEST_ERROR, statuses.METHOD_NOT_ALLOWED}
+    if endpoint.auth:
+        can |= {statuses.INVALID_TOKEN, statuses.SESSION_EXPIRED, statuses.MISSING_PARAM}
+        can |= {statuses.INVALID_PARAM, statuses.TOO_MANY_REQUESTS}
+        if endpoint.role_required:
+            can.add(statuses.CLIENT_REQUIRED)
+        if endpoint.permission is not None:
+            can.add(statuses.PERMISSION_DENIED)
+    if endpoint.params is not None:
+        can.add(statuses.INVALID_PARAM)
+    if required:
+        can.add(statuses.MISSING_PARAM)
+    if not endpoint.sensitive:
+        can.add(statuses.INVALID_CONTENT_TYPE)
+    if reads_body:
+        can.add(statuses.NO_PARAMS_DECODED)
+    return [status for status in [*statuses.COMMON, *statuses.UNCOMMON] if status in can]

@@ -19,6 +19,7 @@ from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serial
 from rest_framework import serializers
 
 from planocore.api import statuses
+from planocore.api.endpoints import route_statuses
 
 ENVELOPE = inline_serializer(
     name="Envelope",
@@ -178,7 +179,7 @@ class ApiAutoSchema(AutoSchema):
         if endpoint is None:
             return super().get_response_serializers()
         by_code: dict[int, list[str]] = defaultdict(list)
-        for status in [*statuses.COMMON, *statuses.EVERY_ROUTE_UNCOMMON, *endpoint.responses]:
+        for status in route_statuses(endpoint, self.method):
             if status.slug not in by_code[status.code]:
                 by_code[status.code].append(status.slug)
         return {

@@ -136,6 +136,7 @@ class CurrentSessionView(ApiView):
             purpose="Sign out: revoke the session token the request authenticates with. "
             "Later requests with it answer invalid-token.",
             role_required=False,
+            responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),
     }
 

@@ -2,7 +2,8 @@
 
 The first block is the seeds' contract (names, codes and texts kept as the seeds
 give them). The second block holds PlanoCore's own slugs for cases the seeds do
-not cover; they follow the same style and are listed on every route's page.
+not cover; they follow the same style. A route's page lists the ones it can answer
+(`planocore.api.endpoints.route_statuses`); docs/api.md says why each addition exists.
 """
 
 from dataclasses import dataclass
@@ -169,13 +170,3 @@ UNCOMMON = [
     PROVIDER_UNAVAILABLE,
 ]
 ALL = {status.slug: status for status in COMMON + UNCOMMON}
-# The uncommon statuses any route can answer (the provider ones are per route).
-EVERY_ROUTE_UNCOMMON = [
-    NO_PARAMS_DECODED,
-    INVALID_ENCODED_PARAMS,
-    ROUTE_NOT_FOUND,
-    IDENTIFY_REQUEST_ERROR,
-    SERVICE_NOT_FOUND,
-    METHOD_NOT_ALLOWED,
-    TOO_MANY_REQUESTS,
-]

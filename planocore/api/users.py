@@ -87,6 +87,7 @@ class ClientRegisterView(ApiView):
             params=ClientRegisterParams,
             role_required=False,
             sensitive=True,
+            responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),
     }
 

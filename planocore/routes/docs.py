@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.db import DatabaseError
 from rest_framework import serializers
 
-from planocore.api import statuses
+from planocore.api.endpoints import route_statuses
 from planocore.api.statuses import Status
 from planocore.routes.list_items import LIST_ITEMS, list_item_url
 from planocore.routes.registry import ApiRoute
@@ -196,8 +196,10 @@ def param_docs(route: ApiRoute) -> list[ParamDoc]:
 
 
 def route_doc(route: ApiRoute) -> RouteDoc:
-    own = list(route.endpoint.responses)
-    common = [*statuses.COMMON, *(s for s in own if not s.uncommon and s not in statuses.COMMON)]
-    uncommon = [*statuses.EVERY_ROUTE_UNCOMMON]
-    uncommon += [s for s in own if s.uncommon and s not in uncommon]
-    return RouteDoc(route=route, params=param_docs(route), responses=common, uncommon_responses=uncommon)
+    answers = route_statuses(route.endpoint, route.method)
+    return RouteDoc(
+        route=route,
+        params=param_docs(route),
+        responses=[s for s in answers if not s.uncommon],
+        uncommon_responses=[s for s in answers if s.uncommon],
+    )
