@@ -160,8 +160,8 @@ class ApiAutoSchema(AutoSchema):
                 parameter["description"] = str(field.help_text)
             if isinstance(field, serializers.IntegerField):
                 # The URL takes any segment (the params answer invalid-param for a bad one);
-                # what the param accepts is digits.
-                parameter["schema"] = {**parameter.get("schema", {}), "pattern": r"^\d+$"}
+                # what the param accepts is an integer: digits.
+                parameter["schema"] = {**parameter.get("schema", {}), "type": "integer", "pattern": r"^\d+$"}
         return parameters
 
     def get_request_serializer(self):

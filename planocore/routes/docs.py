@@ -121,7 +121,13 @@ def field_type(f: serializers.Field) -> str:
     for cls, name in _TYPES:
         if isinstance(f, cls):
             return name
+    if isinstance(f, serializers.ChoiceField) and f.choices and all(_is_int(value) for value in f.choices):
+        return "integer"  # choices such as processed's 0 and 1
     return "string"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def field_choices(f: serializers.Field) -> list[tuple[str, str]]:
