@@ -205,16 +205,30 @@ class TargetParams(JsonObjectSerializer):
     )
 
 
+# The Sunshine Conversations contract's own example (create_client).
+MATCH_CRITERIA_EXAMPLE = {
+    "type": "mailgun",
+    "integrationId": "582dedf230e788746891281a",
+    "primary": True,
+    "address": "steveb@channel5.com",
+    "subject": "New message from {appName}",
+}
+
+
 class ClientCreateParams(ParamsSerializer):
     user_id = UserIdField()
     matchCriteria = MatchCriteriaParams(  # noqa: N815 - the seed's name
         help_text="The set of criteria used to determine the user's identity on a third-party channel.",
-        style=order(2),
+        style=order(2, example=MATCH_CRITERIA_EXAMPLE),
     )
     confirmation = ConfirmationParams(
-        help_text="The confirmation options of the link request.", style=order(3)
+        help_text="The confirmation options of the link request.",
+        style=order(3, example={"type": "immediate"}),
     )
-    target = TargetParams(help_text="The target conversation to attach the client to.", style=order(4))
+    target = TargetParams(
+        help_text="The target conversation to attach the client to.",
+        style=order(4, example={"conversationId": "029c31f25a21b47effd7be90"}),
+    )
 
 
 class ClientListParams(ParamsSerializer):
@@ -228,7 +242,7 @@ class ClientListParams(ParamsSerializer):
             required=False,
             source="page_after",
             help_text="A client id: the page holds the clients after it (the `next` link carries it).",
-            style=order(2),
+            style=order(2, in_example=False),
             error_messages={"invalid": "A page cursor is a 24-character record id."},
         )
         fields["page[before]"] = serializers.RegexField(
@@ -236,7 +250,7 @@ class ClientListParams(ParamsSerializer):
             required=False,
             source="page_before",
             help_text="A client id: the page holds the clients before it. Not with `page[after]`.",
-            style=order(3),
+            style=order(3, in_example=False),
             error_messages={"invalid": "A page cursor is a 24-character record id."},
         )
         fields["page[size]"] = serializers.IntegerField(
@@ -263,7 +277,7 @@ class ClientRemoveParams(ParamsSerializer):
     client_id = serializers.RegexField(
         PROVIDER_ID,
         help_text="The Sunshine Conversations id of the client to remove.",
-        style=order(2),
+        style=order(2, example="5d8cff3cd55b040010928b5b"),
     )
 
 

@@ -163,7 +163,9 @@ class NotificationCreateParams(ViewParam):
     key = _text(100, "key identifier. Typically in slug form.", 100)
     status = _text(200, "status of the notification.", 50)
     email_from = EmailListField(
-        single=True, style=order(300), help_text="Indicates who the email notification is from (one address)."
+        single=True,
+        style=order(300, example="ops@planomatic.example"),
+        help_text="Indicates who the email notification is from (one address).",
     )
     email_subject = _text(400, "Indicates the subject of an email notification.", 998)
     email_technician = _text(500, "Technician the notification is about (name or email).", 254)
@@ -172,10 +174,16 @@ class NotificationCreateParams(ViewParam):
     tour_id = _text(800, "Tour ID.", 64)
     client_id = _text(900, "Client ID.", 64)
     email_to = EmailListField(
-        style=order(1000), help_text="Indicates who the email notification is directed to (comma-separated)."
+        style=order(1000, example="client@example.com"),
+        help_text="Indicates who the email notification is directed to (comma-separated).",
     )
-    email_cc = EmailListField(style=order(1100), help_text="Carbon-copy addresses (comma-separated).")
-    email_bcc = EmailListField(style=order(1200), help_text="Blind carbon-copy addresses (comma-separated).")
+    email_cc = EmailListField(
+        style=order(1100, example="office@example.com"), help_text="Carbon-copy addresses (comma-separated)."
+    )
+    email_bcc = EmailListField(
+        style=order(1200, example="records@example.com"),
+        help_text="Blind carbon-copy addresses (comma-separated).",
+    )
     email_body = _text(
         1300,
         "Indicates the body of an email notification (also the text of sms, mms, glip and "
@@ -212,10 +220,13 @@ class NotificationCreateParams(ViewParam):
         "Without it the notification is stored and not sent.",
     )
     phone_from = PhoneListField(
-        single=True, style=order(2300), help_text="E.164 number the sms/mms is sent from."
+        single=True,
+        style=order(2300, example="+12125552368"),
+        help_text="E.164 number the sms/mms is sent from.",
     )
     phone_to = PhoneListField(
-        style=order(2400), help_text="E.164 numbers the sms/mms goes to (comma-separated)."
+        style=order(2400, example="+12125552369"),
+        help_text="E.164 numbers the sms/mms goes to (comma-separated).",
     )
     media_url = serializers.URLField(
         required=False,
@@ -228,7 +239,7 @@ class NotificationCreateParams(ViewParam):
         r"^\d{1,10}$",
         required=False,
         allow_blank=True,
-        style=order(2500),
+        style=order(2500, example="101"),
         help_text="RingCentral extension number that sends the sms/mms (instead of phone_from).",
         error_messages={"invalid": "give a RingCentral extension number (digits)."},
     )
@@ -286,10 +297,14 @@ class NotificationListParams(ViewParam):
     def get_fields(self):
         fields = super().get_fields()
         fields["page[after]"] = serializers.CharField(
-            required=False, style=order(1200), help_text="Cursor: the page after this one (from links.next)."
+            required=False,
+            style=order(1200, in_example=False),
+            help_text="Cursor: the page after this one (from links.next).",
         )
         fields["page[before]"] = serializers.CharField(
-            required=False, style=order(1300), help_text="Cursor: the page before this one (from links.prev)."
+            required=False,
+            style=order(1300, in_example=False),
+            help_text="Cursor: the page before this one (from links.prev).",
         )
         fields["page[size]"] = serializers.IntegerField(
             required=False,

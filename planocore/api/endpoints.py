@@ -47,18 +47,22 @@ class Endpoint:
     token_order: int = 100
 
 
-def order(number: int, *, list_item: str | None = None, example=None) -> dict:
+def order(number: int, *, list_item: str | None = None, example=None, in_example: bool = True) -> dict:
     """Return the `style` dict that gives a parameter its documentation order number.
 
     `list_item` names a registered list (planocore.routes.list_items) whose page
     documents the possible values; `example` overrides the value the generated
-    request example shows.
+    request example shows. `in_example=False` leaves an optional param out of the
+    example when no literal value can be valid (a cursor from a previous page, a
+    record or secret the caller must already have).
     """
     style: dict = {"order": number}
     if list_item is not None:
         style["list_item"] = list_item
     if example is not None:
         style["example"] = example
+    if not in_example:
+        style["in_example"] = False
     return style
 
 

@@ -65,6 +65,7 @@ class ParamDoc:
     list_item: str | None = None
     example: Any = None
     field: serializers.Field | None = None
+    in_example: bool = True
 
     @property
     def list_item_url(self) -> str | None:
@@ -93,7 +94,7 @@ class RouteDoc:
 
     @property
     def example(self) -> dict[str, Any]:
-        return {p.name: p.example for p in self.params}
+        return {p.name: p.example for p in self.params if p.in_example}
 
     @property
     def example_json(self) -> str:
@@ -114,9 +115,10 @@ class RouteDoc:
         return self.route.method in ("GET", "HEAD", "DELETE") and not self.route.endpoint.sensitive
 
 
-def field_type(f: serializers.Field) -> str:
+def field_type(f: serializers.Field, *, documented: bool = True) -> str:
+    """The param's type: the seed's word (`style={"type": ...}`) when documented, else its field's."""
     style_type = (getattr(f, "style", None) or {}).get("type")
-    if style_type:
+    if style_type and documented:
         return style_type
     for cls, name in _TYPES:
         if isinstance(f, cls):
@@ -156,6 +158,8 @@ def _example(name: str, f: serializers.Field, kind: str, choices, list_item) -> 
         return "user@example.com"
     if isinstance(f, serializers.URLField):
         return "https://example.com/"
+    if kind == "integer" and getattr(f, "min_value", None) is not None:
+        return max(f.min_value, _EXAMPLES["integer"])
     if kind in _EXAMPLES:
         return _EXAMPLES[kind]
     return f"{name} value"
@@ -194,8 +198,10 @@ def param_docs(route: ApiRoute) -> list[ParamDoc]:
                 description=str(f.help_text or ""),
                 choices=choices,
                 list_item=list_item,
-                example=_example(name, f, kind, choices, list_item),
+                # The example follows what the field accepts (a datetime the seed calls string).
+                example=_example(name, f, field_type(f, documented=False), choices, list_item),
                 field=f,
+                in_example=bool(f.required) or style.get("in_example", True),
             )
         )
     return params
