@@ -161,7 +161,14 @@ class NotificationCreateParams(ViewParam):
     """
 
     key = _text(100, "key identifier. Typically in slug form.", 100)
-    status = _text(200, "status of the notification.", 50)
+    status = _text(
+        200,
+        "status of the notification. Replaced by the server on a notification it sends (one with a "
+        "notification_type and processed not 1): `queued` when none is given, then its delivery "
+        "status (`sent`, `retrying`, `failed`, `abandoned`; for email, Mandrill's `delivered`, "
+        "`opened`, `bounced`…). Kept as given on a notification stored and not sent.",
+        50,
+    )
     email_from = EmailListField(
         single=True,
         style=order(300, example="ops@planomatic.example"),
@@ -207,9 +214,14 @@ class NotificationCreateParams(ViewParam):
         required=False,
         style=order(1900),
         help_text="Indicates if the notification was processed or not (0 or 1). "
-        "A notification created with 1 is stored and not sent.",
+        "A notification created with 1 is stored and not sent. On one the server sends, the value "
+        "given is replaced: 1 once the provider accepts it.",
     )
-    processed_at = _datetime(2000, "Indicates when a notification was processed.")
+    processed_at = _datetime(
+        2000,
+        "Indicates when a notification was processed. On one the server sends, the value given is "
+        "replaced by the time the provider accepted it.",
+    )
     processed_at_fm = _datetime(2100, "Indicates when a notification was processed in internal apps.")
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices,
@@ -357,6 +369,7 @@ def _default(n: Notification) -> dict[str, Any]:
         "team_name": n.team_name,
         "notifyable_type": n.notifyable_type,
         "notifyable_id": n.notifyable_id,
+        "updated_in": n.updated_in,
         "processed": n.processed,
         "processed_at": _iso(n.processed_at),
         "created_at": _iso(n.created_at),
