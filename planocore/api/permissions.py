@@ -103,7 +103,8 @@ class HasRoutePermission(BasePermission):
         if principal is None:
             raise ApiError(
                 statuses.MISSING_PARAM,
-                "The param `token` is required: pass it as `token` or as `Authorization: Bearer <token>`.",
+                "The param `token` is required: pass it as `token` or as `Authorization: Bearer <token>` "
+                "(or `Token <token>`).",
                 param="token",
             )
         slug = requested_application(request)

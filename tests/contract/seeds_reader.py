@@ -12,7 +12,15 @@ from pathlib import Path
 from django.conf import settings
 
 HERE = Path(__file__).parent / "seeds"
-SPEC = Path(settings.BASE_DIR).parent.parent / "shared" / "spec" / "seeds"
+# The spec folder sits next to the checkout (/work/main) or next to its worktrees' folder (/work/wt/x).
+SPEC = next(
+    (
+        base / "shared" / "spec" / "seeds"
+        for base in Path(settings.BASE_DIR).parents
+        if (base / "shared" / "spec" / "seeds").is_dir()
+    ),
+    Path(settings.BASE_DIR).parent / "shared" / "spec" / "seeds",
+)
 TYPES = ("string", "integer", "boolean", "datetime", "float", "array", "object")
 # Each seed file and the route (Endpoint slug) it documents.
 SEED_ROUTES = {
