@@ -144,3 +144,12 @@ def test_the_route_has_its_documentation_page(client):
         assert text in content
     page = client.get("/documentation/notifications-create").content.decode()
     assert "/api/v1/users/client_register" in page
+
+
+def test_the_token_may_come_in_the_authorization_header(anon_api, user):
+    token = session_token(anon_api)
+    code, body = anon_api.post(
+        ROUTE, raw=b64(DETAILS), content_type="text/plain", HTTP_AUTHORIZATION=f"Token {token}"
+    )
+    assert (code, body["status"]) == (200, "action-successful"), body
+    assert Client.objects.filter(user=user).exists()
