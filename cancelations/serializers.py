@@ -49,20 +49,20 @@ class CommonParams(serializers.Serializer):
         self.fields["application"].choices = sorted(applications_by_slug())
 
 
-def _cancelable_type(**kwargs) -> serializers.ChoiceField:
+def _cancelable_type(*, in_example: bool = True, **kwargs) -> serializers.ChoiceField:
     return serializers.ChoiceField(
         choices=list(settings.CANCELABLE_TYPES),
-        style=_style(400),
+        style=_style(400, in_example=in_example),
         help_text="Type of the record being canceled (a polymorphic reference by model name).",
         **kwargs,
     )
 
 
-def _cancelable_id(**kwargs) -> serializers.IntegerField:
+def _cancelable_id(*, in_example: bool = True, **kwargs) -> serializers.IntegerField:
     return serializers.IntegerField(
         min_value=1,
         max_value=2**63 - 1,  # the column is a (positive) bigint
-        style=_style(400),
+        style=_style(400, in_example=in_example),
         help_text="Id of the record being canceled (a polymorphic reference by model id).",
         **kwargs,
     )
@@ -81,7 +81,7 @@ class CancelationFieldsParams(CommonParams):
     reason_id = serializers.IntegerField(
         required=False,
         min_value=1,
-        style=_style(500, list_item="cancelation_reason"),
+        style=_style(500, list_item="cancelation_reason", in_example=False),
         help_text="Id of the cancelation reason. A reason (reason_id or reason_slug) is needed to cancel; "
         "when both are given they must name the same reason.",
     )
@@ -125,21 +125,21 @@ class CancelationFieldsParams(CommonParams):
     )
     reinstated_at = serializers.DateTimeField(
         required=False,
-        style=_style(1200, type="string"),
+        style=_style(1200, type="string", in_example=False),
         help_text="When the record was reinstated (ISO-8601); only with active=false, defaults to now "
         "when reinstating. Not before canceled_at.",
     )
     reinstated_by = serializers.CharField(
         required=False,
         max_length=150,
-        style=_style(1300),
+        style=_style(1300, in_example=False),
         help_text="Who reinstated (user id or application slug); only with active=false, defaults to "
         "the caller.",
     )
     reinstated_note = serializers.CharField(
         required=False,
         allow_blank=True,
-        style=_style(1400),
+        style=_style(1400, in_example=False),
         help_text="Free note about the reinstatement; only with active=false.",
     )
     active = serializers.BooleanField(
@@ -166,8 +166,9 @@ class CancelationUpdateParams(CancelationFieldsParams):
     id = serializers.IntegerField(
         min_value=1, style=_style(400), help_text="Id of the cancelation to update."
     )
-    cancelable_type = _cancelable_type(required=False)
-    cancelable_id = _cancelable_id(required=False)
+    # Left out of the example: moving a cancelation to another record is rare.
+    cancelable_type = _cancelable_type(required=False, in_example=False)
+    cancelable_id = _cancelable_id(required=False, in_example=False)
 
     def get_fields(self):
         return _in_seed_order(super().get_fields())
@@ -254,7 +255,7 @@ class CancelationListParams(CommonParams):
     )
     cursor = serializers.CharField(
         required=False,
-        style=_style(1100),
+        style=_style(1100, in_example=False),
         help_text="Opaque cursor from links.next or links.prev of a previous page.",
     )
     page_size = serializers.IntegerField(

@@ -41,6 +41,36 @@ class CancelationCursor(TokenlessCursorPagination):
     max_page_size = 100
 
 
+# One route at two paths: `PATCH /cancelations/{id}`, and `PATCH /cancelations` with `id` in the
+# query or body (the seed lists `id` among the params).
+UPDATE = Endpoint(
+    slug="cancelations-update",
+    title="Cancelations Update API",
+    purpose="Update a cancelation: its reason and notes, reinstate the record (active=false) or "
+    "cancel it again (active=true). Every change is kept in its history; canceling and "
+    "reinstating send notices. `id` is a param: `PATCH /api/v1/cancelations/{id}` and "
+    "`PATCH /api/v1/cancelations` with `id` in the query or body are the same route.",
+    params=CancelationUpdateParams,
+    permission="cancelations.change_cancelation",
+    clients=CLIENTS_OWN,
+)
+
+
+def _cancelation(view, request):
+    cancelation = view.scoped(selectors.cancelation_list()).filter(pk=request.params["id"]).first()
+    if cancelation is None:
+        raise invalid_param("id", f"no cancelation has id {request.params['id']}.")
+    return cancelation
+
+
+def _update(view, request):
+    cancelation = _cancelation(view, request)
+    data = {k: v for k, v in request.params.items() if k not in ("application", "session_view", "id")}
+    with rules_as_invalid_param():
+        cancelation = services.cancelation_update(cancelation=cancelation, data=data, actor=_actor(request))
+    return view.respond(CancelationOut(cancelation).data)
+
+
 class CancelationListView(ApiView):
     service = SERVICE
     service_name = SERVICE_NAME
@@ -64,7 +94,9 @@ class CancelationListView(ApiView):
             permission="cancelations.add_cancelation",
             clients=CLIENTS_OWN,
         ),
+        "PATCH": UPDATE,
     }
+    param_routes = frozenset({"PATCH"})
 
     def get(self, request):
         queryset = self.scoped(selectors.cancelation_list(filters=request.params))
@@ -75,6 +107,9 @@ class CancelationListView(ApiView):
         with rules_as_invalid_param():
             cancelation = services.cancelation_create(data=data, actor=_actor(request))
         return self.respond(CancelationOut(cancelation).data)
+
+    def patch(self, request):
+        return _update(self, request)
 
 
 class CancelationDetailView(ApiView):
@@ -90,35 +125,14 @@ class CancelationDetailView(ApiView):
             permission="cancelations.view_cancelation",
             clients=CLIENTS_OWN,
         ),
-        "PATCH": Endpoint(
-            slug="cancelations-update",
-            title="Cancelations Update API",
-            purpose="Update a cancelation: its reason and notes, reinstate the record (active=false) or "
-            "cancel it again (active=true). Every change is kept in its history; canceling and "
-            "reinstating send notices.",
-            params=CancelationUpdateParams,
-            permission="cancelations.change_cancelation",
-            clients=CLIENTS_OWN,
-        ),
+        "PATCH": UPDATE,
     }
 
-    def _get_object(self, request):
-        cancelation = self.scoped(selectors.cancelation_list()).filter(pk=request.params["id"]).first()
-        if cancelation is None:
-            raise invalid_param("id", f"no cancelation has id {request.params['id']}.")
-        return cancelation
-
     def get(self, request, **kwargs):
-        return self.respond(CancelationOut(self._get_object(request)).data)
+        return self.respond(CancelationOut(_cancelation(self, request)).data)
 
     def patch(self, request, **kwargs):
-        cancelation = self._get_object(request)
-        data = {k: v for k, v in request.params.items() if k not in ("application", "session_view", "id")}
-        with rules_as_invalid_param():
-            cancelation = services.cancelation_update(
-                cancelation=cancelation, data=data, actor=_actor(request)
-            )
-        return self.respond(CancelationOut(cancelation).data)
+        return _update(self, request)
 
 
 class CancelationReasonListView(ApiView):

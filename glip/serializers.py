@@ -27,7 +27,7 @@ class GlipMessageCreateParams(serializers.Serializer):
         help_text="Message that is sent to Glip team.",
     )
     rc_extension = serializers.CharField(
-        style=order(4, example="101"),
+        style=order(4, in_example=False),  # an extension imported into PlanoCore
         required=False,
         allow_blank=True,
         help_text=(
@@ -35,7 +35,7 @@ class GlipMessageCreateParams(serializers.Serializer):
         ),
     )
     rc_password = serializers.CharField(
-        style={**order(5, example="extension-password"), "input_type": "password"},
+        style={**order(5, in_example=False), "input_type": "password"},  # a secret
         required=False,
         allow_blank=True,
         write_only=True,
@@ -88,7 +88,7 @@ class GlipMessageCreateParams(serializers.Serializer):
 class CursorParams(serializers.Serializer):
     cursor = serializers.CharField(
         required=False,
-        style=order(90),
+        style=order(90, in_example=False),
         help_text="The page to read: the cursor from `links.next`/`links.prev`.",
     )
     page_size = serializers.IntegerField(

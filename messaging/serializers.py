@@ -1,7 +1,6 @@
 """Params of the messaging routes (validated before any call to Sunshine Conversations) and output."""
 
 import json
-import re
 
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
@@ -11,12 +10,9 @@ from rest_framework.settings import api_settings
 
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
+from planocore.api.fields import normalize_phone_number
 from planocore.api.permissions import scoped
 
-# "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
-# "212 555 2368" and "1 212 555 2368" are not: the + and the country code are required.
-E164 = re.compile(r"^\+[1-9]\d{6,14}$")
-PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 RECORD_ID = r"^[A-Za-z0-9]{24}$"  # SC record ids (page cursors) are 24 characters
 PROVIDER_ID = r"^[A-Za-z0-9_-]{1,64}$"
 MATCH_TYPES = {
@@ -25,16 +21,6 @@ MATCH_TYPES = {
     MessagingClient.Type.TWILIO: "phoneNumber",
     MessagingClient.Type.WHATSAPP: "phoneNumber",
 }
-
-
-def normalize_phone_number(value: str) -> str:
-    """Return the number in E.164 (+ and digits only), or raise a ValidationError saying what to send."""
-    compact = PHONE_SEPARATORS.sub("", value or "")
-    if not value.strip().startswith("+") or not E164.match(compact):
-        raise serializers.ValidationError(
-            "Give the number with + and the country code, e.g. +12125552368 or +1 212-555-2368."
-        )
-    return compact
 
 
 def _flatten(detail: dict, prefix: str = "") -> dict:
@@ -222,16 +208,30 @@ class TargetParams(JsonObjectSerializer):
     )
 
 
+# The Sunshine Conversations contract's own example (create_client).
+MATCH_CRITERIA_EXAMPLE = {
+    "type": "mailgun",
+    "integrationId": "582dedf230e788746891281a",
+    "primary": True,
+    "address": "steveb@channel5.com",
+    "subject": "New message from {appName}",
+}
+
+
 class ClientCreateParams(ParamsSerializer):
     user_id = UserIdField()
     matchCriteria = MatchCriteriaParams(  # noqa: N815 - the seed's name
         help_text="The set of criteria used to determine the user's identity on a third-party channel.",
-        style=order(2),
+        style=order(2, example=MATCH_CRITERIA_EXAMPLE),
     )
     confirmation = ConfirmationParams(
-        help_text="The confirmation options of the link request.", style=order(3)
+        help_text="The confirmation options of the link request.",
+        style=order(3, example={"type": "immediate"}),
     )
-    target = TargetParams(help_text="The target conversation to attach the client to.", style=order(4))
+    target = TargetParams(
+        help_text="The target conversation to attach the client to.",
+        style=order(4, example={"conversationId": "029c31f25a21b47effd7be90"}),
+    )
 
 
 class ClientListParams(ParamsSerializer):
@@ -245,7 +245,7 @@ class ClientListParams(ParamsSerializer):
             required=False,
             source="page_after",
             help_text="A client id: the page holds the clients after it (the `next` link carries it).",
-            style=order(2),
+            style=order(2, in_example=False),
             error_messages={"invalid": "A page cursor is a 24-character record id."},
         )
         fields["page[before]"] = serializers.RegexField(
@@ -253,7 +253,7 @@ class ClientListParams(ParamsSerializer):
             required=False,
             source="page_before",
             help_text="A client id: the page holds the clients before it. Not with `page[after]`.",
-            style=order(3),
+            style=order(3, in_example=False),
             error_messages={"invalid": "A page cursor is a 24-character record id."},
         )
         fields["page[size]"] = serializers.IntegerField(
@@ -280,7 +280,7 @@ class ClientRemoveParams(ParamsSerializer):
     client_id = serializers.RegexField(
         PROVIDER_ID,
         help_text="The Sunshine Conversations id of the client to remove.",
-        style=order(2),
+        style=order(2, example="5d8cff3cd55b040010928b5b"),
     )
 
 

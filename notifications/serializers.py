@@ -173,9 +173,18 @@ class NotificationCreateParams(ViewParam):
     """
 
     key = _text(100, "key identifier. Typically in slug form.", 100)
-    status = _text(200, "status of the notification.", 50)
+    status = _text(
+        200,
+        "status of the notification. Replaced by the server on a notification it sends (one with a "
+        "notification_type and processed not 1): `queued` when none is given, then its delivery "
+        "status (`sent`, `retrying`, `failed`, `abandoned`; for email, Mandrill's `delivered`, "
+        "`opened`, `bounced`…). Kept as given on a notification stored and not sent.",
+        50,
+    )
     email_from = EmailListField(
-        single=True, style=order(300), help_text="Indicates who the email notification is from (one address)."
+        single=True,
+        style=order(300, example="ops@planomatic.example"),
+        help_text="Indicates who the email notification is from (one address).",
     )
     email_subject = _text(400, "Indicates the subject of an email notification.", 998)
     email_technician = _text(500, "Technician the notification is about (name or email).", 254)
@@ -184,10 +193,16 @@ class NotificationCreateParams(ViewParam):
     tour_id = _text(800, "Tour ID.", 64)
     client_id = _text(900, "Client ID.", 64)
     email_to = EmailListField(
-        style=order(1000), help_text="Indicates who the email notification is directed to (comma-separated)."
+        style=order(1000, example="client@example.com"),
+        help_text="Indicates who the email notification is directed to (comma-separated).",
     )
-    email_cc = EmailListField(style=order(1100), help_text="Carbon-copy addresses (comma-separated).")
-    email_bcc = EmailListField(style=order(1200), help_text="Blind carbon-copy addresses (comma-separated).")
+    email_cc = EmailListField(
+        style=order(1100, example="office@example.com"), help_text="Carbon-copy addresses (comma-separated)."
+    )
+    email_bcc = EmailListField(
+        style=order(1200, example="records@example.com"),
+        help_text="Blind carbon-copy addresses (comma-separated).",
+    )
     email_body = _text(
         1300,
         "Indicates the body of an email notification (also the text of sms, mms, glip and "
@@ -211,9 +226,14 @@ class NotificationCreateParams(ViewParam):
         required=False,
         style=order(1900),
         help_text="Indicates if the notification was processed or not (0 or 1). "
-        "A notification created with 1 is stored and not sent.",
+        "A notification created with 1 is stored and not sent. On one the server sends, the value "
+        "given is replaced: 1 once the provider accepts it.",
     )
-    processed_at = _datetime(2000, "Indicates when a notification was processed.")
+    processed_at = _datetime(
+        2000,
+        "Indicates when a notification was processed. On one the server sends, the value given is "
+        "replaced by the time the provider accepted it.",
+    )
     processed_at_fm = _datetime(2100, "Indicates when a notification was processed in internal apps.")
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices,
@@ -224,10 +244,13 @@ class NotificationCreateParams(ViewParam):
         "Without it the notification is stored and not sent.",
     )
     phone_from = PhoneListField(
-        single=True, style=order(2300), help_text="E.164 number the sms/mms is sent from."
+        single=True,
+        style=order(2300, example="+12125552368"),
+        help_text="E.164 number the sms/mms is sent from.",
     )
     phone_to = PhoneListField(
-        style=order(2400), help_text="E.164 numbers the sms/mms goes to (comma-separated)."
+        style=order(2400, example="+12125552369"),
+        help_text="E.164 numbers the sms/mms goes to (comma-separated).",
     )
     media_url = serializers.URLField(
         required=False,
@@ -241,7 +264,7 @@ class NotificationCreateParams(ViewParam):
         r"^\d{1,10}$",
         required=False,
         allow_blank=True,
-        style=order(2500),
+        style=order(2500, example="101"),
         help_text="RingCentral extension number that sends the sms/mms (instead of phone_from).",
         error_messages={"invalid": "give a RingCentral extension number (digits)."},
     )
@@ -312,10 +335,14 @@ class NotificationListParams(ViewParam):
     def get_fields(self):
         fields = super().get_fields()
         fields["page[after]"] = serializers.CharField(
-            required=False, style=order(1200), help_text="Cursor: the page after this one (from links.next)."
+            required=False,
+            style=order(1200, in_example=False),
+            help_text="Cursor: the page after this one (from links.next).",
         )
         fields["page[before]"] = serializers.CharField(
-            required=False, style=order(1300), help_text="Cursor: the page before this one (from links.prev)."
+            required=False,
+            style=order(1300, in_example=False),
+            help_text="Cursor: the page before this one (from links.prev).",
         )
         fields["page[size]"] = serializers.IntegerField(
             required=False,
@@ -368,6 +395,7 @@ def _default(n: Notification) -> dict[str, Any]:
         "team_name": n.team_name,
         "notifyable_type": n.notifyable_type,
         "notifyable_id": n.notifyable_id,
+        "updated_in": n.updated_in,
         "processed": n.processed,
         "processed_at": _iso(n.processed_at),
         "created_at": _iso(n.created_at),

@@ -6,5 +6,5 @@ from notifications import views
 
 urlpatterns = [
     re_path(r"^notifications/?$", views.NotificationsView.as_view(), name="notifications"),
-    re_path(r"^notifications/(?P<id>[0-9]+)/?$", views.NotificationDetailView.as_view(), name="notification"),
+    re_path(r"^notifications/(?P<id>[^/]+)/?$", views.NotificationDetailView.as_view(), name="notification"),
 ]

@@ -37,9 +37,15 @@ def _forget_token_permissions(sender, instance, **kwargs) -> None:
 
 
 def _forget_role_permissions(sender, instance, **kwargs) -> None:
+    from django.db import transaction
+
     from planocore.api.permissions import forget_role_permissions
 
-    forget_role_permissions(instance.user_id)
+    # Now and again after the commit: a request between the two could cache the old
+    # permissions (or "no role") for a minute.
+    user_id = instance.user_id
+    forget_role_permissions(user_id)
+    transaction.on_commit(lambda: forget_role_permissions(user_id))
 
 
 def connect() -> None:

@@ -177,7 +177,6 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 # Failed token attempts allowed per client address per minute before
 # `too-many-requests`.
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
-
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # No broker: every task runs in the calling process (the embedded default).

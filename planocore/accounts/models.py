@@ -110,7 +110,12 @@ class Role(models.Model):
 
 
 class Client(Role):
+    """A client's role, made by staff or by the user (POST /api/v1/users/client_register)."""
+
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="client")
+    name = models.CharField(max_length=200, blank=True)
+    phone = models.CharField(max_length=16, blank=True, help_text="E.164: + and the country code.")
+    company = models.CharField(max_length=200, blank=True)
 
 
 class Employee(Role):

@@ -4,11 +4,11 @@ from collections.abc import Iterable
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from planocore.accounts.models import ApiSession, Application, ApplicationToken
+from planocore.accounts.models import ApiSession, Application, ApplicationToken, Client
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token, make_token
 
 # The apps whose models the API serves: a token made without --permission gets
@@ -38,9 +38,14 @@ def api_permissions():
 
 @transaction.atomic
 def client_group_ensure() -> Group:
-    """The Client group ("API clients") holding exactly CLIENT_GROUP_PERMISSIONS."""
-    group, _ = Group.objects.get_or_create(name=CLIENT_GROUP_NAME)
-    group.permissions.set(resolve_permissions(CLIENT_GROUP_PERMISSIONS))
+    """The Client group ("API clients"), made with CLIENT_GROUP_PERMISSIONS on first use.
+
+    Every client gets it: `load_demo_data`'s demo client and each user who registers
+    (`client_register`). Staff may change its permissions in the admin afterwards.
+    """
+    group, created = Group.objects.get_or_create(name=CLIENT_GROUP_NAME)
+    if created:
+        group.permissions.set(resolve_permissions(CLIENT_GROUP_PERMISSIONS))
     return group
 
 
@@ -145,3 +150,26 @@ def api_sessions_revoke(*, sessions: Iterable[ApiSession]) -> int:
     """Revoke the sessions that are still open; their tokens answer `invalid-token` afterwards."""
     ids = [session.pk for session in sessions]
     return ApiSession.objects.filter(pk__in=ids, revoked_at__isnull=True).update(revoked_at=timezone.now())
+
+
+class AlreadyAClient(Exception):
+    """The user already has a Client record (active or not)."""
+
+
+@transaction.atomic
+def client_register(*, user, name: str, phone: str, company: str = "") -> Client:
+    """Make the user's Client record, in the Client group (`client_group_ensure`).
+
+    Raises AlreadyAClient when the user has one (a disabled one stays disabled: staff
+    decide). The role's cached permissions are dropped by the receivers when the
+    record and its groups are saved, and again after the commit.
+    """
+    if Client.objects.filter(user=user).exists():
+        raise AlreadyAClient
+    try:
+        with transaction.atomic():
+            client = Client.objects.create(user=user, name=name, phone=phone, company=company)
+    except IntegrityError:  # registered by a concurrent request since the check
+        raise AlreadyAClient from None
+    client.groups.add(client_group_ensure())
+    return client

@@ -1,7 +1,8 @@
 """Token authentication: application tokens and user session tokens.
 
-A token comes as `Authorization: Bearer <token>` or as the `token` param (query
-string, JSON body or form body). The request path costs at most one indexed
+A token comes as `Authorization: Bearer <token>` (or `Token <token>`, Django REST
+framework's scheme) or as the `token` param (query string, JSON body or form body);
+the header wins over the body, the body over the query string. The request path costs at most one indexed
 query for the lookup and, at most once a minute per token, one for recording
 its last use. Failed attempts are counted per client address in the cache
 (`TOKEN_FAILURES`, a failure budget that fails open when the cache is down).
@@ -55,19 +56,32 @@ class Principal:
         return "admin"
 
 
-def token_from_request(request) -> str | None:
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    if header[:7].lower() == "bearer ":
-        return header[7:].strip() or None
-    token = request.query_params.get("token")
-    if token:
-        return token
+# `Authorization: <scheme> <token>`: OAuth's `Bearer` and Django REST framework's own `Token`.
+AUTHORIZATION_SCHEMES = ("bearer", "token")
+
+
+def param_from_request(request, name: str):
+    """A convention param (`token`, `application`) the way params are merged: the body's value
+    wins over the query string's, as in `ApiView.raw_params`; None when neither has one."""
     data = request.data
     if hasattr(data, "get"):
-        token = data.get("token")
-        if isinstance(token, str) and token:
-            return token
-    return None
+        value = data.get(name)
+        if value is not None and value != "":
+            return value
+    return request.query_params.get(name) or None
+
+
+def token_from_request(request) -> str | None:
+    """The request's token: the Authorization header, else the body's `token`, else the query's.
+
+    Params merge the query string, then the body, then the path, a later source winning;
+    the Authorization header comes last of all, so it wins over both `token` params.
+    """
+    scheme, _, credentials = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    if scheme.lower() in AUTHORIZATION_SCHEMES and credentials.strip():
+        return credentials.strip()
+    token = param_from_request(request, "token")
+    return token if isinstance(token, str) and token else None
 
 
 def client_address(request) -> str:

@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 
 from rest_framework import serializers
 
+from planocore.api import statuses
 from planocore.api.statuses import Status
 
 # What a session acting through the Client role (a customer) may do on a route.
 CLIENTS_CLOSED = "closed"  # nothing: permission-denied, whatever its permissions
 CLIENTS_OWN = "own"  # its own records only: the view scopes them (ApiView.scoped)
 CLIENTS_OPEN = "open"  # reference data, the same for every caller (applications, reasons)
+
+# Methods whose params come from the query string only (ApiView.raw_params).
+QUERY_ONLY_METHODS = ("GET", "HEAD", "OPTIONS")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,9 @@ class Endpoint:
     clients: what a session acting through the Client role may do here, on top of
       the permission: CLIENTS_CLOSED (the default: a new route is closed to
       customers until it says otherwise), CLIENTS_OWN or CLIENTS_OPEN.
-    responses: statuses this route can answer beyond the common ones.
+    responses: statuses this route's own handler answers (provider-failed, mandrill-email-failed,
+      permission-denied raised by hand, ...); the ones the platform answers are derived
+      by `route_statuses`.
     """
 
     slug: str
@@ -50,16 +56,53 @@ class Endpoint:
     token_order: int = 100
 
 
-def order(number: int, *, list_item: str | None = None, example=None) -> dict:
+def order(number: int, *, list_item: str | None = None, example=None, in_example: bool = True) -> dict:
     """Return the `style` dict that gives a parameter its documentation order number.
 
     `list_item` names a registered list (planocore.routes.list_items) whose page
     documents the possible values; `example` overrides the value the generated
-    request example shows.
+    request example shows. `in_example=False` leaves an optional param out of the
+    example when no literal value can be valid (a cursor from a previous page, a
+    record or secret the caller must already have).
     """
     style: dict = {"order": number}
     if list_item is not None:
         style["list_item"] = list_item
     if example is not None:
         style["example"] = example
+    if not in_example:
+        style["in_example"] = False
     return style
+
+
+def route_statuses(endpoint: Endpoint, method: str) -> list[Status]:
+    """Every status this route can answer, in the documentation's order.
+
+    Derived from the declaration: the token's statuses for authenticated routes
+    (including `application`'s invalid-param and the failed-token budget),
+    client-required when a role is needed, permission-denied when a permission is,
+    missing-param when a param (or the token) is required, the body's statuses when
+    the method reads one, the registry's for every route, plus `responses`.
+    """
+    own = set(endpoint.responses)
+    required = endpoint.params is not None and any(f.required for f in endpoint.params().fields.values())
+    reads_body = method.upper() not in QUERY_ONLY_METHODS
+    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, *own}
+    can |= {statuses.INVALID_ENCODED_PARAMS, statuses.ROUTE_NOT_FOUND, statuses.SERVICE_NOT_FOUND}
+    can |= {statuses.IDENTIFY_REQUEST_ERROR, statuses.METHOD_NOT_ALLOWED}
+    if endpoint.auth:
+        can |= {statuses.INVALID_TOKEN, statuses.SESSION_EXPIRED, statuses.MISSING_PARAM}
+        can |= {statuses.INVALID_PARAM, statuses.TOO_MANY_REQUESTS}
+        if endpoint.role_required:
+            can.add(statuses.CLIENT_REQUIRED)
+        if endpoint.permission is not None:
+            can.add(statuses.PERMISSION_DENIED)
+    if endpoint.params is not None:
+        can.add(statuses.INVALID_PARAM)
+    if required:
+        can.add(statuses.MISSING_PARAM)
+    if not endpoint.sensitive:
+        can.add(statuses.INVALID_CONTENT_TYPE)
+    if reads_body:
+        can.add(statuses.NO_PARAMS_DECODED)
+    return [status for status in [*statuses.COMMON, *statuses.UNCOMMON] if status in can]

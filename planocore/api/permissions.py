@@ -23,7 +23,7 @@ from rest_framework.permissions import BasePermission
 
 from planocore.accounts.models import ROLE_MODELS, Application
 from planocore.api import statuses
-from planocore.api.authentication import session_payload
+from planocore.api.authentication import param_from_request, session_payload
 from planocore.api.endpoints import CLIENTS_CLOSED
 from planocore.api.exceptions import ApiError
 
@@ -105,9 +105,7 @@ def forget_role_permissions(user_id: int) -> None:
 
 
 def requested_application(request) -> str | None:
-    value = request.query_params.get("application")
-    if value is None and hasattr(request.data, "get"):
-        value = request.data.get("application")
+    value = param_from_request(request, "application")
     if value is not None and not isinstance(value, str):
         raise ApiError(
             statuses.INVALID_PARAM,
@@ -128,7 +126,8 @@ class HasRoutePermission(BasePermission):
         if principal is None:
             raise ApiError(
                 statuses.MISSING_PARAM,
-                "The param `token` is required: pass it as `token` or as `Authorization: Bearer <token>`.",
+                "The param `token` is required: pass it as `token` or as `Authorization: Bearer <token>` "
+                "(or `Token <token>`).",
                 param="token",
             )
         slug = requested_application(request)

@@ -4,7 +4,8 @@ Each route is described from the same Endpoint that validates it: its params
 serializer becomes the query parameters (GET, DELETE) or the request body
 (others; a base64 string for sensitive-params routes), every answer is the
 envelope, and the statuses are listed per HTTP code. Params the path gives
-(`id`, `user_id`) are path parameters only: the path's value wins over any other.
+(`id`, `user_id`) are path parameters only (a query or body value that differs from
+the path's answers invalid-param).
 """
 
 import functools
@@ -18,6 +19,7 @@ from drf_spectacular.utils import OpenApiRequest, OpenApiResponse, inline_serial
 from rest_framework import serializers
 
 from planocore.api import statuses
+from planocore.api.endpoints import route_statuses
 
 ENVELOPE = inline_serializer(
     name="Envelope",
@@ -61,6 +63,12 @@ def without_fields(
     return type(params.__name__, (params,), {"get_fields": get_fields, "__module__": params.__module__})
 
 
+@functools.cache
+def with_path_params(params: type[serializers.Serializer]) -> type[serializers.Serializer]:
+    """The whole params serializer under its own component name, for a route taking them all as params."""
+    return type(params.__name__ + "ByParams", (params,), {"__module__": params.__module__})
+
+
 class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
     target_class = "planocore.api.authentication.TokenAuthentication"
     name = "token"
@@ -69,8 +77,9 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
         return {
             "type": "http",
             "scheme": "bearer",
-            "description": "An application token (pca_…) or a session token (pcs_…). It may also be "
-            "passed as the `token` param in the query string or the body.",
+            "description": "An application token (pca_…) or a session token (pcs_…), as `Bearer` or "
+            "`Token`. It may also be passed as the `token` param in the body or the query string; "
+            "the header wins over the body, the body over the query string.",
         }
 
 
@@ -106,9 +115,16 @@ class ApiAutoSchema(AutoSchema):
         endpoint = self._endpoint()
         return endpoint.title if endpoint else super().get_summary()
 
+    def _is_param_route(self) -> bool:
+        """The view answers this method for a detail route, with the path's params as params."""
+        return self.method.upper() in getattr(self.view, "param_routes", ())
+
     def get_operation_id(self):
         endpoint = self._endpoint()
-        return endpoint.slug.replace("-", "_") if endpoint else super().get_operation_id()
+        if endpoint is None:
+            return super().get_operation_id()
+        suffix = "_by_params" if self._is_param_route() else ""
+        return endpoint.slug.replace("-", "_") + suffix
 
     def get_tags(self):
         service = getattr(self.view, "service_name", "") or getattr(self.view, "service", "")
@@ -142,6 +158,10 @@ class ApiAutoSchema(AutoSchema):
             field = fields.get(parameter["name"])
             if field is not None and field.help_text and not parameter.get("description"):
                 parameter["description"] = str(field.help_text)
+            if isinstance(field, serializers.IntegerField):
+                # The URL takes any segment (the params answer invalid-param for a bad one);
+                # what the param accepts is an integer: digits.
+                parameter["schema"] = {**parameter.get("schema", {}), "type": "integer", "pattern": r"^\d+$"}
         return parameters
 
     def get_request_serializer(self):
@@ -150,6 +170,8 @@ class ApiAutoSchema(AutoSchema):
             return super().get_request_serializer()
         if endpoint.sensitive:
             return {"text/plain": OpenApiRequest(OpenApiTypes.BYTE)}
+        if self._is_param_route():
+            return with_path_params(endpoint.params)
         return self._params_without_path()
 
     def get_response_serializers(self):
@@ -157,7 +179,7 @@ class ApiAutoSchema(AutoSchema):
         if endpoint is None:
             return super().get_response_serializers()
         by_code: dict[int, list[str]] = defaultdict(list)
-        for status in [*statuses.COMMON, *statuses.EVERY_ROUTE_UNCOMMON, *endpoint.responses]:
+        for status in route_statuses(endpoint, self.method):
             if status.slug not in by_code[status.code]:
                 by_code[status.code].append(status.slug)
         return {

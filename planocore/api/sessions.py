@@ -40,6 +40,15 @@ def validate_application(value: str) -> str:
     return value
 
 
+def session_view_field(number: int = 300) -> serializers.CharField:
+    """The `session_view` param: with a session token, the answer carries the `session` object."""
+    return serializers.CharField(
+        required=False,
+        style=order(number),
+        help_text="View of session object you would like returned.",
+    )
+
+
 class SessionCreateParams(serializers.Serializer):
     email = serializers.EmailField(style=order(1), help_text="Email address of the user signing in.")
     password = serializers.CharField(
@@ -62,19 +71,11 @@ class SessionCreateParams(serializers.Serializer):
         help_text="Slug of the application the user signs in to. It selects the role (and so "
         "the permissions) the session acts through when a request does not name one.",
     )
-    session_view = serializers.CharField(
-        required=False,
-        style=order(5),
-        help_text="View of session object you would like returned.",
-    )
+    session_view = session_view_field(5)
 
 
 class SessionViewParams(serializers.Serializer):
-    session_view = serializers.CharField(
-        required=False,
-        style=order(300),
-        help_text="View of session object you would like returned.",
-    )
+    session_view = session_view_field()
 
 
 class SessionsView(ApiView):
@@ -139,6 +140,7 @@ class CurrentSessionView(ApiView):
             "Later requests with it answer invalid-token.",
             role_required=False,
             clients=CLIENTS_OWN,
+            responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),
     }
 

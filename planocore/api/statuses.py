@@ -2,7 +2,8 @@
 
 The first block is the seeds' contract (names, codes and texts kept as the seeds
 give them). The second block holds PlanoCore's own slugs for cases the seeds do
-not cover; they follow the same style and are listed on every route's page.
+not cover; they follow the same style. A route's page lists the ones it can answer
+(`planocore.api.endpoints.route_statuses`); docs/api.md says why each addition exists.
 """
 
 from dataclasses import dataclass
@@ -40,9 +41,11 @@ CLIENT_REQUIRED = _status(
     "client-required",
     401,
     "This status is returned when the user making the request doesn't have a client, employee "
-    "or liaison record. This means that they don't have any roles or permissions. Even though "
-    "the request will not be successful, this status will still return a `session` object "
-    "because a session token is needed to register as a user.",
+    "or liaison record. This means that they don't have any roles or permissions. Because we "
+    "only allow our clients to register as a client, the user should be redirected to the "
+    "PlanoAuth clients registration page where they can use the `/api/v1/users/client_register` "
+    "API to register as a client. Even though the request will not be successful, this status "
+    "will still return a `session` object because a session token is needed to register as a user.",
 )
 MISSING_PARAM = _status(
     "missing-param", 400, "This status is returned when a required param was not passed with the request."
@@ -168,13 +171,3 @@ UNCOMMON = [
     PROVIDER_UNAVAILABLE,
 ]
 ALL = {status.slug: status for status in COMMON + UNCOMMON}
-# The uncommon statuses any route can answer (the provider ones are per route).
-EVERY_ROUTE_UNCOMMON = [
-    NO_PARAMS_DECODED,
-    INVALID_ENCODED_PARAMS,
-    ROUTE_NOT_FOUND,
-    IDENTIFY_REQUEST_ERROR,
-    SERVICE_NOT_FOUND,
-    METHOD_NOT_ALLOWED,
-    TOO_MANY_REQUESTS,
-]

@@ -32,6 +32,9 @@ class ApiView(APIView):
     endpoints: dict[str, Endpoint] = {}
     # The lookup from this view's model to its owning user's id ("user_id"), for scoped().
     client_owner: str = ""
+    # Methods this view answers for a detail route (the same Endpoint), taking the detail
+    # path's params (`id`) from the query or body; the registry documents the detail path.
+    param_routes: frozenset[str] = frozenset()
 
     @property
     def endpoint(self) -> Endpoint | None:
@@ -46,7 +49,15 @@ class ApiView(APIView):
         if endpoint is not None and endpoint.sensitive:
             # Django's error reports hide every POST param of this request.
             request.sensitive_post_parameters = "__ALL__"
+        self._initial_endpoint = endpoint
         return super().initialize_request(request, *args, **kwargs)
+
+    def get_authenticators(self):
+        # A route that needs no token (signing in) reads none: a stray one cannot fail it.
+        endpoint = getattr(self, "_initial_endpoint", None)
+        if endpoint is not None and not endpoint.auth:
+            return []
+        return super().get_authenticators()
 
     def get_parsers(self):
         method = getattr(getattr(self, "request", None), "method", None)
@@ -63,7 +74,13 @@ class ApiView(APIView):
         )
 
     def raw_params(self, request, kwargs: dict) -> dict[str, Any]:
-        """Query string, then body, then path params (later ones win)."""
+        """Query string, then body, then path params (later ones win).
+
+        A path param (`id`, `user_id`) is a param like the others: the params
+        serializer validates it (`/cancelations/abc` is invalid-param naming `id`),
+        and a query or body value of the same name that disagrees with the path
+        answers invalid-param naming it.
+        """
         params: dict[str, Any] = {}
         params.update(request.query_params.dict())
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -79,7 +96,15 @@ class ApiView(APIView):
                 # A body that decodes to nothing, sent to a route that needs params.
                 raise ApiError(statuses.NO_PARAMS_DECODED)
             params.update(data)
-        params.update(kwargs)
+        for name, value in kwargs.items():
+            given = params.get(name)
+            if given is not None and str(given) != str(value):
+                raise invalid_param(
+                    name,
+                    f"the path gives {value!r} and the params give {given!r}; pass it once, "
+                    "or make them agree.",
+                )
+            params[name] = value
         for name in CONVENTION_PARAMS:
             params.pop(name, None)
         return params

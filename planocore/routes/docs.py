@@ -14,7 +14,7 @@ from urllib.parse import urlencode
 from django.db import DatabaseError
 from rest_framework import serializers
 
-from planocore.api import statuses
+from planocore.api.endpoints import route_statuses
 from planocore.api.statuses import Status
 from planocore.routes.list_items import LIST_ITEMS, list_item_url
 from planocore.routes.registry import ApiRoute
@@ -65,6 +65,7 @@ class ParamDoc:
     list_item: str | None = None
     example: Any = None
     field: serializers.Field | None = None
+    in_example: bool = True
 
     @property
     def list_item_url(self) -> str | None:
@@ -93,7 +94,7 @@ class RouteDoc:
 
     @property
     def example(self) -> dict[str, Any]:
-        return {p.name: p.example for p in self.params}
+        return {p.name: p.example for p in self.params if p.in_example}
 
     @property
     def example_json(self) -> str:
@@ -114,14 +115,21 @@ class RouteDoc:
         return self.route.method in ("GET", "HEAD", "DELETE") and not self.route.endpoint.sensitive
 
 
-def field_type(f: serializers.Field) -> str:
+def field_type(f: serializers.Field, *, documented: bool = True) -> str:
+    """The param's type: the seed's word (`style={"type": ...}`) when documented, else its field's."""
     style_type = (getattr(f, "style", None) or {}).get("type")
-    if style_type:
+    if style_type and documented:
         return style_type
     for cls, name in _TYPES:
         if isinstance(f, cls):
             return name
+    if isinstance(f, serializers.ChoiceField) and f.choices and all(_is_int(value) for value in f.choices):
+        return "integer"  # choices such as processed's 0 and 1
     return "string"
+
+
+def _is_int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def field_choices(f: serializers.Field) -> list[tuple[str, str]]:
@@ -150,6 +158,8 @@ def _example(name: str, f: serializers.Field, kind: str, choices, list_item) -> 
         return "user@example.com"
     if isinstance(f, serializers.URLField):
         return "https://example.com/"
+    if kind == "integer" and getattr(f, "min_value", None) is not None:
+        return max(f.min_value, _EXAMPLES["integer"])
     if kind in _EXAMPLES:
         return _EXAMPLES[kind]
     return f"{name} value"
@@ -188,16 +198,20 @@ def param_docs(route: ApiRoute) -> list[ParamDoc]:
                 description=str(f.help_text or ""),
                 choices=choices,
                 list_item=list_item,
-                example=_example(name, f, kind, choices, list_item),
+                # The example follows what the field accepts (a datetime the seed calls string).
+                example=_example(name, f, field_type(f, documented=False), choices, list_item),
                 field=f,
+                in_example=bool(f.required) or style.get("in_example", True),
             )
         )
     return params
 
 
 def route_doc(route: ApiRoute) -> RouteDoc:
-    own = list(route.endpoint.responses)
-    common = [*statuses.COMMON, *(s for s in own if not s.uncommon and s not in statuses.COMMON)]
-    uncommon = [*statuses.EVERY_ROUTE_UNCOMMON]
-    uncommon += [s for s in own if s.uncommon and s not in uncommon]
-    return RouteDoc(route=route, params=param_docs(route), responses=common, uncommon_responses=uncommon)
+    answers = route_statuses(route.endpoint, route.method)
+    return RouteDoc(
+        route=route,
+        params=param_docs(route),
+        responses=[s for s in answers if not s.uncommon],
+        uncommon_responses=[s for s in answers if s.uncommon],
+    )

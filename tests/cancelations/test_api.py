@@ -326,7 +326,10 @@ def test_wrong_method_and_unknown_paths(api, make_cancelation):
     cancelation = make_cancelation()
     code, body = api.delete(detail(cancelation.pk))
     assert (code, body["status"]) == (405, "method-not-allowed")
+    # Issue 18: the path's id is a param, so a non-integer one is invalid-param naming `id`.
     code, body = api.patch(f"{URL}/abc", {"key": "x"})
+    assert (code, body["status"], list(body["errors"])) == (400, "invalid-param", ["id"])
+    code, body = api.patch(f"{URL}/{cancelation.pk}/history", {"key": "x"})
     assert (code, body["status"]) == (500, "route-non-existent")
 
 

@@ -36,6 +36,7 @@ CONVERSATION = "029c31f25a21b47effd7be90"
 INTEGRATION = "582dedf230e788746891281a"
 PERSON = {"username": "fuzz-person", "email": "fuzz@example.com", "password": "fuzz-Pass-123"}
 SIGN_IN = "POST /api/v1/sessions"
+UPDATE_BY_PARAMS = "PATCH /api/v1/cancelations"
 
 
 def _json(response):
@@ -61,7 +62,7 @@ def no_server_error(ctx: CheckContext, response, case) -> bool | None:
     declared = str(response.status_code) in case.operation.definition.raw.get("responses", {})
     if PROVIDER_FAILURES.get(response.status_code) == body.get("status") and declared:
         return None
-    # A path param outside the route's pattern (/cancelations/abc) makes a path no route
+    # A generated path param holding a slash (/cancelations/1%2Fx) makes a path no route
     # has; the seeds' contract answers that `route-non-existent` with HTTP 500.
     if body.get("status") == statuses.ROUTE_NON_EXISTENT.slug and not _is_a_route(response.request.url):
         return None
@@ -148,7 +149,7 @@ def _real_names(body, label: str):
     body = dict(body)
     if "team_name" in body:
         body["team_name"] = TEAM
-    if label in ("POST /api/v1/cancelations", "PATCH /api/v1/cancelations/{id}"):
+    if label in ("POST /api/v1/cancelations", "PATCH /api/v1/cancelations/{id}", UPDATE_BY_PARAMS):
         for name in CANCELATION_RULED:
             if name not in ("cancelable_type", "cancelable_id") or label.startswith("PATCH"):
                 body.pop(name, None)
@@ -176,7 +177,11 @@ def body_strategy(seeds: Seeds, operation, body):
     """The body pointed at seeded records (or the seeded person's sign-in) first, as generated otherwise."""
     if operation.label == SIGN_IN and seeds.sign_in_body:
         return st.sampled_from([seeds.sign_in_body, body])
-    return st.sampled_from([_real_names(body, operation.label), body])
+    real = _real_names(body, operation.label)
+    if operation.label == UPDATE_BY_PARAMS and isinstance(real, dict) and seeds.cancelation_ids:
+        # The update route with `id` as a body param: name a seeded cancelation.
+        return st.sampled_from([{**real, "id": i} for i in seeds.cancelation_ids] + [body])
+    return st.sampled_from([real, body])
 
 
 def install_hooks(schema, seeds: Seeds) -> None:
