@@ -1,13 +1,73 @@
-"""Parsers for the sensitive-params routes: the body is base64 of the JSON params."""
+"""Parsers of request bodies, and the one JSON reader every caller-supplied body goes through.
+
+`json_loads` bounds how deeply arrays and objects may nest (API_MAX_JSON_DEPTH):
+a deeper document, even one of a few bytes, would otherwise exhaust Python's
+recursion limit while parsing and crash the request. It also refuses NaN and
+Infinity, which no JSON column stores.
+"""
 
 import base64
 import binascii
+import codecs
 import json
+from typing import Any
 
-from rest_framework.parsers import BaseParser
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
 
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than API_MAX_JSON_DEPTH."""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number.")
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether arrays and objects nest more than `limit` levels in `value` (iteratively)."""
+    stack = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return False
+
+
+def json_loads(text: str | bytes, *, max_depth: int | None = None) -> Any:
+    """Parse caller-supplied JSON; ValueError (JSONTooDeep when too deep) if it cannot be taken."""
+    limit = max_depth or settings.API_MAX_JSON_DEPTH
+    too_deep = JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
+    try:
+        value = json.loads(text, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise too_deep from None
+    if isinstance(value, (dict, list)) and _depth_exceeds(value, limit):
+        raise too_deep
+    return value
+
+
+def too_deep_message(exc: JSONTooDeep) -> str:
+    return f"The JSON body could not be read: {exc} Send at most {settings.API_MAX_JSON_DEPTH} levels."
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser reading through json_loads (bounded depth, no NaN)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json_loads(codecs.getreader(encoding)(stream).read())
+        except JSONTooDeep as exc:
+            raise ApiError(statuses.INVALID_ENCODED_PARAMS, too_deep_message(exc)) from None
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise ParseError(f"JSON parse error - {exc}") from None
 
 
 class Base64JSONParser(BaseParser):
@@ -19,7 +79,9 @@ class Base64JSONParser(BaseParser):
         raw = stream.read() if stream is not None else b""
         try:
             decoded = base64.b64decode(raw.strip(), validate=True)
-            params = json.loads(decoded.decode("utf-8"))
+            params = json_loads(decoded.decode("utf-8"))
+        except JSONTooDeep as exc:
+            raise ApiError(statuses.INVALID_ENCODED_PARAMS, too_deep_message(exc)) from None
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise ApiError(
                 statuses.INVALID_ENCODED_PARAMS,
