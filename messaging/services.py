@@ -8,8 +8,9 @@ its `client:add` webhook brings it in.)
 """
 
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -69,7 +70,16 @@ def _require_configured() -> None:
 
 
 def _sc_datetime(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value else None
+    """SC's ISO-8601 time (one without an offset is UTC); None when absent or not a time."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but impossible (month 13)
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
 
 
 def _local_status(value: str | None) -> str | None:
@@ -291,6 +301,56 @@ UPDATE_REASON_STATUS = {
     "blocked": MessagingClient.Status.BLOCKED,
     "unblocked": MessagingClient.Status.ACTIVE,
 }
+
+
+_SC_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Where a client event carries each object and string it uses: (path, kind).
+_EVENT_SHAPE = (
+    (("payload",), dict),
+    (("payload", "client"), dict),
+    (("payload", "user"), dict),
+    (("payload", "conversation"), dict),
+    (("payload", "reason"), str),
+    (("payload", "client", "status"), str),
+    (("payload", "client", "type"), str),
+    (("payload", "client", "integrationId"), str),
+    (("payload", "client", "externalId"), str),
+    (("payload", "user", "id"), str),
+    (("payload", "user", "externalId"), (str, int)),
+    (("payload", "conversation", "id"), str),
+)
+
+
+def _at(event: dict, path: tuple[str, ...]):
+    value = event
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def webhook_event_fault(index: int, event) -> str | None:
+    """What is wrong with the shape of `events[index]`, or None (other types are not checked)."""
+    where = f"events[{index}]"
+    if not isinstance(event, dict):
+        return f"{where} is not an object."
+    if event.get("type") not in CLIENT_EVENTS:
+        return None
+    if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
+        return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
+    created_at = event.get("createdAt")
+    if created_at is not None and _sc_datetime(created_at) is None:
+        return f"{where}.createdAt must be an ISO-8601 time."
+    for path, kind in _EVENT_SHAPE:
+        value = _at(event, path)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"{where}.{'.'.join(path)} has the wrong type."
+    client_id = _at(event, ("payload", "client", "id"))
+    if client_id is not None and (not isinstance(client_id, str) or not _SC_ID.fullmatch(client_id)):
+        return f"{where}.payload.client.id must be a client id."
+    linked_at = _at(event, ("payload", "client", "linkedAt"))
+    if linked_at is not None and _sc_datetime(linked_at) is None:
+        return f"{where}.payload.client.linkedAt must be an ISO-8601 time."
+    return None
 
 
 @dataclass

@@ -28,28 +28,41 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number.")
 
 
-def _depth_exceeds(value: Any, limit: int) -> bool:
-    """Whether arrays and objects nest more than `limit` levels in `value` (iteratively)."""
+def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
+    """Raise JSONTooDeep past `limit` levels, ValueError on a NUL when asked (iteratively)."""
     stack = [(value, 1)]
     while stack:
         item, depth = stack.pop()
-        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, str):
+            if refuse_nul and "\x00" in item:
+                raise ValueError("a string holds a NUL character (\\u0000).")
+            continue
+        if not isinstance(item, (dict, list)):
+            continue
         if depth > limit:
-            return True
-        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
-    return False
+            raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
+        children = item.values() if isinstance(item, dict) else item
+        if refuse_nul and isinstance(item, dict):
+            children = [*item.keys(), *children]
+        stack.extend(
+            (child, depth + 1)
+            for child in children
+            if isinstance(child, (dict, list)) or (refuse_nul and isinstance(child, str))
+        )
 
 
-def json_loads(text: str | bytes, *, max_depth: int | None = None) -> Any:
-    """Parse caller-supplied JSON; ValueError (JSONTooDeep when too deep) if it cannot be taken."""
+def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: bool = False) -> Any:
+    """Parse caller-supplied JSON; ValueError (JSONTooDeep when too deep) if it cannot be taken.
+
+    `refuse_nul` also refuses a NUL in any key or string (PostgreSQL stores none):
+    for bodies whose values reach the database unchecked, such as webhooks'.
+    """
     limit = max_depth or settings.API_MAX_JSON_DEPTH
-    too_deep = JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
     try:
         value = json.loads(text, parse_constant=_refuse_constant)
     except RecursionError:
-        raise too_deep from None
-    if isinstance(value, (dict, list)) and _depth_exceeds(value, limit):
-        raise too_deep
+        raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.") from None
+    _check(value, limit, refuse_nul=refuse_nul)
     return value
 
 
