@@ -1,6 +1,5 @@
 """Params of the messaging routes (validated before any call to Sunshine Conversations) and output."""
 
-import json
 import re
 
 from django.contrib.auth import get_user_model
@@ -11,6 +10,7 @@ from rest_framework.settings import api_settings
 
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
+from planocore.api.parsers import json_loads
 
 # "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
 # "212 555 2368" and "1 212 555 2368" are not: the + and the country code are required.
@@ -66,10 +66,10 @@ class JsonObjectSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
-            except ValueError:
+                data = json_loads(data)
+            except ValueError as exc:
                 raise serializers.ValidationError(
-                    {api_settings.NON_FIELD_ERRORS_KEY: ["Send a JSON object."]}
+                    {api_settings.NON_FIELD_ERRORS_KEY: [f"Send a JSON object: {exc}"]}
                 ) from None
         return super().to_internal_value(data)
 

@@ -6,6 +6,7 @@ hand-made list cursors on every list route, and crafted webhook bodies.
 
 import base64
 import logging
+from urllib.parse import urlencode
 
 import pytest
 
@@ -91,3 +92,23 @@ def test_crafted_cursors_on_the_messaging_clients_list(api, staff_user, param, c
     assert code == 400, body
     assert body["status"] == statuses.INVALID_PARAM.slug
     assert param in body["errors"]
+
+
+@pytest.mark.parametrize("value", [DEEP, DEEP_OBJECT, '{"type": NaN}'])
+def test_a_json_string_in_a_form_param_is_bounded_too(api, staff_user, value, caplog):
+    with caplog.at_level(logging.WARNING):
+        code, body = api.post(
+            f"/api/v1/users/{staff_user.pk}/clients",
+            raw=urlencode(
+                {
+                    "matchCriteria": value,
+                    "confirmation": '{"type": "immediate"}',
+                    "target": '{"conversationId": "029c31f25a21b47effd7be90"}',
+                }
+            ),
+            content_type="application/x-www-form-urlencoded",
+        )
+    assert code == 400, body
+    assert body["status"] == statuses.INVALID_PARAM.slug
+    assert "matchCriteria" in body["errors"]
+    assert not [r for r in caplog.records if r.exc_info]
