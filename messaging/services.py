@@ -387,28 +387,39 @@ def _apply_event(event: dict) -> bool:
     except IntegrityError:
         return False
     payload = event.get("payload") or {}
+    if not (payload.get("client") or {}).get("id"):
+        return True
+    try:
+        with transaction.atomic():
+            _apply_to_client(event, payload)
+    except IntegrityError:
+        # A concurrent event (or the API) stored this new client first: apply to its row.
+        _apply_to_client(event, payload)
+    return True
+
+
+def _apply_to_client(event: dict, payload: dict) -> None:
+    """Apply one client event to the client's row, locked; an event older than its last changes nothing."""
     sc_client = payload.get("client") or {}
     sc_user = payload.get("user") or {}
-    client_id = sc_client.get("id")
-    if not client_id:
-        return True
+    client_id = sc_client["id"]
     created_at = _sc_datetime(event.get("createdAt")) or timezone.now()
     client = MessagingClient.objects.select_for_update().filter(client_id=client_id).first()
     if client is not None and client.last_event_at and created_at < client.last_event_at:
-        return True  # an older event arriving late: the newer one already set the state
+        return  # an older event arriving late: the newer one already set the state
     if event["type"] == "client:remove":
         if client is not None:
             client.status = MessagingClient.Status.INACTIVE
             client.removed_at = created_at
             _touch(client, created_at, ["status", "removed_at"])
-        return True
+        return
     status = _local_status(sc_client.get("status"))
     if event["type"] == "client:update":
         status = status or UPDATE_REASON_STATUS.get(payload.get("reason"))
     if client is None:
         client = _client_from_event(sc_client, sc_user, payload)
         if client is None:
-            return True
+            return
     fields = []
     if status and status != client.status:
         client.status = status
@@ -428,7 +439,6 @@ def _apply_event(event: dict) -> bool:
         client.removed_at = None
         fields.append("removed_at")
     _touch(client, created_at, fields)
-    return True
 
 
 def _client_from_event(sc_client: dict, sc_user: dict, payload: dict) -> MessagingClient | None:
