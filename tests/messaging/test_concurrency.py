@@ -7,6 +7,7 @@ from django.db import connection, connections
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.services import webhook_events_apply
+from tests.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -62,23 +63,7 @@ def test_concurrent_events_about_a_new_client_make_one_row_and_apply_both(person
 
     events = [add(f"ev-{n}", "pending", f"2026-11-23T10:00:0{n}Z") for n in range(5)]
     events.append(add("ev-9", "active", "2026-11-23T10:00:09Z"))
-    start = threading.Barrier(len(events))
-    results, errors = [], []
-
-    def deliver(event):
-        try:
-            start.wait()
-            results.append(webhook_events_apply(events=[event]))
-        except Exception as exc:  # noqa: BLE001 - the test reports what a delivery raised
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deliver, args=(e,)) for e in events]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_at_once(lambda event: webhook_events_apply(events=[event]), [(e,) for e in events])
     assert not errors, errors
     assert sum(r.applied for r in results) == len(events)
     client = MessagingClient.objects.get(client_id="5e0000000000000000000new")

@@ -1,14 +1,14 @@
 """Concurrent Mandrill deliveries on PostgreSQL: each event applied once, never over a newer one."""
 
-import threading
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 
 from notifications.models import MandrillEvent
 from notifications.services import mandrill_event_key, notification_record_tracking
 from planocore.outbox.models import Channel, ExternalRequest
+from tests.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
@@ -18,21 +18,9 @@ MESSAGE_ID = "0123456789abcdef0123456789abcdef"
 
 
 def _deliver_at_once(calls: list[dict]) -> list[int]:
-    start = threading.Barrier(len(calls))
-    results = []
-
-    def deliver(kwargs):
-        try:
-            start.wait()
-            results.append(notification_record_tracking(**kwargs))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=deliver, args=(c,)) for c in calls]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    record = notification_record_tracking
+    results, errors = run_at_once(lambda kwargs: record(**kwargs), [(c,) for c in calls])
+    assert not errors, errors
     return results
 
 
