@@ -28,27 +28,34 @@ def _refuse_constant(name: str):
     raise ValueError(f"{name} is not a JSON number.")
 
 
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
 def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
     """Raise JSONTooDeep past `limit` levels, ValueError on a NUL when asked (iteratively)."""
+    nul = ValueError("a string holds a NUL character (\\u0000).")
+    if type(value) is str:
+        if refuse_nul and "\x00" in value:
+            raise nul
+        return
+    if type(value) is not dict and type(value) is not list:
+        return
     stack = [(value, 1)]
+    push, pop = stack.append, stack.pop
     while stack:
-        item, depth = stack.pop()
-        if isinstance(item, str):
-            if refuse_nul and "\x00" in item:
-                raise ValueError("a string holds a NUL character (\\u0000).")
-            continue
-        if not isinstance(item, (dict, list)):
-            continue
+        item, depth = pop()
         if depth > limit:
             raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
-        children = item.values() if isinstance(item, dict) else item
-        if refuse_nul and isinstance(item, dict):
-            children = [*item.keys(), *children]
-        stack.extend(
-            (child, depth + 1)
-            for child in children
-            if isinstance(child, (dict, list)) or (refuse_nul and isinstance(child, str))
-        )
+        if type(item) is dict:
+            if refuse_nul and any("\x00" in key for key in item):
+                raise nul
+            item = item.values()
+        for child in item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                push((child, depth + 1))
+            elif refuse_nul and kind is str and "\x00" in child:
+                raise nul
 
 
 def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: bool = False) -> Any:
@@ -58,8 +65,10 @@ def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: b
     for bodies whose values reach the database unchecked, such as webhooks'.
     """
     limit = max_depth or settings.API_MAX_JSON_DEPTH
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
     try:
-        value = json.loads(text, parse_constant=_refuse_constant)
+        value = _DECODER.decode(text)
     except RecursionError:
         raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.") from None
     _check(value, limit, refuse_nul=refuse_nul)
