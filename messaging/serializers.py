@@ -1,7 +1,5 @@
 """Params of the messaging routes (validated before any call to Sunshine Conversations) and output."""
 
-import json
-
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
@@ -11,6 +9,7 @@ from rest_framework.settings import api_settings
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
 from planocore.api.fields import normalize_phone_number
+from planocore.api.parsers import json_loads
 from planocore.api.permissions import scoped
 
 RECORD_ID = r"^[A-Za-z0-9]{24}$"  # SC record ids (page cursors) are 24 characters
@@ -53,10 +52,10 @@ class JsonObjectSerializer(serializers.Serializer):
     def to_internal_value(self, data):
         if isinstance(data, str):
             try:
-                data = json.loads(data)
-            except ValueError:
+                data = json_loads(data)
+            except ValueError as exc:
                 raise serializers.ValidationError(
-                    {api_settings.NON_FIELD_ERRORS_KEY: ["Send a JSON object."]}
+                    {api_settings.NON_FIELD_ERRORS_KEY: [f"Send a JSON object: {exc}"]}
                 ) from None
         return super().to_internal_value(data)
 

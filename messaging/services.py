@@ -9,8 +9,9 @@ its `client:add` webhook brings it in.)
 """
 
 import logging
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -71,7 +72,16 @@ def _backend():
 
 
 def _sc_datetime(value: str | None) -> datetime | None:
-    return parse_datetime(value) if value else None
+    """SC's ISO-8601 time (one without an offset is UTC); None when absent or not a time."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:  # well formed but impossible (month 13)
+        return None
+    if parsed is not None and timezone.is_naive(parsed):
+        parsed = timezone.make_aware(parsed, UTC)
+    return parsed
 
 
 def _local_status(value: str | None) -> str | None:
@@ -259,6 +269,56 @@ UPDATE_REASON_STATUS = {
 }
 
 
+_SC_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
+# Where a client event carries each object and string it uses: (path, kind).
+_EVENT_SHAPE = (
+    (("payload",), dict),
+    (("payload", "client"), dict),
+    (("payload", "user"), dict),
+    (("payload", "conversation"), dict),
+    (("payload", "reason"), str),
+    (("payload", "client", "status"), str),
+    (("payload", "client", "type"), str),
+    (("payload", "client", "integrationId"), str),
+    (("payload", "client", "externalId"), str),
+    (("payload", "user", "id"), str),
+    (("payload", "user", "externalId"), (str, int)),
+    (("payload", "conversation", "id"), str),
+)
+
+
+def _at(event: dict, path: tuple[str, ...]):
+    value = event
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value
+
+
+def webhook_event_fault(index: int, event) -> str | None:
+    """What is wrong with the shape of `events[index]`, or None (other types are not checked)."""
+    where = f"events[{index}]"
+    if not isinstance(event, dict):
+        return f"{where} is not an object."
+    if event.get("type") not in CLIENT_EVENTS:
+        return None
+    if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
+        return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
+    created_at = event.get("createdAt")
+    if created_at is not None and _sc_datetime(created_at) is None:
+        return f"{where}.createdAt must be an ISO-8601 time."
+    for path, kind in _EVENT_SHAPE:
+        value = _at(event, path)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"{where}.{'.'.join(path)} has the wrong type."
+    client_id = _at(event, ("payload", "client", "id"))
+    if client_id is not None and (not isinstance(client_id, str) or not _SC_ID.fullmatch(client_id)):
+        return f"{where}.payload.client.id must be a client id."
+    linked_at = _at(event, ("payload", "client", "linkedAt"))
+    if linked_at is not None and _sc_datetime(linked_at) is None:
+        return f"{where}.payload.client.linkedAt must be an ISO-8601 time."
+    return None
+
+
 @dataclass
 class WebhookResult:
     applied: int = 0
@@ -293,28 +353,39 @@ def _apply_event(event: dict) -> bool:
     except IntegrityError:
         return False
     payload = event.get("payload") or {}
+    if not (payload.get("client") or {}).get("id"):
+        return True
+    try:
+        with transaction.atomic():
+            _apply_to_client(event, payload)
+    except IntegrityError:
+        # A concurrent event (or the API) stored this new client first: apply to its row.
+        _apply_to_client(event, payload)
+    return True
+
+
+def _apply_to_client(event: dict, payload: dict) -> None:
+    """Apply one client event to the client's row, locked; an event older than its last changes nothing."""
     sc_client = payload.get("client") or {}
     sc_user = payload.get("user") or {}
-    client_id = sc_client.get("id")
-    if not client_id:
-        return True
+    client_id = sc_client["id"]
     created_at = _sc_datetime(event.get("createdAt")) or timezone.now()
     client = MessagingClient.objects.select_for_update().filter(client_id=client_id).first()
     if client is not None and client.last_event_at and created_at < client.last_event_at:
-        return True  # an older event arriving late: the newer one already set the state
+        return  # an older event arriving late: the newer one already set the state
     if event["type"] == "client:remove":
         if client is not None:
             client.status = MessagingClient.Status.INACTIVE
             client.removed_at = created_at
             _touch(client, created_at, ["status", "removed_at"])
-        return True
+        return
     status = _local_status(sc_client.get("status"))
     if event["type"] == "client:update":
         status = status or UPDATE_REASON_STATUS.get(payload.get("reason"))
     if client is None:
         client = _client_from_event(sc_client, sc_user, payload)
         if client is None:
-            return True
+            return
     fields = []
     if status and status != client.status:
         client.status = status
@@ -334,7 +405,6 @@ def _apply_event(event: dict) -> bool:
         client.removed_at = None
         fields.append("removed_at")
     _touch(client, created_at, fields)
-    return True
 
 
 def _client_from_event(sc_client: dict, sc_user: dict, payload: dict) -> MessagingClient | None:

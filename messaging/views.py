@@ -1,7 +1,6 @@
 """Messaging routes: a user's Sunshine Conversations clients, and SC's webhook."""
 
 import hmac
-import json
 import logging
 from urllib.parse import urlencode
 
@@ -19,6 +18,7 @@ from messaging.serializers import (
 )
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
+from planocore.api.parsers import json_loads
 from planocore.api.views import ApiView
 
 logger = logging.getLogger("messaging")
@@ -121,8 +121,11 @@ def sunshine_conversations_webhook(request):
     """Receive SC's webhook calls ({"app", "webhook", "events": [...]}) for client events.
 
     Authenticated by the X-API-Key header (the webhook's secret) compared in
-    constant time; with no secret configured every call is refused. Answers 200
-    quickly once the events are applied (duplicates, by event id, are skipped).
+    constant time; with no secret configured every call is refused. A body that is
+    not JSON, nests deeper than API_MAX_JSON_DEPTH, holds a NUL or an event of the
+    wrong shape answers 400 and applies nothing. Answers 200 once the events are
+    applied (duplicates, by event id, are skipped; an event older than the client's
+    last applied one changes nothing).
     """
     secret = settings.SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET
     if not secret:
@@ -131,12 +134,19 @@ def sunshine_conversations_webhook(request):
     if not hmac.compare_digest(given.encode(), secret.encode()):
         return _webhook_reply(401, "Wrong or missing X-API-Key.")
     try:
-        body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
-        return _webhook_reply(400, "The body is not JSON.")
+        body = json_loads(request.body or b"null", refuse_nul=True)
+    except ValueError as exc:
+        return _webhook_reply(400, f"The body is not JSON PlanoCore takes: {exc}")
     if not isinstance(body, dict) or not isinstance(body.get("events"), list):
         return _webhook_reply(400, "The body holds no `events` list.")
-    app_id = (body.get("app") or {}).get("id") if isinstance(body.get("app"), dict) else None
+    app = body.get("app")
+    if app is not None and (not isinstance(app, dict) or not isinstance(app.get("id", ""), str)):
+        return _webhook_reply(400, "`app` must be an object whose `id` is a string.")
+    for index, event in enumerate(body["events"]):
+        fault = services.webhook_event_fault(index, event)
+        if fault:
+            return _webhook_reply(400, f"Nothing was applied: {fault}")
+    app_id = (app or {}).get("id")
     if app_id and settings.SUNSHINE_CONVERSATIONS_APP_ID and app_id != settings.SUNSHINE_CONVERSATIONS_APP_ID:
         logger.warning("Webhook call for another app (%s) ignored.", app_id[:64])
         return _webhook_reply(

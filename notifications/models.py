@@ -129,3 +129,23 @@ class ProductionNotification(Notification):
         proxy = True
         verbose_name = "production notification"
         verbose_name_plural = "production notifications"
+
+
+class MandrillEvent(models.Model):
+    """A Mandrill tracking event already applied: its key is inserted first, so a replay is skipped.
+
+    Mandrill's events carry no id of their own: the key is a digest of the message id,
+    the event type, its time (`ts`) and the recipient, which together name one event.
+    """
+
+    key = models.CharField(max_length=64, unique=True, help_text="sha256 of _id, event, ts and email.")
+    message_id = models.CharField(max_length=200, blank=True)
+    event_type = models.CharField(max_length=30)
+    occurred_at = models.DateTimeField(help_text="The event's `ts`.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+
+    def __str__(self) -> str:
+        return f"{self.event_type} {self.message_id}"

@@ -27,7 +27,17 @@ def outgoing_request_outcome(sender, request, **kwargs) -> None:
 
 
 def mandrill_tracking(sender, event: AnymailTrackingEvent, esp_name: str, **kwargs) -> None:
-    """Record a Mandrill tracking event (delivered, bounced, opened…) on its email."""
+    """Record a Mandrill tracking event (delivered, bounced, opened…) on its email, once."""
+    esp_event = event.esp_event or {}
     services.notification_record_tracking(
-        message_id=event.message_id, event_type=str(event.event_type or "unknown"), metadata=event.metadata
+        message_id=event.message_id,
+        event_type=str(event.event_type or "unknown"),
+        metadata=event.metadata,
+        occurred_at=event.timestamp,
+        event_key=services.mandrill_event_key(
+            message_id=event.message_id,
+            event_type=str(esp_event.get("event") or event.event_type),
+            ts=esp_event.get("ts"),
+            recipient=event.recipient,
+        ),
     )

@@ -7,16 +7,20 @@ through `planocore.outbox.signals.outcome_recorded` (`notification_record_outcom
 and Mandrill's tracking webhook (`notification_record_tracking`).
 """
 
+import hashlib
+import json
 import logging
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
-from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from notifications.models import DeliveryStatus, MandrillEvent, Notification, NotificationType, Processed
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue, send
@@ -328,13 +332,43 @@ def notification_record_outcome(*, request: ExternalRequest) -> None:
 
 
 @transaction.atomic
-def notification_record_tracking(*, message_id: str | None, event_type: str, metadata: dict | None) -> int:
-    """Record a Mandrill tracking event on its outgoing request and notification.
+def mandrill_event_key(*, message_id: str | None, event_type: str, ts: int, recipient: str | None) -> str:
+    """The digest naming one Mandrill event (Mandrill gives events no id of their own)."""
+    named = json.dumps([message_id or "", event_type, ts, recipient or ""])
+    return hashlib.sha256(named.encode()).hexdigest()
+
+
+@transaction.atomic
+def notification_record_tracking(
+    *,
+    message_id: str | None,
+    event_type: str,
+    metadata: dict | None,
+    occurred_at: datetime | None = None,
+    event_key: str | None = None,
+) -> int:
+    """Record a Mandrill tracking event on its outgoing request and notification, once and in order.
 
     The request is found by the provider's message id, else by the
-    `notification_id` the email carried in its metadata. Returns how many
-    requests were updated.
+    `notification_id` the email carried in its metadata. With an `event_key`, the
+    key is inserted into MandrillEvent first (unique): a replay, even a concurrent
+    one, fails that insert and changes nothing. An event that happened before the
+    request's `delivery_status_at` changes nothing either (the rows are locked, so
+    two events racing apply in time order). Returns how many requests were updated.
     """
+    occurred_at = occurred_at or timezone.now()
+    if event_key:
+        try:
+            with transaction.atomic():
+                MandrillEvent.objects.create(
+                    key=event_key,
+                    message_id=(message_id or "")[:200],
+                    event_type=event_type[:30],
+                    occurred_at=occurred_at,
+                )
+        except IntegrityError:
+            logger.info("Mandrill %s event for %s already applied; skipped.", event_type, message_id)
+            return 0
     # Mandrill's `send` event (anymail: sent) fires when the receiving server took the message.
     event_type = "delivered" if event_type == "sent" else event_type
     requests = ExternalRequest.objects.none()
@@ -348,19 +382,24 @@ def notification_record_tracking(*, message_id: str | None, event_type: str, met
             object_id=notification_id,
             status=ExternalRequest.Status.SUCCEEDED,
         )
-    found = list(requests.only("pk", "content_type_id", "object_id"))
-    if not found:
+    if not requests.exists():
         logger.info("Mandrill %s event for unknown message %s", event_type, message_id)
         return 0
+    not_newer = Q(delivery_status_at__isnull=True) | Q(delivery_status_at__lte=occurred_at)
+    found = list(requests.filter(not_newer).select_for_update().only("pk", "content_type_id", "object_id"))
+    if not found:
+        logger.info("Mandrill %s event of %s older than its status; skipped.", event_type, message_id)
+        return 0
+    now = timezone.now()
     ExternalRequest.objects.filter(pk__in=[r.pk for r in found]).update(
-        delivery_status=event_type[:30], updated_at=timezone.now()
+        delivery_status=event_type[:30], delivery_status_at=occurred_at, updated_at=now
     )
     if event_type in _TRACKED_STATUSES:
         ct_id = notification_content_type_id()
         ids = [r.object_id for r in found if r.content_type_id == ct_id]
-        changes: dict[str, Any] = {"status": event_type, "updated_at": timezone.now()}
+        changes: dict[str, Any] = {"status": event_type, "updated_at": now}
         if event_type in ("bounced", "rejected", "failed", "complained"):
-            changes["provider_failed_at"] = timezone.now()
+            changes["provider_failed_at"] = now
         Notification.objects.filter(pk__in=ids).update(**changes)
     return len(found)
 

@@ -1,13 +1,95 @@
-"""Parsers for the sensitive-params routes: the body is base64 of the JSON params."""
+"""Parsers of request bodies, and the one JSON reader every caller-supplied body goes through.
+
+`json_loads` bounds how deeply arrays and objects may nest (API_MAX_JSON_DEPTH):
+a deeper document, even one of a few bytes, would otherwise exhaust Python's
+recursion limit while parsing and crash the request. It also refuses NaN and
+Infinity, which no JSON column stores.
+"""
 
 import base64
 import binascii
+import codecs
 import json
+from typing import Any
 
-from rest_framework.parsers import BaseParser
+from django.conf import settings
+from rest_framework.exceptions import ParseError
+from rest_framework.parsers import BaseParser, JSONParser
 
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError
+
+
+class JSONTooDeep(ValueError):
+    """A JSON document nested deeper than API_MAX_JSON_DEPTH."""
+
+
+def _refuse_constant(name: str):
+    raise ValueError(f"{name} is not a JSON number.")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+
+
+def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
+    """Raise JSONTooDeep past `limit` levels, ValueError on a NUL when asked (iteratively)."""
+    nul = ValueError("a string holds a NUL character (\\u0000).")
+    if type(value) is str:
+        if refuse_nul and "\x00" in value:
+            raise nul
+        return
+    if type(value) is not dict and type(value) is not list:
+        return
+    stack = [(value, 1)]
+    push, pop = stack.append, stack.pop
+    while stack:
+        item, depth = pop()
+        if depth > limit:
+            raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
+        if type(item) is dict:
+            if refuse_nul and any("\x00" in key for key in item):
+                raise nul
+            item = item.values()
+        for child in item:
+            kind = type(child)
+            if kind is dict or kind is list:
+                push((child, depth + 1))
+            elif refuse_nul and kind is str and "\x00" in child:
+                raise nul
+
+
+def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: bool = False) -> Any:
+    """Parse caller-supplied JSON; ValueError (JSONTooDeep when too deep) if it cannot be taken.
+
+    `refuse_nul` also refuses a NUL in any key or string (PostgreSQL stores none):
+    for bodies whose values reach the database unchecked, such as webhooks'.
+    """
+    limit = max_depth or settings.API_MAX_JSON_DEPTH
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    try:
+        value = _DECODER.decode(text)
+    except RecursionError:
+        raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.") from None
+    _check(value, limit, refuse_nul=refuse_nul)
+    return value
+
+
+def too_deep_message(exc: JSONTooDeep) -> str:
+    return f"The JSON body could not be read: {exc} Send at most {settings.API_MAX_JSON_DEPTH} levels."
+
+
+class BoundedJSONParser(JSONParser):
+    """DRF's JSON parser reading through json_loads (bounded depth, no NaN)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        encoding = (parser_context or {}).get("encoding", settings.DEFAULT_CHARSET)
+        try:
+            return json_loads(codecs.getreader(encoding)(stream).read())
+        except JSONTooDeep as exc:
+            raise ApiError(statuses.INVALID_ENCODED_PARAMS, too_deep_message(exc)) from None
+        except ValueError as exc:  # UnicodeDecodeError included
+            raise ParseError(f"JSON parse error - {exc}") from None
 
 
 class Base64JSONParser(BaseParser):
@@ -19,7 +101,9 @@ class Base64JSONParser(BaseParser):
         raw = stream.read() if stream is not None else b""
         try:
             decoded = base64.b64decode(raw.strip(), validate=True)
-            params = json.loads(decoded.decode("utf-8"))
+            params = json_loads(decoded.decode("utf-8"))
+        except JSONTooDeep as exc:
+            raise ApiError(statuses.INVALID_ENCODED_PARAMS, too_deep_message(exc)) from None
         except (binascii.Error, ValueError, UnicodeDecodeError):
             raise ApiError(
                 statuses.INVALID_ENCODED_PARAMS,

@@ -90,6 +90,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "last_error",
         "provider_message_id",
         "delivery_status",
+        "delivery_status_at",
         "source_link",
         "has_secrets",
         "payload_pretty",
@@ -114,7 +115,10 @@ class ExternalRequestAdmin(admin.ModelAdmin):
             },
         ),
         ("What was asked", {"fields": ("payload_pretty", "has_secrets")}),
-        ("Proof", {"fields": ("provider_message_id", "delivery_status", "sent_at", "proof")}),
+        (
+            "Proof",
+            {"fields": ("provider_message_id", "delivery_status", "delivery_status_at", "sent_at", "proof")},
+        ),
         ("Timestamps", {"fields": ("created_at", "updated_at")}),
     )
 

@@ -50,6 +50,11 @@ class ExternalRequest(models.Model):
     delivery_status = models.CharField(
         max_length=30, blank=True, help_text="Latest delivery event reported by the provider."
     )
+    delivery_status_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When the provider's event that set `delivery_status` happened (older ones are ignored).",
+    )
     # No index of its own: outbox_source_idx (content_type, object_id) serves it.
     content_type = models.ForeignKey(
         ContentType, null=True, blank=True, on_delete=models.SET_NULL, db_index=False

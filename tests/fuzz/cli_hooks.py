@@ -20,6 +20,7 @@ SEEDS = harness.Seeds(**json.loads(os.environ.get("PLANOCORE_FUZZ_SEEDS", "{}"))
 
 schemathesis.check(harness.no_server_error)
 schemathesis.check(harness.envelope)
+schemathesis.check(harness.deep_json_refused)
 
 
 @schemathesis.hook
@@ -30,3 +31,13 @@ def flatmap_path_parameters(context, path_parameters):
 @schemathesis.hook
 def flatmap_body(context, body):
     return harness.body_strategy(SEEDS, context.operation, body)
+
+
+@schemathesis.hook
+def flatmap_query(context, query):
+    return harness.query_strategy(context.operation, query)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    return harness.without_deep_forms(case)

@@ -1,10 +1,14 @@
-"""What the API fuzz run and bench/fuzz.py share: seed data, path values, checks.
+"""What the API fuzz run and bench/fuzz.py share: seed data, path values, hostile input, checks.
+
+About one request in HOSTILE_ONE_IN carries hostile input: a body nested past the JSON
+depth limit, NULs in every string of the body, or a hand-made list cursor.
 
 The checks every response must pass (`CHECKS`):
 - no 5xx, except the provider failures (502 provider-failed, 503 provider-unavailable)
   on a route whose schema declares that code;
 - the JSON envelope: status, code (equal to the HTTP code), message, data, with a
   known status slug of that code;
+- a body nested past the JSON depth limit answers `invalid-encoded-params`;
 - schemathesis' own: status code, content type and body conform to the schema.
 """
 
@@ -37,6 +41,7 @@ INTEGRATION = "582dedf230e788746891281a"
 PERSON = {"username": "fuzz-person", "email": "fuzz@example.com", "password": "fuzz-Pass-123"}
 SIGN_IN = "POST /api/v1/sessions"
 UPDATE_BY_PARAMS = "PATCH /api/v1/cancelations"
+DEEP_KEY = "nested"  # the key of the too-deep value of a hostile body (JSON only)
 
 
 def _json(response):
@@ -101,9 +106,32 @@ def envelope(ctx: CheckContext, response, case) -> bool | None:
     return None
 
 
+def _sent_params(case):
+    """The JSON params the case sent (decoded from base64 on the sign-in route), or None."""
+    body = case.body
+    if case.operation.label == SIGN_IN and isinstance(body, str):
+        try:
+            return json.loads(base64.b64decode(body, validate=True))
+        except ValueError:
+            return None
+    return body if "json" in (case.media_type or "") else None
+
+
+def deep_json_refused(ctx: CheckContext, response, case) -> bool | None:
+    """A body nested past the JSON depth limit answers invalid-encoded-params (400)."""
+    params = _sent_params(case)
+    if not isinstance(params, dict) or DEEP_KEY not in params:
+        return None
+    body = _json(response) or {}
+    if body.get("status") != statuses.INVALID_ENCODED_PARAMS.slug:
+        raise AssertionError(f"A too-deep body answered {response.status_code} {body.get('status')}")
+    return None
+
+
 CHECKS = [
     no_server_error,
     envelope,
+    deep_json_refused,
     status_code_conformance,
     content_type_conformance,
     response_schema_conformance,
@@ -173,15 +201,97 @@ def path_parameters_strategy(seeds: Seeds, operation, path_parameters):
     return st.one_of(real, st.just(path_parameters))
 
 
+# --- hostile input: one request in HOSTILE_ONE_IN carries some ----------------------------------
+HOSTILE_ONE_IN = 8
+CURSOR_PARAMS = ("cursor", "page[after]", "page[before]")
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).decode()
+
+
+# Cursors a caller builds by hand: undecodable, a NUL inside, a position of the wrong kind.
+crafted_cursors = st.one_of(
+    st.sampled_from(["cD1hYmM=", "\x00", _b64(b"p=1\x00"), _b64(b"p=" + b"9" * 30), _b64(b"\xff\xfe")]),
+    st.binary(max_size=48).map(_b64),
+    st.text(max_size=24).map(lambda text: _b64(f"p={text}".encode("utf-8", "surrogatepass"))),
+    st.text(max_size=24),
+)
+
+
+def _nested(depth: int):
+    value: list | dict = []
+    for level in range(depth):
+        value = [value] if level % 2 else {"a": value}
+    return value
+
+
+def _with_nuls(value):
+    """Every string (keys too) of a JSON value with a NUL inside."""
+    if isinstance(value, str):
+        return value[:1] + "\x00" + value[1:]
+    if isinstance(value, list):
+        return [_with_nuls(v) for v in value]
+    if isinstance(value, dict):
+        return {_with_nuls(k) if k != "team_name" else k: _with_nuls(v) for k, v in value.items()}
+    return value
+
+
+def hostile_bodies(body, label: str):
+    """The body nested past the JSON depth limit, or with NULs in its strings."""
+    if label == SIGN_IN:  # the sensitive route: base64 of the JSON params
+        params = {"email": PERSON["email"], "password": PERSON["password"]}
+        bodies = st.one_of(
+            st.integers(33, 400).map(lambda depth: {**params, DEEP_KEY: _nested(depth)}),
+            st.just(_with_nuls(params)),
+        )
+        return bodies.map(lambda value: base64.b64encode(json.dumps(value).encode()).decode())
+    if not isinstance(body, dict) or any(isinstance(v, bytes) for v in body.values()):
+        return st.just(body)  # no body, or a file upload
+    deep = st.integers(33, 400).map(lambda depth: {**body, DEEP_KEY: _nested(depth)})
+    return st.one_of(deep, st.just(_with_nuls(body)))
+
+
+def without_deep_forms(case):
+    """A form body cannot nest: drop the too-deep value from a non-JSON case (its NULs stay)."""
+    if (
+        isinstance(case.body, dict)
+        and DEEP_KEY in case.body
+        and "json" not in (case.media_type or "application/json")
+    ):
+        case.body = {k: v for k, v in case.body.items() if k != DEEP_KEY}
+    return case
+
+
+def _sometimes(normal, hostile):
+    # A middle value: hypothesis draws the bounds of a range more often than the rest.
+    return st.integers(0, HOSTILE_ONE_IN - 1).flatmap(lambda n: hostile if n == 3 else normal)
+
+
 def body_strategy(seeds: Seeds, operation, body):
-    """The body pointed at seeded records (or the seeded person's sign-in) first, as generated otherwise."""
+    """The body pointed at seeded records (or the seeded person's sign-in) first, as generated
+    otherwise, and now and then a hostile one (too deep, NULs)."""
     if operation.label == SIGN_IN and seeds.sign_in_body:
-        return st.sampled_from([seeds.sign_in_body, body])
-    real = _real_names(body, operation.label)
-    if operation.label == UPDATE_BY_PARAMS and isinstance(real, dict) and seeds.cancelation_ids:
-        # The update route with `id` as a body param: name a seeded cancelation.
-        return st.sampled_from([{**real, "id": i} for i in seeds.cancelation_ids] + [body])
-    return st.sampled_from([real, body])
+        normal = st.sampled_from([seeds.sign_in_body, body])
+    else:
+        real = _real_names(body, operation.label)
+        if operation.label == UPDATE_BY_PARAMS and isinstance(real, dict) and seeds.cancelation_ids:
+            # The update route with `id` as a body param: name a seeded cancelation.
+            normal = st.sampled_from([{**real, "id": i} for i in seeds.cancelation_ids] + [body])
+        else:
+            normal = st.sampled_from([real, body])
+    return _sometimes(normal, hostile_bodies(body, operation.label))
+
+
+def query_strategy(operation, query):
+    """Now and then a hand-made cursor in a list route's cursor param."""
+    names = [p.name for p in operation.query if p.name in CURSOR_PARAMS]
+    if not names:
+        return st.just(query)
+    crafted = st.tuples(st.sampled_from(names), crafted_cursors).map(
+        lambda pair: {**(query or {}), pair[0]: pair[1]}
+    )
+    return _sometimes(st.just(query), crafted)
 
 
 def install_hooks(schema, seeds: Seeds) -> None:
@@ -194,6 +304,14 @@ def install_hooks(schema, seeds: Seeds) -> None:
     @schema.hook
     def flatmap_body(context, body):
         return body_strategy(seeds, context.operation, body)
+
+    @schema.hook
+    def flatmap_query(context, query):
+        return query_strategy(context.operation, query)
+
+    @schema.hook
+    def map_case(context, case):
+        return without_deep_forms(case)
 
 
 def seed(call, *, sunshine_fake) -> Seeds:

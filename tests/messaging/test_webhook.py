@@ -178,3 +178,62 @@ def test_a_confirmation_that_beats_the_create_answer_is_kept(person, webhook_sec
     )
     assert stored.status == "active"
     assert MessagingClient.objects.get().conversation_id == CONVERSATION
+
+
+def _crafted(person):
+    def with_event(**changes):
+        ev = event("ev-c", "client:update", person, reason="confirmed")
+        ev.update(changes)
+        return {"app": {"id": "5d8cff3cd55b040010928b5b"}, "events": [ev]}
+
+    def with_client(**changes):
+        body = with_event()
+        body["events"][0]["payload"]["client"].update(changes)
+        return body
+
+    deep = '{"events": [' + "[" * 1000 + "]" * 1000 + "]}"
+    return {
+        "deep JSON": deep,
+        "moderately deep JSON": '{"events": [' + '{"a":' * 40 + "1" + "}" * 40 + "]}",
+        "app id a number": json.dumps({"app": {"id": 5}, "events": []}),
+        "app a list": json.dumps({"app": ["x"], "events": []}),
+        "NUL in the event id": json.dumps(with_event(id="ev\x00-1")),
+        "event id a number": json.dumps(with_event(id=12)),
+        "event id an object": json.dumps(with_event(id={"a": 1})),
+        "event a string": json.dumps({"events": ["client:update"]}),
+        "createdAt not a date": json.dumps(with_event(createdAt="2026-13-45T99:00:00Z")),
+        "createdAt a number": json.dumps(with_event(createdAt=12)),
+        "payload a list": json.dumps(with_event(payload=[1])),
+        "client a string": json.dumps(with_event(payload={"client": "c"})),
+        "client id a number": json.dumps(with_client(id=5)),
+        "NUL in the client id": json.dumps(with_client(id="5e00\x00")),
+        "client status a list": json.dumps(with_client(status=["active"])),
+        "linkedAt not a date": json.dumps(with_client(linkedAt="2026-02-30T00:00:00Z")),
+        "NUL in the externalId": json.dumps(
+            {"events": [{**with_event()["events"][0], "type": "client:add"}]}
+        ).replace(f'"externalId": "{person.pk}"', f'"externalId": "{person.pk}\\u0000"'),
+        "NaN": '{"events": [], "x": NaN}',
+    }
+
+
+@pytest.mark.parametrize(
+    "name",
+    list(_crafted(get_user_model()(pk=1)).keys()),
+)
+def test_crafted_bodies_are_400_and_change_nothing(client, person, pending, webhook_secret, name, caplog):
+    body = _crafted(person)[name]
+    response = client.post(URL, data=body, content_type="application/json", HTTP_X_API_KEY=webhook_secret)
+    assert response.status_code == 400, (name, response.content)
+    assert response.json()["message"]
+    assert not [r for r in caplog.records if r.exc_info]
+    pending.refresh_from_db()
+    assert pending.status == "pending"
+    assert not ProcessedWebhookEvent.objects.exists()
+
+
+def test_an_event_without_a_time_zone_is_read_as_utc(client, person, pending, webhook_secret):
+    confirmed = event("ev-1", "client:update", person, reason="confirmed", created_at="2026-11-23T10:00:00")
+    assert post(client, [confirmed], webhook_secret).json()["applied"] == 1
+    pending.refresh_from_db()
+    assert pending.status == "active"
+    assert pending.last_event_at.isoformat() == "2026-11-23T10:00:00+00:00"

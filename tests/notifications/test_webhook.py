@@ -6,8 +6,9 @@ import hmac
 import json
 
 import pytest
+from django.test import Client
 
-from notifications.models import Notification
+from notifications.models import MandrillEvent, Notification
 from planocore.outbox.models import ExternalRequest
 from tests.notifications.conftest import EMAIL, URL
 
@@ -38,11 +39,11 @@ def _post(client, events, *, key=KEY):
     return client.post(WEBHOOK, params, HTTP_X_MANDRILL_SIGNATURE=signature)
 
 
-def _event(kind, message_id, notification_id="0", email="ann@example.com"):
+def _event(kind, message_id, notification_id="0", email="ann@example.com", ts=1795000000):
     return {
         "event": kind,
         "_id": message_id,
-        "ts": 1795000000,
+        "ts": ts,
         "msg": {"email": email, "metadata": {"notification_id": notification_id}, "state": kind},
     }
 
@@ -108,3 +109,83 @@ def test_without_a_webhook_key_every_event_is_refused(client, settings, sent_ema
 @pytest.mark.django_db
 def test_mandrill_checks_the_url_with_head(client, webhook_key):
     assert client.head(WEBHOOK).status_code == 200
+
+
+# --- each event once, in order ----------------------------------------------------------------
+def _statuses(request, notification):
+    request.refresh_from_db()
+    notification.refresh_from_db()
+    return request.delivery_status, notification.status
+
+
+@pytest.mark.django_db
+def test_a_replayed_event_is_applied_once(client, webhook_key, sent_email):
+    request, notification = sent_email
+    message_id = request.provider_message_id
+    opened = _event("open", message_id, ts=1795000100)
+    clicked = _event("click", message_id, ts=1795000100)  # the same second
+    assert _post(client, [opened]).status_code == 200
+    assert _post(client, [clicked]).status_code == 200
+    assert _statuses(request, notification) == ("clicked", "clicked")
+
+    assert _post(client, [opened]).status_code == 200  # Mandrill delivers it again
+    assert _statuses(request, notification) == ("clicked", "clicked")
+    assert MandrillEvent.objects.count() == 2
+
+
+@pytest.mark.django_db
+def test_an_older_event_never_overwrites_a_newer_status(client, webhook_key, sent_email):
+    request, notification = sent_email
+    message_id = request.provider_message_id
+    _post(client, [_event("hard_bounce", message_id, ts=1795000200)])
+    assert _statuses(request, notification) == ("bounced", "bounced")
+
+    # The send event of before the bounce arrives late, alone or in a batch.
+    _post(client, [_event("send", message_id, ts=1795000100)])
+    _post(client, [_event("open", message_id, ts=1795000150), _event("send", message_id, ts=1795000000)])
+    assert _statuses(request, notification) == ("bounced", "bounced")
+    request.refresh_from_db()
+    assert request.delivery_status_at.timestamp() == 1795000200
+
+    _post(client, [_event("open", message_id, ts=1795000300)])  # a newer one still applies
+    assert _statuses(request, notification) == ("opened", "opened")
+
+
+def _crafted_batches(message_id):
+    good = _event("open", message_id)
+    deep_metadata = json.loads('{"a":' * 40 + "1" + "}" * 40)
+    return {
+        "deep JSON": "[" * 1000 + "]" * 1000,
+        "moderately deep JSON": json.dumps([{**good, "msg": {"metadata": deep_metadata}}]),
+        "not JSON": "[{",
+        "not a list": json.dumps({"event": "open"}),
+        "an event a string": json.dumps(["open"]),
+        "NUL in the _id": json.dumps([{**good, "_id": message_id + "\x00"}]),
+        "_id a number": json.dumps([{**good, "_id": 5}]),
+        "ts a string": json.dumps([{**good, "ts": "1795000000"}]),
+        "ts out of range": json.dumps([{**good, "ts": 10**20}]),
+        "ts negative": json.dumps([{**good, "ts": -5}]),
+        "ts missing": json.dumps([{k: v for k, v in good.items() if k != "ts"}]),
+        "event a list": json.dumps([{**good, "event": ["open"]}]),
+        "msg a list": json.dumps([{**good, "msg": [1]}]),
+        "metadata a list": json.dumps([{**good, "msg": {**good["msg"], "metadata": [1]}}]),
+        "email a number": json.dumps([{**good, "msg": {**good["msg"], "email": 5}}]),
+        "inbound without a message": json.dumps([{**good, "event": "inbound", "msg": {}}]),
+        "NaN": '[{"event": "open", "ts": NaN}]',
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("name", list(_crafted_batches("x")))
+def test_crafted_batches_are_400_and_change_nothing(client, webhook_key, sent_email, name, caplog):
+    request, notification = sent_email
+    raw = _crafted_batches(request.provider_message_id)[name]
+    params = {"mandrill_events": raw}
+    signature = _signature(KEY, "http://testserver" + WEBHOOK, params)
+    browser = Client(raise_request_exception=False)
+    response = browser.post(WEBHOOK, params, HTTP_X_MANDRILL_SIGNATURE=signature)
+    assert response.status_code == 400, (name, response.status_code, response.content[:300])
+    assert response.content
+    assert not [r for r in caplog.records if r.exc_info]
+    assert _statuses(request, notification) == ("", "sent")
+    assert not MandrillEvent.objects.exists()
