@@ -3,12 +3,11 @@
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Count
 from django.utils.html import format_html
 
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
-from planocore.outbox.selectors import open_requests_condition
+from planocore.outbox.selectors import open_request_counts
 
 
 class AttemptInline(admin.TabularInline):
@@ -24,31 +23,6 @@ class AttemptInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
-
-
-def dashboard_counts() -> dict[str, int]:
-    """Count the work staff should watch: pending, sending, failed, abandoned.
-
-    One GROUP BY over the partial (status, channel) index of unfinished rows,
-    so it never counts the millions of succeeded rows.
-    """
-    watched = [
-        ExternalRequest.Status.PENDING,
-        ExternalRequest.Status.SENDING,
-        ExternalRequest.Status.FAILED,
-        ExternalRequest.Status.ABANDONED,
-    ]
-    rows = (
-        # The literal `status <> 'succeeded'` lets the database use the partial
-        # outbox_open_status_idx (SQLite needs it word for word).
-        ExternalRequest.objects.filter(open_requests_condition(), status__in=watched)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    )
-    counts = dict.fromkeys(watched, 0)
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
 
 
 @admin.register(ExternalRequest)
@@ -168,5 +142,5 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "outbox_dashboard": dashboard_counts()}
+        extra_context = {**(extra_context or {}), "outbox_dashboard": open_request_counts()}
         return super().changelist_view(request, extra_context=extra_context)

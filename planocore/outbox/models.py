@@ -101,7 +101,9 @@ class ExternalRequest(models.Model):
                 name="outbox_open_status_idx",
                 condition=~Q(status="succeeded"),
             ),
-            models.Index(fields=["created_at"], name="outbox_created_idx"),
+            # The date drill-down, and the dashboard's charts: requests per day,
+            # channel and status over the last 14 days, read from the index alone.
+            models.Index(fields=["created_at", "channel", "status"], name="outbox_day_idx"),
         ]
 
     def __str__(self) -> str:
