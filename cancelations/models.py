@@ -94,6 +94,8 @@ class Cancelation(models.Model):
             models.Index(fields=["canceled_at"], name="cancelation_canceled_at_idx"),
             models.Index(fields=["reinstated_at"], name="cancelation_reinstated_at_idx"),
             models.Index(fields=["active", "-id"], name="cancelation_active_idx"),
+            # On PostgreSQL, trigram indexes on UPPER(key), UPPER(reason_note) and
+            # UPPER(reinstated_note) serve the admin's search (migration 0003, not in the state).
         ]
 
     def __str__(self) -> str:

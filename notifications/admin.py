@@ -12,43 +12,15 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import connections
 from django.db.models import Q, URLField
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from notifications import services
 from notifications.models import DeliveryStatus, Notification, ProductionNotification
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
 from planocore.outbox.models import ExternalRequest
-
-COUNT_CAP = 10_000
-
-
-class CappedCountPaginator(Paginator):
-    """Count at most COUNT_CAP + 1 rows; past that, use the planner's row estimate.
-
-    An exact COUNT(*) reads every matching row, so on a large table it costs more
-    than the page itself. Pages past the estimate simply come back empty.
-    """
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        capped = qs.order_by()[: COUNT_CAP + 1].count()
-        if capped <= COUNT_CAP:
-            return capped
-        connection = connections[qs.db]
-        if connection.vendor != "postgresql":
-            return capped
-        sql, params = qs.order_by().query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -149,24 +121,24 @@ URL_FIELDS_ASSUME_HTTPS = {URLField: {"assume_scheme": "https"}}
 class NotificationAdmin(admin.ModelAdmin):
     form = NotificationAdminForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    # Fits a 1366 px window; user and olio ids are searchable and on each notification's page.
     list_display = (
         "id",
-        "created_at",
+        "created",
         "notification_type",
-        "key",
+        "key_short",
         "status",
         "processed",
         "recipients",
-        "user_id",
-        "olio_id",
+        "subject",
     )
-    list_display_links = ("id", "created_at")
+    list_display_links = ("id", "created")
     list_filter = ("notification_type", StatusFilter, "processed", "created_at")
     # The search box shows when search_fields is set; get_search_results does the matching.
     search_fields = ("key", "email_to")
     search_help_text = (
-        "An id, key, user/olio/tour/client id or phone number (exact, indexed), or part of an email "
-        "address (anything with @)."
+        "An id, key, user/olio/tour/client id or phone number (exact), part of a subject or Glip team "
+        "name, or part of an email address (anything with @)."
     )
     date_hierarchy = "created_at"
     ordering = ("-id",)
@@ -177,10 +149,12 @@ class NotificationAdmin(admin.ModelAdmin):
     inlines = (OutgoingRequestInline,)
 
     def get_search_results(self, request, queryset, search_term):
-        """Exact matches on indexed columns; addresses (a term with @) by substring.
+        """Exact matches on indexed columns; subjects, team names and addresses (with @) by substring.
 
         Django's default ORs icontains over every field, which reads the whole
-        table for every search; ids and keys do not need that.
+        table for every search; ids and keys do not need that. On PostgreSQL the
+        subject and team name have trigram indexes (migration 0002), so their
+        substring search is indexed too.
         """
         term = search_term.strip()
         if not term:
@@ -200,6 +174,8 @@ class NotificationAdmin(admin.ModelAdmin):
                 | Q(tour_id=term)
                 | Q(client_id=term)
                 | Q(phone_to=term)
+                | Q(email_subject__icontains=term)
+                | Q(team_name__icontains=term)
             )
             if term.isdigit():
                 query |= Q(pk=int(term))
@@ -245,8 +221,19 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="to")
     def recipients(self, obj):
-        value = obj.email_to or obj.phone_to or obj.team_name or obj.user_id
-        return value if len(value) <= 60 else value[:57] + "…"
+        return shortened(obj.email_to or obj.phone_to or obj.team_name or obj.user_id, 28)
+
+    @admin.display(description="key")
+    def key_short(self, obj):
+        return shortened(obj.key, 24)
+
+    @admin.display(description="subject")
+    def subject(self, obj):
+        return shortened(obj.email_subject, 32)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
 
     @admin.action(description="Resend the selected notifications")
     def resend(self, request, queryset):

@@ -3,8 +3,13 @@
 import json
 
 from django.contrib import admin, messages
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
+from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.outbox.selectors import open_request_counts
@@ -28,25 +33,28 @@ class AttemptInline(admin.TabularInline):
 @admin.register(ExternalRequest)
 class ExternalRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/outbox/externalrequest/change_list.html"
+    # Fits a 1366 px window: long values are cut, whole on hover; the rest is on the request's page.
     list_display = (
         "id",
         "channel",
-        "action",
-        "priority",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "provider_message_id",
-        "created_at",
+        "status_tries",
+        "recipient_short",
+        "source_list_link",
+        "error",
+        "created",
     )
     list_filter = ("channel", "status", "priority", "created_at")
     date_hierarchy = "created_at"
-    search_fields = ("provider_message_id",)
-    search_help_text = "Exact provider message id, or a request number."
+    search_fields = ("provider_message_id", "recipient")
+    search_help_text = (
+        "Part of a recipient (email address, phone number, Glip team), an exact provider message id, "
+        "or a request number."
+    )
     ordering = ("-id",)
     list_per_page = 50
     # No COUNT(*) over the whole table on each page (millions of rows).
     show_full_result_count = False
+    paginator = CappedCountPaginator
     inlines = [AttemptInline]
     actions = ["retry_now", "abandon"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
@@ -92,25 +100,57 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     )
 
     def get_search_results(self, request, queryset, search_term):
-        # Exact matches only: they use the provider_message_id and primary-key
-        # indexes, where icontains would scan millions of rows.
+        # Each part has an index: the provider message id and primary key exactly,
+        # the recipient by substring (a trigram index on PostgreSQL, migration 0005).
         term = search_term.strip()
         if not term:
             return queryset, False
+        query = Q(provider_message_id=term) | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
-            return queryset.filter(pk=int(term.lstrip("#"))) | queryset.filter(
-                provider_message_id=term
-            ), False
-        return queryset.filter(provider_message_id=term), False
+            query |= Q(pk=int(term.lstrip("#")))
+        return queryset.filter(query), False
 
     def has_add_permission(self, request):
         return False  # requests are written by the services, never by hand
 
+    @admin.display(description="Status", ordering="status")
+    def status_tries(self, obj):
+        tries = f" ({obj.attempts} tries)" if obj.attempts > 1 else ""
+        return f"{obj.get_status_display()}{tries}"
+
+    @admin.display(description="Recipient", ordering="recipient")
+    def recipient_short(self, obj):
+        return shortened(obj.recipient, 28) or "—"
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return shortened(obj.last_error, 48) or "—"
+
+    @admin.display(description="Made", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
+
+    def _source(self, obj) -> tuple[str, str | None]:
+        """The record that caused the request ("notification #12") and its admin page, if it has one."""
+        if not obj.content_type_id:
+            return "—", None
+        content_type = ContentType.objects.get_for_id(obj.content_type_id)  # cached: no query per row
+        model = content_type.model_class()
+        name = capfirst(model._meta.verbose_name if model is not None else content_type.model)
+        try:
+            url = reverse(f"admin:{content_type.app_label}_{content_type.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            url = None
+        return f"{name} #{obj.object_id}", url
+
+    @admin.display(description="Source")
+    def source_list_link(self, obj):
+        label, url = self._source(obj)
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
     @admin.display(description="Caused by")
     def source_link(self, obj):
-        if not obj.content_type_id:
-            return "—"
-        return f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
+        return self.source_list_link(obj)
 
     @admin.display(description="Secrets", boolean=True)
     def has_secrets(self, obj):
