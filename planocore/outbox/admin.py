@@ -6,6 +6,7 @@ from django.contrib import admin, messages
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
@@ -168,13 +169,44 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
         selected = queryset.count()
+        started = timezone.now()
         count = services.retry_requests(queryset=queryset)
         skipped = selected - count
         self.message_user(request, f"{count} request(s) put back in line to be sent now.", messages.SUCCESS)
+        if count:
+            self._say_how_the_retry_ended(request, queryset, started)
         if skipped:
             self.message_user(
                 request, f"{skipped} request(s) left alone: already sent or being sent.", messages.WARNING
             )
+
+    def _say_how_the_retry_ended(self, request, queryset, started) -> None:
+        """When the send ran inside this request (no broker: tasks run in-process), say how it ended.
+
+        With a broker the retried requests are still waiting for a worker, and the banner says so.
+        """
+        retried = queryset.filter(staff_retried_at__gte=started).order_by("pk")
+        rows = list(retried.values_list("pk", "status", "last_error"))
+        by_status: dict[str, list] = {}
+        for pk, status, error in rows:
+            by_status.setdefault(status, []).append((pk, error))
+        Status = ExternalRequest.Status
+        parts, level = [], messages.SUCCESS
+        if sent := by_status.get(Status.SUCCEEDED):
+            parts.append(f"{len(sent)} sent")
+        for status, words in ((Status.FAILED, "failed for good"), (Status.ABANDONED, "abandoned")):
+            if failed := by_status.get(status):
+                pk, error = failed[0]
+                parts.append(f"{len(failed)} {words} (#{pk}: {error[:200] or 'no error given'})")
+                level = messages.ERROR
+        waiting = by_status.get(Status.PENDING, []) + by_status.get(Status.SENDING, [])
+        if waiting:
+            part = f"{len(waiting)} waiting to be sent"
+            if errors := [(pk, error) for pk, error in waiting if error]:
+                part += f" (#{errors[0][0]} failed again and waits for its next try: {errors[0][1][:200]})"
+                level = messages.WARNING
+            parts.append(part)
+        self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
 
     @admin.action(description="Abandon", permissions=["change"])
     def abandon(self, request, queryset):
