@@ -14,6 +14,7 @@ from django.utils.http import urlencode
 from cancelations import services
 from cancelations.models import Cancelation, CancelationChange, CancelationReason
 from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.api.exceptions import in_admin_words
 
 # A rule's param, as the form field that shows its error.
 PARAM_TO_FIELD = {"reason_id": "reason", "reason_slug": "reason"}
@@ -115,7 +116,9 @@ class CancelationAdminForm(forms.ModelForm):
             plan = services.cancelation_plan(cancelation=existing, data=data, actor=self.actor)
         except services.CancelationRuleError as exc:
             field = PARAM_TO_FIELD.get(exc.param, exc.param)
-            self.add_error(field if field in self.fields else None, exc.text)
+            labels = {name: form_field.label for name, form_field in self.fields.items()}
+            labels.update({param: labels[name] for param, name in PARAM_TO_FIELD.items()})
+            self.add_error(field if field in self.fields else None, in_admin_words(exc.text, labels))
             return cleaned
         self.service_data = data
         # Show the values the service will write (defaults filled in) to the model validation.

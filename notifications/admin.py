@@ -20,6 +20,7 @@ from notifications import services
 from notifications.models import DeliveryStatus, Notification, ProductionNotification
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.api.exceptions import in_admin_words
 from planocore.outbox.models import ExternalRequest
 
 
@@ -106,10 +107,11 @@ class NotificationAdminForm(forms.ModelForm):
         }
         params = NotificationCreateParams(data=data)
         if not params.is_valid():
+            labels = {name: field.label for name, field in self.fields.items()}
             for field, errors in params.errors.items():
                 target = field if field in self.fields else None
                 for error in errors:
-                    self.add_error(target, str(error))
+                    self.add_error(target, in_admin_words(str(error), labels))
         return cleaned
 
 

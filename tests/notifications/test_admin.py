@@ -173,3 +173,17 @@ def test_capped_count(monkeypatch, db):
         assert paginator.count == 4  # counted up to the cap + 1
     exact = admin_display.CappedCountPaginator(Notification.objects.filter(key="k1"), 2)
     assert exact.count == 1
+
+
+def test_admin_form_errors_are_in_the_admins_words(staff):
+    data = {
+        "notification_type": "email",
+        "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
+        "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
+    }
+    response = staff.post(reverse("admin:notifications_notification_add"), data)
+    errors = response.context["adminform"].form.errors
+    assert errors["email_to"] == ["Email to is required for email notifications."]
+    assert errors["email_subject"] == ["An email notification needs email subject or email body."]
+    assert "`" not in response.content.decode().split('id="content"')[1]
+    assert not Notification.objects.exists()

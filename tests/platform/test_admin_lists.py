@@ -141,3 +141,18 @@ def test_search_columns_have_trigram_indexes_on_postgresql():
         "cancelation_reinstated_note_trgm_idx",
     }
     assert all("gin" in d and "gin_trgm_ops" in d and "upper(" in d for d in indexes.values())
+
+
+def test_api_messages_in_the_admins_words():
+    from planocore.api.exceptions import in_admin_words
+
+    labels = {"email_to": "Email to", "sc_user_id": "SC user id"}
+    assert (
+        in_admin_words("The param `email_to` is required for email notifications.", labels)
+        == "Email to is required for email notifications."
+    )
+    assert in_admin_words("the param `reason_id` is required to create a cancelation.", labels) == (
+        "Reason id is required to create a cancelation."
+    )
+    assert in_admin_words("Give `email_to` or `sc_user_id`.", labels) == "Give email to or SC user id."
+    assert in_admin_words("use an http or https URL.", labels) == "Use an http or https URL."
