@@ -31,6 +31,23 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
+class PriorityFilter(admin.SimpleListFilter):
+    """Fixed choices (Django's own filter reads SELECT DISTINCT priority over the whole table)."""
+
+    title = "priority"
+    parameter_name = "priority"
+
+    def lookups(self, request, model_admin):
+        return [("low", "Below 5 (not retried by itself)"), ("high", "5 or more (retried by itself)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(priority__lt=5)
+        if self.value() == "high":
+            return queryset.filter(priority__gte=5)
+        return queryset
+
+
 @admin.register(ExternalRequest)
 class ExternalRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/outbox/externalrequest/change_list.html"
@@ -44,7 +61,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "error",
         "created",
     )
-    list_filter = ("channel", "status", "priority", "created_at")
+    list_filter = ("channel", "status", PriorityFilter, "created_at")
     date_hierarchy = "created_at"
     search_fields = ("provider_message_id", "recipient")
     search_help_text = (

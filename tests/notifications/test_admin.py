@@ -46,7 +46,7 @@ def test_changelist_filters_search_and_drill_down(staff, notify):
 
 @pytest.mark.parametrize("small_list", [1000, 0], ids=["dates-of-few-rows", "indexed-probes"])
 def test_drill_down_links_only_buckets_with_rows(staff, monkeypatch, small_list):
-    from notifications.templatetags import notifications_admin
+    from planocore.templatetags import planocore_admin as notifications_admin
 
     monkeypatch.setattr(notifications_admin, "SMALL_LIST", small_list)
     first = Notification.objects.create(key="a")

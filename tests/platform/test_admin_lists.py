@@ -156,3 +156,11 @@ def test_api_messages_in_the_admins_words():
     )
     assert in_admin_words("Give `email_to` or `sc_user_id`.", labels) == "Give email to or SC user id."
     assert in_admin_words("use an http or https URL.", labels) == "Use an http or https URL."
+
+
+def test_outbox_priority_filter_has_fixed_choices(admin_client):
+    low = enqueue(channel="sms", payload={"to": ["+12125550100"]}, dispatch=False)
+    high = enqueue(channel="glip", payload={"chat_id": "1"}, priority=5, dispatch=False)
+    url = reverse(OUTBOX)
+    assert _found(admin_client.get(url, {"priority": "low"})) == [low.pk]
+    assert _found(admin_client.get(url, {"priority": "high"})) == [high.pk]
