@@ -185,24 +185,27 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
-        selected = queryset.count()
+        # The ids now: the queryset may be filtered by status, which the retry changes.
+        selected = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
         count = services.retry_requests(queryset=queryset)
-        skipped = selected - count
+        skipped = len(selected) - count
         self.message_user(request, f"{count} request(s) put back in line to be sent now.", messages.SUCCESS)
         if count:
-            self._say_how_the_retry_ended(request, queryset, started)
+            self._say_how_the_retry_ended(request, selected, started)
         if skipped:
             self.message_user(
                 request, f"{skipped} request(s) left alone: already sent or being sent.", messages.WARNING
             )
 
-    def _say_how_the_retry_ended(self, request, queryset, started) -> None:
+    def _say_how_the_retry_ended(self, request, selected: list[int], started) -> None:
         """When the send ran inside this request (no broker: tasks run in-process), say how it ended.
 
         With a broker the retried requests are still waiting for a worker, and the banner says so.
         """
-        retried = queryset.filter(staff_retried_at__gte=started).order_by("pk")
+        retried = ExternalRequest.objects.filter(pk__in=selected, staff_retried_at__gte=started).order_by(
+            "pk"
+        )
         rows = list(retried.values_list("pk", "status", "last_error"))
         by_status: dict[str, list] = {}
         for pk, status, error in rows:
@@ -223,7 +226,8 @@ class ExternalRequestAdmin(admin.ModelAdmin):
                 part += f" (#{errors[0][0]} failed again and waits for its next try: {errors[0][1][:200]})"
                 level = messages.WARNING
             parts.append(part)
-        self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
+        if parts:
+            self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
 
     @admin.action(description="Abandon", permissions=["change"])
     def abandon(self, request, queryset):
