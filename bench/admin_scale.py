@@ -1,14 +1,16 @@
-"""The notifications admin list with 10,000 rows and with 1,000,000 rows, on PostgreSQL.
+"""The admin's dashboard and lists with 10,000 rows and with 1,000,000 rows, on PostgreSQL.
 
     .venv/bin/python bench/admin_scale.py
     .venv/bin/python bench/admin_scale.py --small 10000 --large 1000000 --rounds 3 --repeat 5
 
 Creates two PostgreSQL databases of its own (dropped at the end), migrates them,
-and fills notifications_notification with `--small` rows in one and `--large`
-rows in the other, by INSERT … SELECT over generate_series with the indexes
-built after the load (created_at spread over two years, mixed types and
-statuses, the same 40 emails in the production notifications screen, olio ids
-unique so that a search finds one row in both).
+and fills notifications, outgoing requests and cancelations with `--small` rows
+each in one and `--large` rows each in the other, by INSERT … SELECT over
+generate_series with the indexes built after the load (created_at spread over
+two years, mixed types, channels and statuses; the same 40 emails in the
+production notifications screen and the same 40 abandoned, 40 failed and 40
+waiting requests in both; olio ids, subjects, team names, recipients, provider
+message ids and notes unique, so that each search finds one row in both).
 Then it times the admin pages staff open every day (median of `--repeat`
 requests through Django's test client, signed in as a superuser, after a
 warm-up), alternating between the two databases for `--rounds` rounds so that a
@@ -35,6 +37,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DB_PREFIX = "planocore_bench_admin"
 
 PAGES = [
+    ("dashboard (index)", "admin:index", {}),
     ("list", "admin:notifications_notification_changelist", {}),
     ("type=email", "admin:notifications_notification_changelist", {"notification_type__exact": "email"}),
     ("status=failed", "admin:notifications_notification_changelist", {"status": "failed"}),
@@ -42,11 +45,21 @@ PAGES = [
     ("last 7 days", "admin:notifications_notification_changelist", {"created_at__gte": "{week_ago}"}),
     ("year drill-down", "admin:notifications_notification_changelist", {"created_at__year": "{year}"}),
     ("search olio id", "admin:notifications_notification_changelist", {"q": "OL-777"}),
+    ("search subject", "admin:notifications_notification_changelist", {"q": "tour 777 is"}),
+    ("search team", "admin:notifications_notification_changelist", {"q": "team 778 photo"}),
     ("production screen", "admin:notifications_productionnotification_changelist", {}),
+    ("outbox list", "admin:outbox_externalrequest_changelist", {}),
+    ("outbox abandoned", "admin:outbox_externalrequest_changelist", {"status__exact": "abandoned"}),
+    ("outbox recipient", "admin:outbox_externalrequest_changelist", {"q": "client779@"}),
+    ("outbox provider id", "admin:outbox_externalrequest_changelist", {"q": "msg-781"}),
+    ("cancelations list", "admin:cancelations_cancelation_changelist", {}),
+    ("cancel. type Tour", "admin:cancelations_cancelation_changelist", {"q": "tour"}),
+    ("cancel. note", "admin:cancelations_cancelation_changelist", {"q": "shoot 783 to"}),
 ]
 
-# Column expressions for row i (the generate_series value); NULL for the other nullable columns.
-FILL = {
+# Column expressions for row i (the generate_series value) of each table; NULL for the
+# other nullable columns.
+NOTIFICATIONS = {
     "key": "'key-' || (i %% 1000)",
     "status": "(ARRAY['sent','queued','failed','delivered','opened'])[1 + i %% 5]",
     "email_from": "'ops@planomatic.example'",
@@ -70,25 +83,76 @@ FILL = {
     "phone_to": "''",
     "media_url": "''",
     "extension": "''",
-    "team_name": "''",
+    "team_name": "CASE WHEN i %% 5 = 3 THEN 'Team ' || i || ' photographers' ELSE '' END",
     # Failures are rare, whatever the table's size: the same 40 emails in both databases.
     "provider_failed_at": "CASE WHEN i <= 1000 AND i %% 25 = 0 THEN created END",
     "created_at": "created",
     "updated_at": "created",
 }
 
+# Rare failures, whatever the table's size: 40 abandoned, 40 failed, 40 waiting (the first 1,000 rows).
+_RARE = "i <= 1000 AND i %% 25"
+OUTGOING_REQUESTS = {
+    "channel": "(ARRAY['email','sms','mms','glip','conversation'])[1 + i %% 5]",
+    "action": "'send'",
+    "payload": "'{}'::jsonb",
+    "secret_payload": "''",
+    "priority": "0",
+    "status": (
+        f"CASE WHEN {_RARE} = 0 THEN 'abandoned' WHEN {_RARE} = 5 THEN 'failed' "
+        f"WHEN {_RARE} = 10 THEN 'pending' ELSE 'succeeded' END"
+    ),
+    "attempts": "1",
+    "next_attempt_at": f"CASE WHEN {_RARE} = 10 THEN now() - interval '5 minutes' END",
+    "lease_token": "''",
+    "attempts_before_staff_retry": "0",
+    "last_error": f"CASE WHEN {_RARE} IN (0, 5) THEN 'Provider said no to request ' || i ELSE '' END",
+    "provider_message_id": "'msg-' || i",
+    "recipient": "'client' || i || '@example.com'",
+    "response": "'{}'::jsonb",
+    "delivery_status": "''",
+    "object_id": "''",
+    "created_at": "created",
+    "updated_at": "created",
+    "sent_at": "created",
+}
 
-def fill(first: int, last: int) -> float:
-    """INSERT rows first..last in one statement; return seconds taken."""
+CANCELATIONS = {
+    "cancelable_type": "(ARRAY['Order','Tour'])[1 + i %% 2]",
+    "cancelable_id": "i",
+    "key": "'order-' || i",
+    "reason_text": "'The client asked'",
+    "reason_note": "'Client moved the shoot ' || i || ' to next month'",
+    "canceled_at": "created",
+    "canceled_by": "'planox2'",
+    "canceled_in": "'planox2'",
+    "reinstated_by": "''",
+    "reinstated_note": "''",
+    "active": "true",
+    "created_at": "created",
+    "updated_at": "created",
+}
+
+TABLES = {
+    "notifications.Notification": NOTIFICATIONS,
+    "outbox.ExternalRequest": OUTGOING_REQUESTS,
+    "cancelations.Cancelation": CANCELATIONS,
+}
+
+
+def fill(model_label: str, first: int, last: int) -> float:
+    """INSERT rows first..last of one table in one statement; return seconds taken."""
+    from django.apps import apps
     from django.db import connection
 
-    from notifications.models import Notification
-
-    columns = [f.column for f in Notification._meta.concrete_fields if f.column != "id"]
-    values = [FILL.get(c, "NULL") for c in columns]
+    model = apps.get_model(model_label)
+    table = model._meta.db_table
+    expressions = TABLES[model_label]
+    columns = [f.column for f in model._meta.concrete_fields if f.column != "id"]
+    values = [expressions.get(c, "NULL") for c in columns]
     # Uniform over two years, the same for every size (setseed keeps it repeatable).
     sql = (
-        f"INSERT INTO notifications_notification ({', '.join(columns)}) "
+        f"INSERT INTO {table} ({', '.join(columns)}) "
         f"SELECT {', '.join(values)} FROM ("
         f"  SELECT i, now() - random() * interval '730 days' AS created FROM generate_series(%s, %s) AS i"
         f") AS rows"
@@ -97,8 +161,9 @@ def fill(first: int, last: int) -> float:
     with connection.cursor() as cursor:
         # Building the indexes once after the load is much faster than updating them row by row.
         cursor.execute(
-            "SELECT indexname, indexdef FROM pg_indexes WHERE tablename = 'notifications_notification' "
-            "AND indexname NOT LIKE '%%_pkey'"
+            "SELECT indexname, indexdef FROM pg_indexes "
+            "WHERE tablename = %s AND indexname NOT LIKE '%%_pkey'",
+            [table],
         )
         indexes = cursor.fetchall()
         for name, _ in indexes:
@@ -107,7 +172,7 @@ def fill(first: int, last: int) -> float:
         cursor.execute(sql, [first, last])
         for _, definition in indexes:
             cursor.execute(definition)
-        cursor.execute("VACUUM ANALYZE notifications_notification")
+        cursor.execute(f"VACUUM ANALYZE {table}")
     return time.perf_counter() - started
 
 
@@ -158,8 +223,9 @@ def build(db_name: str, rows: int) -> None:
 
     call_command("migrate", verbosity=0)
     get_user_model().objects.create_superuser("bench", "bench@example.com", "bench-password-1")
-    seconds = fill(1, rows)
-    print(f"{db_name}: {rows:,} rows inserted and indexed in {seconds:.1f} s", flush=True)
+    for model_label in TABLES:
+        seconds = fill(model_label, 1, rows)
+        print(f"{db_name}: {rows:,} {model_label} rows inserted and indexed in {seconds:.1f} s", flush=True)
 
 
 def measure(db_name: str, repeat: int) -> None:

@@ -14,6 +14,8 @@ from django.utils.http import urlencode
 
 from cancelations import services
 from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
+from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.api.exceptions import in_admin_words
 
 # A rule's param, as the form field that shows its error.
 PARAM_TO_FIELD = {"reason_id": "reason", "reason_slug": "reason"}
@@ -115,7 +117,9 @@ class CancelationAdminForm(forms.ModelForm):
             plan = services.cancelation_plan(cancelation=existing, data=data, actor=self.actor)
         except services.CancelationRuleError as exc:
             field = PARAM_TO_FIELD.get(exc.param, exc.param)
-            self.add_error(field if field in self.fields else None, exc.text)
+            labels = {name: form_field.label for name, form_field in self.fields.items()}
+            labels.update({param: labels[name] for param, name in PARAM_TO_FIELD.items()})
+            self.add_error(field if field in self.fields else None, in_admin_words(exc.text, labels))
             return cleaned
         self.service_data = data
         # Show the values the service will write (defaults filled in) to the model validation.
@@ -127,23 +131,27 @@ class CancelationAdminForm(forms.ModelForm):
 @admin.register(Cancelation)
 class CancelationAdmin(admin.ModelAdmin):
     form = CancelationAdminForm
+    # Fits a 1366 px window; when it was reinstated is a filter and on each cancelation's page.
     list_display = [
         "id",
-        "cancelable_type",
-        "cancelable_id",
-        "key",
-        "reason",
+        "cancelable",
+        "key_short",
+        "reason_short",
         "active",
-        "canceled_at",
-        "canceled_by",
-        "reinstated_at",
+        "canceled",
+        "canceled_by_short",
     ]
-    list_display_links = ["id", "cancelable_type"]
+    list_display_links = ["id", "cancelable"]
     list_filter = [CancelableTypeFilter, "active", "reason", "canceled_at", "reinstated_at"]
-    search_fields = ["key", "=cancelable_id"]
+    search_fields = ["key", "=cancelable_id", "reason_note", "reinstated_note"]
+    search_help_text = (
+        "A key or canceled record's id, a cancelable type (Order), or part of a note "
+        "(the reason's or the reinstatement's)."
+    )
     date_hierarchy = "canceled_at"
     list_select_related = ["reason"]
     show_full_result_count = False
+    paginator = CappedCountPaginator
     readonly_fields = [
         "canceled_by",
         "canceled_in",
@@ -311,10 +319,41 @@ class CancelationAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/cancelations/cancelation/action_note.html", context)
 
     def get_search_results(self, request, queryset, search_term):
-        # `=cancelable_id` with a non-numeric term would match nothing anyway; search the key only.
-        if search_term and not search_term.strip().isdigit():
-            return queryset.filter(Q(key__icontains=search_term.strip())), False
-        return super().get_search_results(request, queryset, search_term)
+        """A cancelable type by name; else part of the key or of a note, or the canceled record's id.
+
+        Each is indexed: the type and id by (cancelable_type, cancelable_id), the
+        key and notes by trigram indexes on PostgreSQL (migration 0003).
+        """
+        term = search_term.strip()
+        if not term:
+            return queryset, False
+        types = {name.lower(): name for name in settings.CANCELABLE_TYPES}
+        if term.lower() in types:
+            return queryset.filter(cancelable_type=types[term.lower()]), False
+        query = Q(key__icontains=term) | Q(reason_note__icontains=term) | Q(reinstated_note__icontains=term)
+        if term.isdigit():
+            query |= Q(cancelable_id=int(term))
+        return queryset.filter(query), False
+
+    @admin.display(description="canceled record", ordering="cancelable_type")
+    def cancelable(self, obj):
+        return f"{obj.cancelable_type} #{obj.cancelable_id}"
+
+    @admin.display(description="key", ordering="key")
+    def key_short(self, obj):
+        return shortened(obj.key, 24)
+
+    @admin.display(description="reason", ordering="reason")
+    def reason_short(self, obj):
+        return shortened(obj.reason.text if obj.reason_id else obj.reason_text, 28)
+
+    @admin.display(description="canceled", ordering="canceled_at")
+    def canceled(self, obj):
+        return short_datetime(obj.canceled_at)
+
+    @admin.display(description="canceled by", ordering="canceled_by")
+    def canceled_by_short(self, obj):
+        return shortened(obj.canceled_by, 24)
 
 
 class NoteForm(forms.Form):

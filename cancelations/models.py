@@ -17,7 +17,7 @@ class CancelationReason(models.Model):
     slug = models.SlugField(max_length=100, unique=True)
     text = models.CharField(max_length=255, help_text="The reason as people read it.")
     active = models.BooleanField(default=True, help_text="Untick to stop offering this reason.")
-    order = models.PositiveIntegerField(default=0, help_text="Position in lists (lowest first).")
+    order = models.PositiveIntegerField(default=0, help_text="Its place in lists, lowest first.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -54,14 +54,14 @@ class Cancelation(models.Model):
     reason_note = models.TextField(blank=True)
     canceled_at = models.DateTimeField(null=True, blank=True)
     canceled_by = models.CharField(
-        max_length=150, blank=True, help_text="User id or application slug that canceled."
+        max_length=150, blank=True, help_text="Who canceled: a user id or an application slug."
     )
     canceled_in = models.CharField(
         max_length=100, blank=True, help_text="Application (slug) or 'admin' the cancelation came through."
     )
     reinstated_at = models.DateTimeField(null=True, blank=True)
     reinstated_by = models.CharField(
-        max_length=150, blank=True, help_text="User id or application slug that reinstated."
+        max_length=150, blank=True, help_text="Who reinstated: a user id or an application slug."
     )
     reinstated_note = models.TextField(blank=True)
     active = models.BooleanField(default=True, help_text="True while the record stays canceled.")
@@ -94,6 +94,8 @@ class Cancelation(models.Model):
             models.Index(fields=["canceled_at"], name="cancelation_canceled_at_idx"),
             models.Index(fields=["reinstated_at"], name="cancelation_reinstated_at_idx"),
             models.Index(fields=["active", "-id"], name="cancelation_active_idx"),
+            # On PostgreSQL, trigram indexes on UPPER(key), UPPER(reason_note) and
+            # UPPER(reinstated_note) serve the admin's search (migration 0003, not in the state).
         ]
 
     def __str__(self) -> str:
@@ -117,13 +119,17 @@ class CancelationChange(models.Model):
     cancelation = models.ForeignKey(Cancelation, on_delete=models.CASCADE, related_name="changes")
     action = models.CharField(max_length=20, choices=Action.choices)
     changes = models.JSONField(
-        default=dict, help_text='{"field": [old, new], ...} with values as the API shows them.'
+        default=dict, help_text="Each changed field's old and new value, as the API shows them."
     )
-    changed_by = models.CharField(max_length=150, help_text="User id or application slug.")
+    changed_by = models.CharField(
+        max_length=150, help_text="Who made the change: a user id or an application slug."
+    )
     changed_by_user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
-    changed_in = models.CharField(max_length=100, blank=True, help_text="Application slug or 'admin'.")
+    changed_in = models.CharField(
+        max_length=100, blank=True, help_text="The application (slug) or 'admin' the change came through."
+    )
     changed_at = models.DateTimeField(db_index=True)
 
     class Meta:

@@ -13,6 +13,7 @@ from django.utils.html import format_html
 from glip.models import GlipMessage, GlipTeam, RingCentralExtension
 from glip.services import glip_message_retry
 from glip.tasks import import_default_extensions_glip_teams
+from planocore.admin_display import short_datetime, shortened
 from planocore.outbox.models import ExternalRequest
 
 
@@ -216,7 +217,8 @@ class GlipMessageForm(forms.ModelForm):
 
 @admin.register(GlipMessage)
 class GlipMessageAdmin(admin.ModelAdmin):
-    list_display = ["id", "team", "short_text", "status", "priority", "extension", "post_id", "created_at"]
+    # Fits a 1366 px window; the extension is on each message's page, the priority a filter.
+    list_display = ["id", "team", "short_text", "status", "post", "created"]
     list_filter = ["status", "priority", "team"]
     search_fields = ["text", "post_id"]
     date_hierarchy = "created_at"
@@ -263,7 +265,15 @@ class GlipMessageAdmin(admin.ModelAdmin):
 
     @admin.display(description="Message")
     def short_text(self, obj):
-        return obj.text if len(obj.text) <= 80 else obj.text[:79] + "…"
+        return shortened(obj.text, 60)
+
+    @admin.display(description="Post id", ordering="post_id")
+    def post(self, obj):
+        return shortened(obj.post_id, 14) or "—"
+
+    @admin.display(description="Created", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
 
     @admin.action(description="Retry sending the selected failed messages")
     def retry(self, request, queryset):

@@ -129,4 +129,4 @@ class GlipMessage(models.Model):
         indexes = [models.Index(fields=["team", "-id"], name="glip_msg_team_idx")]
 
     def __str__(self) -> str:
-        return f"Glip message #{self.pk} to {self.team_id} ({self.status})"
+        return f"Glip message #{self.pk} to {self.team.name} ({self.status})"

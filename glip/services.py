@@ -70,6 +70,7 @@ def glip_message_enqueue_post(
         source=message,
         secrets={"password": rc_password} if rc_password else None,
         dispatch=dispatch,
+        recipient=f"{message.team.name} (chat {message.team.chat_id})",
     )
 
 

@@ -10,23 +10,25 @@ from django.utils.translation import ngettext
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.services import messaging_client_remove
+from planocore.admin_display import short_datetime, shortened
 from planocore.api.exceptions import ApiError
 
 
 @admin.register(MessagingClient)
 class MessagingClientAdmin(admin.ModelAdmin):
+    # Fits a 1366 px window: ids cut (whole on hover); when a client was removed is a filter.
     list_display = (
-        "client_id",
+        "client",
         "user",
         "type",
         "status",
         "match",
-        "conversation_id",
+        "conversation",
         "primary",
-        "linked_at",
-        "last_synced_at",
-        "removed_at",
+        "linked",
+        "synced",
     )
+    list_display_links = ("client",)
     list_filter = ("status", "type", "primary", ("removed_at", admin.EmptyFieldListFilter))
     search_fields = ("=user__id", "user__username", "user__email", "address", "phone_number", "=client_id")
     list_select_related = ("user",)
@@ -67,6 +69,22 @@ class MessagingClientAdmin(admin.ModelAdmin):
     @admin.display(description="Address / phone")
     def match(self, obj: MessagingClient) -> str:
         return obj.phone_number or obj.address or "—"
+
+    @admin.display(description="SC client id", ordering="client_id")
+    def client(self, obj: MessagingClient) -> str:
+        return shortened(obj.client_id, 12)
+
+    @admin.display(description="conversation", ordering="conversation_id")
+    def conversation(self, obj: MessagingClient) -> str:
+        return shortened(obj.conversation_id, 12) or "—"
+
+    @admin.display(description="linked", ordering="linked_at")
+    def linked(self, obj: MessagingClient) -> str:
+        return short_datetime(obj.linked_at)
+
+    @admin.display(description="last synced", ordering="last_synced_at")
+    def synced(self, obj: MessagingClient) -> str:
+        return short_datetime(obj.last_synced_at)
 
     def has_add_permission(self, request) -> bool:
         return False  # clients are created through the API (Sunshine Conversations first)

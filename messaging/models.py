@@ -52,10 +52,12 @@ class MessagingClient(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     integration_id = models.CharField(max_length=64, blank=True)
     address = models.CharField(
-        max_length=254, blank=True, help_text="Email address (mailgun match criteria)."
+        max_length=254, blank=True, help_text="The email address that matches the client (Mailgun)."
     )
     phone_number = models.CharField(
-        max_length=20, blank=True, help_text="E.164 phone number (messagebird, twilio, whatsapp)."
+        max_length=20,
+        blank=True,
+        help_text="The phone number that matches the client, in E.164 form (MessageBird, Twilio, WhatsApp).",
     )
     conversation_id = models.CharField(
         max_length=64, blank=True, help_text="The conversation the client is linked to (the create target)."
@@ -70,7 +72,7 @@ class MessagingClient(models.Model):
     last_event_at = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="createdAt of the last webhook event applied (older ones are ignored).",
+        help_text="When the last applied webhook event was made; older events are ignored.",
     )
     removed_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

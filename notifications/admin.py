@@ -3,52 +3,26 @@
 Built to open fast with millions of rows: ordering by the primary key, no full
 count, a count capped at COUNT_CAP rows (PostgreSQL's estimate beyond it), filters
 with fixed choices (no SELECT DISTINCT over the table), and a date drill-down
-whose links come from indexed MIN/MAX and EXISTS probes (templatetags/notifications_admin.py).
+whose links come from indexed MIN/MAX and EXISTS probes (planocore/templatetags/planocore_admin.py).
 """
 
 import json
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.views.main import SEARCH_VAR
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
-from django.db import connections
-from django.db.models import Q, URLField
+from django.db.models import F, Q, URLField
 from django.urls import NoReverseMatch, reverse
-from django.utils.functional import cached_property
 from django.utils.html import format_html, format_html_join
 
 from notifications import services
 from notifications.models import DeliveryStatus, Notification, ProductionNotification
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.api.exceptions import in_admin_words
 from planocore.outbox.models import ExternalRequest
-
-COUNT_CAP = 10_000
-
-
-class CappedCountPaginator(Paginator):
-    """Count at most COUNT_CAP + 1 rows; past that, use the planner's row estimate.
-
-    An exact COUNT(*) reads every matching row, so on a large table it costs more
-    than the page itself. Pages past the estimate simply come back empty.
-    """
-
-    @cached_property
-    def count(self) -> int:
-        qs = self.object_list
-        capped = qs.order_by()[: COUNT_CAP + 1].count()
-        if capped <= COUNT_CAP:
-            return capped
-        connection = connections[qs.db]
-        if connection.vendor != "postgresql":
-            return capped
-        sql, params = qs.order_by().query.sql_with_params()
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-            plan = cursor.fetchone()[0]
-        plan = json.loads(plan) if isinstance(plan, str) else plan
-        return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -134,10 +108,11 @@ class NotificationAdminForm(forms.ModelForm):
         }
         params = NotificationCreateParams(data=data)
         if not params.is_valid():
+            labels = {name: field.label for name, field in self.fields.items()}
             for field, errors in params.errors.items():
                 target = field if field in self.fields else None
                 for error in errors:
-                    self.add_error(target, str(error))
+                    self.add_error(target, in_admin_words(str(error), labels))
         return cleaned
 
 
@@ -149,24 +124,24 @@ URL_FIELDS_ASSUME_HTTPS = {URLField: {"assume_scheme": "https"}}
 class NotificationAdmin(admin.ModelAdmin):
     form = NotificationAdminForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    # Fits a 1366 px window; user and olio ids are searchable and on each notification's page.
     list_display = (
         "id",
-        "created_at",
+        "created",
         "notification_type",
-        "key",
+        "key_short",
         "status",
         "processed",
         "recipients",
-        "user_id",
-        "olio_id",
+        "subject",
     )
-    list_display_links = ("id", "created_at")
+    list_display_links = ("id", "created")
     list_filter = ("notification_type", StatusFilter, "processed", "created_at")
     # The search box shows when search_fields is set; get_search_results does the matching.
     search_fields = ("key", "email_to")
     search_help_text = (
-        "An id, key, user/olio/tour/client id or phone number (exact, indexed), or part of an email "
-        "address (anything with @)."
+        "An id, key, user/olio/tour/client id or phone number (exact), part of a subject or Glip team "
+        "name, or part of an email address (anything with @)."
     )
     date_hierarchy = "created_at"
     ordering = ("-id",)
@@ -176,11 +151,27 @@ class NotificationAdmin(admin.ModelAdmin):
     list_per_page = 50
     inlines = (OutgoingRequestInline,)
 
+    def get_ordering(self, request):
+        """Newest first; while searching by anything but an address, by `id + 0`.
+
+        A search ORs exact columns and substrings; the planner, guessing how
+        many rows match, may walk the primary key backwards to find 50 of them
+        and read the whole table when one row matches. Ordering by an
+        expression makes it fetch the few matches through their indexes and
+        sort them. An address search (with @) reads the table either way.
+        """
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        if term and "@" not in term:
+            return [(F("id") + 0).desc()]
+        return super().get_ordering(request)
+
     def get_search_results(self, request, queryset, search_term):
-        """Exact matches on indexed columns; addresses (a term with @) by substring.
+        """Exact matches on indexed columns; subjects, team names and addresses (with @) by substring.
 
         Django's default ORs icontains over every field, which reads the whole
-        table for every search; ids and keys do not need that.
+        table for every search; ids and keys do not need that. On PostgreSQL the
+        subject and team name have trigram indexes (migration 0002), so their
+        substring search is indexed too.
         """
         term = search_term.strip()
         if not term:
@@ -200,6 +191,8 @@ class NotificationAdmin(admin.ModelAdmin):
                 | Q(tour_id=term)
                 | Q(client_id=term)
                 | Q(phone_to=term)
+                | Q(email_subject__icontains=term)
+                | Q(team_name__icontains=term)
             )
             if term.isdigit():
                 query |= Q(pk=int(term))
@@ -245,8 +238,19 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="to")
     def recipients(self, obj):
-        value = obj.email_to or obj.phone_to or obj.team_name or obj.user_id
-        return value if len(value) <= 60 else value[:57] + "…"
+        return shortened(obj.email_to or obj.phone_to or obj.team_name or obj.user_id, 28)
+
+    @admin.display(description="key")
+    def key_short(self, obj):
+        return shortened(obj.key, 24)
+
+    @admin.display(description="subject")
+    def subject(self, obj):
+        return shortened(obj.email_subject, 32)
+
+    @admin.display(description="created", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
 
     @admin.action(description="Resend the selected notifications")
     def resend(self, request, queryset):

@@ -9,9 +9,10 @@ class NotificationsConfig(AppConfig):
         from anymail.signals import tracking
         from django.db.models.signals import post_save
 
-        from notifications import receivers
+        from notifications import receivers, selectors
         from notifications.models import Notification, NotificationType
         from notifications.serializers import VIEWS
+        from planocore.dashboard import register_failures
         from planocore.outbox.signals import outcome_recorded
         from planocore.routes.list_items import register_list_item
 
@@ -22,6 +23,12 @@ class NotificationsConfig(AppConfig):
             receivers.outgoing_request_outcome, dispatch_uid="notifications.outgoing_request_outcome"
         )
         tracking.connect(receivers.mandrill_tracking, dispatch_uid="notifications.mandrill_tracking")
+        register_failures(
+            "production_notifications",
+            "Production notifications (emails Mandrill refused or failed)",
+            selectors.production_failures,
+            selectors.production_failures_url,
+        )
         register_list_item(
             "notification_type",
             "Notification types",

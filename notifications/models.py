@@ -49,13 +49,19 @@ class Processed(models.IntegerChoices):
 
 
 class Notification(models.Model):
-    key = models.CharField(max_length=100, blank=True, help_text="key identifier. Typically in slug form.")
-    status = models.CharField(max_length=50, blank=True, help_text="status of the notification.")
+    key = models.CharField(max_length=100, blank=True, help_text="The caller's identifier, usually a slug.")
+    status = models.CharField(
+        max_length=50, blank=True, help_text="Where delivery stands, as PlanoCore or the provider last said."
+    )
     email_from = models.CharField(max_length=254, blank=True)
     email_subject = models.CharField(max_length=998, blank=True)
     email_technician = models.CharField(max_length=254, blank=True)
-    user_id = models.CharField(max_length=64, blank=True, help_text="User ID of associated user record.")
-    olio_id = models.CharField(max_length=64, blank=True, help_text="order ID")
+    user_id = models.CharField(
+        max_length=64, blank=True, help_text="Id of the user the notification is about."
+    )
+    olio_id = models.CharField(
+        max_length=64, blank=True, help_text="Id of the order the notification is about."
+    )
     tour_id = models.CharField(max_length=64, blank=True)
     client_id = models.CharField(max_length=64, blank=True)
     email_to = models.TextField(blank=True, help_text="Comma-separated addresses.")
@@ -63,10 +69,10 @@ class Notification(models.Model):
     email_bcc = models.TextField(blank=True, help_text="Comma-separated addresses.")
     email_body = models.TextField(blank=True)
     notifyable_type = models.CharField(
-        max_length=100, blank=True, help_text="Polymorphic Model association by model name"
+        max_length=100, blank=True, help_text="Type (model name) of the record the notification is about."
     )
     notifyable_id = models.BigIntegerField(
-        null=True, blank=True, help_text="Polymorphic Model association by model ID"
+        null=True, blank=True, help_text="Id of the record the notification is about."
     )
     updated_at_fm = models.DateTimeField(null=True, blank=True)
     updated_in = models.CharField(max_length=100, blank=True)
@@ -78,8 +84,12 @@ class Notification(models.Model):
     phone_from = models.CharField(max_length=20, blank=True)
     phone_to = models.CharField(max_length=255, blank=True, help_text="Comma-separated E.164 numbers.")
     media_url = models.URLField(max_length=2000, blank=True)
-    extension = models.CharField(max_length=20, blank=True, help_text="RingCentral extension number.")
-    team_name = models.CharField(max_length=100, blank=True, help_text="Glip team (glip notifications).")
+    extension = models.CharField(
+        max_length=20, blank=True, help_text="The RingCentral extension number that sends it."
+    )
+    team_name = models.CharField(
+        max_length=100, blank=True, help_text="The Glip team a glip notification posts to."
+    )
     # When a provider last refused or failed it: what the production notifications screen lists.
     provider_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -104,6 +114,8 @@ class Notification(models.Model):
             models.Index(fields=["processed", "-id"], name="notif_processed_idx"),
             models.Index(fields=["phone_to", "-id"], name="notif_phone_to_idx"),
             models.Index(fields=["created_at"], name="notif_created_idx"),
+            # On PostgreSQL, trigram indexes on UPPER(email_subject) and UPPER(team_name)
+            # serve the admin's substring search (migration 0002, not in the state).
             models.Index(fields=["notifyable_type", "notifyable_id"], name="notif_notifyable_idx"),
             models.Index(
                 fields=["-provider_failed_at"],

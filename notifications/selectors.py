@@ -86,3 +86,31 @@ def notification_page(
         next_cursor=encode_cursor(rows[-1].pk) if rows and has_more else None,
         prev_cursor=encode_cursor(rows[0].pk) if rows and after is not None else None,
     )
+
+
+def production_failures(limit: int) -> list:
+    """The latest emails Mandrill refused or failed (the production notifications screen), newest first."""
+    from django.urls import reverse
+
+    from planocore.dashboard import Failure
+
+    rows = (
+        Notification.objects.filter(notification_type="email", provider_failed_at__isnull=False)
+        .order_by("-provider_failed_at")
+        .only("pk", "email_subject", "email_to", "status", "provider_failed_at")[:limit]
+    )
+    return [
+        Failure(
+            label=f"#{row.pk} {row.email_subject[:60] or 'email'}",
+            when=row.provider_failed_at,
+            detail=f"{row.status or 'failed'}: to {row.email_to[:80]}",
+            url=reverse("admin:notifications_notification_change", args=[row.pk]),
+        )
+        for row in rows
+    ]
+
+
+def production_failures_url() -> str:
+    from django.urls import reverse
+
+    return reverse("admin:notifications_productionnotification_changelist")

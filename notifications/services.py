@@ -286,6 +286,7 @@ def _enqueue_delivery(notification: Notification, *, dispatch: bool = True) -> E
         priority=NOTIFICATION_PRIORITY,
         source=notification,
         dispatch=dispatch,
+        recipient=f"{notification.team_name} (chat {payload['chat_id']})" if channel == Channel.GLIP else "",
     )
 
 

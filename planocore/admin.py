@@ -21,6 +21,7 @@ from planocore.accounts.services import (
     application_token_create,
     application_tokens_revoke,
 )
+from planocore.admin_display import shortened
 from planocore.routes.models import ApiService, Route
 from planocore.routes.services import routes_set_deployed, services_set_deployed
 
@@ -290,7 +291,8 @@ class ApiServiceAdmin(admin.ModelAdmin):
 
 @admin.register(Route)
 class RouteAdmin(admin.ModelAdmin):
-    list_display = ["slug", "method", "path", "service", "deployed", "present_in_code", "docs"]
+    # Fits a 1366 px window; whether the code still has the route is a filter and on its page.
+    list_display = ["slug", "method", "path_short", "service_short", "deployed", "docs"]
     list_editable = ["deployed"]
     list_filter = ["deployed", "service", "method", "present_in_code"]
     list_select_related = ["service"]
@@ -312,7 +314,15 @@ class RouteAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False  # routes come from the code (sync_routes)
 
-    @admin.display(description="Documentation")
+    @admin.display(description="Path", ordering="path")
+    def path_short(self, obj):
+        return shortened(obj.path, 44)
+
+    @admin.display(description="Service", ordering="service__name")
+    def service_short(self, obj):
+        return shortened(obj.service.name, 24)
+
+    @admin.display(description="Docs")
     def docs(self, obj):
         return format_html('<a href="{}">page</a>', reverse("documentation:route", args=[obj.slug]))
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.admin.apps import AdminConfig
 from django.db.models.signals import post_migrate
 
 
@@ -29,3 +30,9 @@ class PlanocoreConfig(AppConfig):
             "The applications that call the API. The `application` param picks the role whose "
             "permissions apply to a user's session.",
         )
+
+
+class PlanocoreAdminConfig(AdminConfig):
+    """Django's admin with PlanoCore's site (name, dashboard) as `admin.site`."""
+
+    default_site = "planocore.admin_site.PlanoCoreAdminSite"

@@ -27,7 +27,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "planocore.apps.PlanocoreAdminConfig",  # django.contrib.admin with PlanoCore's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -1,6 +1,8 @@
 """API errors and the DRF exception handler that turns every error into the envelope."""
 
 import logging
+import re
+from collections.abc import Mapping
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -49,6 +51,31 @@ def missing_param(param: str, message: str | None = None) -> ApiError:
 
 def invalid_param(param: str, message: str) -> ApiError:
     return ApiError(statuses.INVALID_PARAM, f"`{param}`: {message}", param=param)
+
+
+_PARAM = re.compile(r"(?:\b[Tt]he param )?`(\w+)`")
+
+
+def in_admin_words(message: str, labels: Mapping[str, str]) -> str:
+    """An API message in the admin's words: each `param` named by its form label.
+
+    Messages are written once, for the API ("The param `email_to` is required for
+    email notifications."); a form shows them as "Email to is required for email
+    notifications." `labels` maps params to labels ("Email to"); a param without
+    one is named by its words ("reason id").
+    """
+
+    def label(match: re.Match) -> str:
+        name = match.group(1)
+        text = str(labels.get(name) or name.replace("_", " "))
+        at_start = match.start() == 0
+        if at_start:
+            return text[:1].upper() + text[1:]
+        # Mid-sentence in lower case, unless the label starts with an acronym ("SC client id").
+        return text if text[1:2].isupper() else text[:1].lower() + text[1:]
+
+    worded = _PARAM.sub(label, message)
+    return worded[:1].upper() + worded[1:]
 
 
 def _flatten(detail: Any) -> list[str]:

@@ -4,12 +4,17 @@ the sandbox's failure switches."""
 import json
 
 from django.contrib import admin, messages
-from django.db.models import Count
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.text import capfirst
 
+from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
-from planocore.outbox.selectors import open_requests_condition
+from planocore.outbox.selectors import open_request_counts
 
 
 class AttemptInline(admin.TabularInline):
@@ -27,53 +32,48 @@ class AttemptInline(admin.TabularInline):
         return False
 
 
-def dashboard_counts() -> dict[str, int]:
-    """Count the work staff should watch: pending, sending, failed, abandoned.
+class PriorityFilter(admin.SimpleListFilter):
+    """Fixed choices (Django's own filter reads SELECT DISTINCT priority over the whole table)."""
 
-    One GROUP BY over the partial (status, channel) index of unfinished rows,
-    so it never counts the millions of succeeded rows.
-    """
-    watched = [
-        ExternalRequest.Status.PENDING,
-        ExternalRequest.Status.SENDING,
-        ExternalRequest.Status.FAILED,
-        ExternalRequest.Status.ABANDONED,
-    ]
-    rows = (
-        # The literal `status <> 'succeeded'` lets the database use the partial
-        # outbox_open_status_idx (SQLite needs it word for word).
-        ExternalRequest.objects.filter(open_requests_condition(), status__in=watched)
-        .order_by()
-        .values("status")
-        .annotate(n=Count("pk"))
-    )
-    counts = dict.fromkeys(watched, 0)
-    counts.update({row["status"]: row["n"] for row in rows})
-    return counts
+    title = "priority"
+    parameter_name = "priority"
+
+    def lookups(self, request, model_admin):
+        return [("low", "Below 5 (not retried by itself)"), ("high", "5 or more (retried by itself)")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "low":
+            return queryset.filter(priority__lt=5)
+        if self.value() == "high":
+            return queryset.filter(priority__gte=5)
+        return queryset
 
 
 @admin.register(ExternalRequest)
 class ExternalRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/outbox/externalrequest/change_list.html"
+    # Fits a 1366 px window: long values are cut, whole on hover; the rest is on the request's page.
     list_display = (
         "id",
         "channel",
-        "action",
-        "priority",
-        "status",
-        "attempts",
-        "next_attempt_at",
-        "provider_message_id",
-        "created_at",
+        "status_tries",
+        "recipient_short",
+        "source_list_link",
+        "error",
+        "created",
     )
-    list_filter = ("channel", "status", "priority", "created_at")
+    list_filter = ("channel", "status", PriorityFilter, "created_at")
     date_hierarchy = "created_at"
-    search_fields = ("provider_message_id",)
-    search_help_text = "Exact provider message id, or a request number."
+    search_fields = ("provider_message_id", "recipient")
+    search_help_text = (
+        "Part of a recipient (email address, phone number, Glip team), an exact provider message id, "
+        "or a request number."
+    )
     ordering = ("-id",)
     list_per_page = 50
     # No COUNT(*) over the whole table on each page (millions of rows).
     show_full_result_count = False
+    paginator = CappedCountPaginator
     inlines = [AttemptInline]
     actions = ["retry_now", "abandon"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
@@ -123,25 +123,57 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     )
 
     def get_search_results(self, request, queryset, search_term):
-        # Exact matches only: they use the provider_message_id and primary-key
-        # indexes, where icontains would scan millions of rows.
+        # Each part has an index: the provider message id and primary key exactly,
+        # the recipient by substring (a trigram index on PostgreSQL, migration 0005).
         term = search_term.strip()
         if not term:
             return queryset, False
+        query = Q(provider_message_id=term) | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
-            return queryset.filter(pk=int(term.lstrip("#"))) | queryset.filter(
-                provider_message_id=term
-            ), False
-        return queryset.filter(provider_message_id=term), False
+            query |= Q(pk=int(term.lstrip("#")))
+        return queryset.filter(query), False
 
     def has_add_permission(self, request):
         return False  # requests are written by the services, never by hand
 
+    @admin.display(description="Status", ordering="status")
+    def status_tries(self, obj):
+        tries = f" ({obj.attempts} tries)" if obj.attempts > 1 else ""
+        return f"{obj.get_status_display()}{tries}"
+
+    @admin.display(description="Recipient", ordering="recipient")
+    def recipient_short(self, obj):
+        return shortened(obj.recipient, 28) or "—"
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return shortened(obj.last_error, 48) or "—"
+
+    @admin.display(description="Made", ordering="created_at")
+    def created(self, obj):
+        return short_datetime(obj.created_at)
+
+    def _source(self, obj) -> tuple[str, str | None]:
+        """The record that caused the request ("notification #12") and its admin page, if it has one."""
+        if not obj.content_type_id:
+            return "—", None
+        content_type = ContentType.objects.get_for_id(obj.content_type_id)  # cached: no query per row
+        model = content_type.model_class()
+        name = capfirst(model._meta.verbose_name if model is not None else content_type.model)
+        try:
+            url = reverse(f"admin:{content_type.app_label}_{content_type.model}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            url = None
+        return f"{name} #{obj.object_id}", url
+
+    @admin.display(description="Source")
+    def source_list_link(self, obj):
+        label, url = self._source(obj)
+        return format_html('<a href="{}">{}</a>', url, label) if url else label
+
     @admin.display(description="Caused by")
     def source_link(self, obj):
-        if not obj.content_type_id:
-            return "—"
-        return f"{obj.content_type.app_label}.{obj.content_type.model} #{obj.object_id}"
+        return self.source_list_link(obj)
 
     @admin.display(description="Secrets", boolean=True)
     def has_secrets(self, obj):
@@ -158,14 +190,49 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
-        selected = queryset.count()
+        # The ids now: the queryset may be filtered by status, which the retry changes.
+        selected = list(queryset.values_list("pk", flat=True))
+        started = timezone.now()
         count = services.retry_requests(queryset=queryset)
-        skipped = selected - count
+        skipped = len(selected) - count
         self.message_user(request, f"{count} request(s) put back in line to be sent now.", messages.SUCCESS)
+        if count:
+            self._say_how_the_retry_ended(request, selected, started)
         if skipped:
             self.message_user(
                 request, f"{skipped} request(s) left alone: already sent or being sent.", messages.WARNING
             )
+
+    def _say_how_the_retry_ended(self, request, selected: list[int], started) -> None:
+        """When the send ran inside this request (no broker: tasks run in-process), say how it ended.
+
+        With a broker the retried requests are still waiting for a worker, and the banner says so.
+        """
+        retried = ExternalRequest.objects.filter(pk__in=selected, staff_retried_at__gte=started).order_by(
+            "pk"
+        )
+        rows = list(retried.values_list("pk", "status", "last_error"))
+        by_status: dict[str, list] = {}
+        for pk, status, error in rows:
+            by_status.setdefault(status, []).append((pk, error))
+        Status = ExternalRequest.Status
+        parts, level = [], messages.SUCCESS
+        if sent := by_status.get(Status.SUCCEEDED):
+            parts.append(f"{len(sent)} sent")
+        for status, words in ((Status.FAILED, "failed for good"), (Status.ABANDONED, "abandoned")):
+            if failed := by_status.get(status):
+                pk, error = failed[0]
+                parts.append(f"{len(failed)} {words} (#{pk}: {error[:200] or 'no error given'})")
+                level = messages.ERROR
+        waiting = by_status.get(Status.PENDING, []) + by_status.get(Status.SENDING, [])
+        if waiting:
+            part = f"{len(waiting)} waiting to be sent"
+            if errors := [(pk, error) for pk, error in waiting if error]:
+                part += f" (#{errors[0][0]} failed again and waits for its next try: {errors[0][1][:200]})"
+                level = messages.WARNING
+            parts.append(part)
+        if parts:
+            self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
 
     @admin.action(description="Abandon", permissions=["change"])
     def abandon(self, request, queryset):
@@ -174,7 +241,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         SandboxFailure.ensure_all()
-        extra_context = {**(extra_context or {}), "outbox_dashboard": dashboard_counts()}
+        extra_context = {**(extra_context or {}), "outbox_dashboard": open_request_counts()}
         return super().changelist_view(request, extra_context=extra_context)
 
 

@@ -1,7 +1,9 @@
 """Reads of the outbox that more than one caller needs."""
 
+from datetime import datetime
+
 from django.db import connection
-from django.db.models import BooleanField, Q
+from django.db.models import BooleanField, Count, Min, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -39,3 +41,78 @@ def count_due(*, channels=None, now=None) -> int:
     due = base.filter(Q(status_condition("=", ExternalRequest.Status.PENDING), next_attempt_at__lte=now))
     expired = base.filter(Q(status_condition("=", ExternalRequest.Status.SENDING), leased_until__lt=now))
     return due.count() + expired.count()
+
+
+WATCHED_STATUSES = (
+    ExternalRequest.Status.PENDING,
+    ExternalRequest.Status.SENDING,
+    ExternalRequest.Status.FAILED,
+    ExternalRequest.Status.ABANDONED,
+)
+
+
+def open_request_counts() -> dict[str, int]:
+    """Count the work staff should watch: pending, sending, failed, abandoned.
+
+    One GROUP BY over the partial (status, channel) index of unfinished rows,
+    so it never counts the millions of succeeded rows.
+    """
+    rows = (
+        # The literal `status <> 'succeeded'` lets the database use the partial
+        # outbox_open_status_idx (SQLite needs it word for word).
+        ExternalRequest.objects.filter(open_requests_condition(), status__in=WATCHED_STATUSES)
+        .order_by()
+        .values("status")
+        .annotate(n=Count("pk"))
+    )
+    counts = dict.fromkeys(WATCHED_STATUSES, 0)
+    counts.update({row["status"]: row["n"] for row in rows})
+    return counts
+
+
+def outbox_now(*, now: datetime) -> dict:
+    """The outbox at a glance: the open counts, plus due, retrying and the oldest due time.
+
+    Two queries, both on partial indexes of unfinished rows (never the
+    succeeded ones, however many millions the table keeps).
+    """
+    counts = open_request_counts()
+    pending = ExternalRequest.objects.filter(status_condition("=", ExternalRequest.Status.PENDING)).aggregate(
+        due=Count("pk", filter=Q(next_attempt_at__lte=now)),
+        retrying=Count("pk", filter=Q(attempts__gt=0)),
+        oldest_due=Min("next_attempt_at", filter=Q(next_attempt_at__lte=now)),
+    )
+    oldest = pending["oldest_due"]
+    return {
+        **counts,
+        "due": pending["due"],
+        "retrying": pending["retrying"],
+        "oldest_due_at": oldest,
+        "oldest_due_age": (now - oldest) if oldest else None,
+    }
+
+
+def abandoned_failures(limit: int) -> list:
+    """The latest abandoned requests, newest first, as dashboard failures."""
+    from django.urls import reverse
+
+    from planocore.dashboard import Failure
+
+    rows = ExternalRequest.objects.filter(status_condition("=", ExternalRequest.Status.ABANDONED)).order_by(
+        "-updated_at", "-id"
+    )[:limit]
+    return [
+        Failure(
+            label=f"#{row.pk} {row.get_channel_display()} {row.action}",
+            when=row.updated_at,
+            detail=row.last_error[:140],
+            url=reverse("admin:outbox_externalrequest_change", args=[row.pk]),
+        )
+        for row in rows.only("pk", "channel", "action", "updated_at", "last_error")
+    ]
+
+
+def abandoned_list_url() -> str:
+    from django.urls import reverse
+
+    return reverse("admin:outbox_externalrequest_changelist") + "?status__exact=abandoned"

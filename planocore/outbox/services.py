@@ -113,6 +113,20 @@ class ProcessCounts:
 # --- Enqueueing -------------------------------------------------------------------
 
 
+RECIPIENT_MAX = ExternalRequest._meta.get_field("recipient").max_length
+
+
+def recipient_of(payload: dict) -> str:
+    """Who a payload goes to, as one line: its `to` addresses or numbers, else the chat or user."""
+    to = payload.get("to")
+    if to:
+        return ", ".join(str(value) for value in to) if isinstance(to, list | tuple) else str(to)
+    for key in ("chat_id", "user_id", "conversation_id"):
+        if payload.get(key):
+            return f"{key.split('_')[0]} {payload[key]}"
+    return ""
+
+
 def enqueue(
     *,
     channel: str,
@@ -122,10 +136,13 @@ def enqueue(
     source: models.Model | None = None,
     secrets: dict | None = None,
     dispatch: bool = True,
+    recipient: str = "",
 ) -> ExternalRequest:
     """Write an ExternalRequest in the current transaction; dispatch it after commit.
 
     `secrets` (a password, say) are stored encrypted and wiped once sent.
+    `recipient` names who it goes to in the admin's list and search (a Glip
+    team's name, say); by default it is read from the payload (`recipient_of`).
     `dispatch=False` leaves the row for the caller to `send` (the `execute` path)
     or for the sweep.
     """
@@ -135,6 +152,7 @@ def enqueue(
         payload=payload,
         secret_payload=encrypt_json(secrets) if secrets else "",
         priority=priority,
+        recipient=(recipient or recipient_of(payload))[:RECIPIENT_MAX],
         next_attempt_at=timezone.now(),
         content_type=ContentType.objects.get_for_model(source) if source is not None else None,
         object_id=str(source.pk) if source is not None else "",

@@ -77,3 +77,8 @@ def acquire(key: str, *, per_minute: int) -> float:
     # Wait until enough of the previous minute has slid out of the window.
     needed = 1 - (per_minute - count) / previous
     return max((needed - elapsed) * WINDOW_SECONDS, 0.05)
+
+
+def budgets() -> list[dict]:
+    # Stand-in until the rate-limit work lands: one dict per provider account (see the dashboard).
+    return []

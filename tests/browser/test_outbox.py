@@ -28,6 +28,7 @@ def test_staff_retry_a_failed_outgoing_request(page, live_server, admin_login, r
 
     run_action(page, "retry_now", failed_row)
     assert "1 request(s) put back in line to be sent now." in messages(page)
+    assert "How the retry ended: 1 sent." in messages(page)
     # Sent again at once (tasks run in-process here): nothing is failing any more.
     assert page.locator("#outbox-dashboard .outbox-failed").inner_text() == "0"
     assert "0 external requests" in page.locator("#changelist-form").inner_text()

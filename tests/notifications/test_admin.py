@@ -46,7 +46,7 @@ def test_changelist_filters_search_and_drill_down(staff, notify):
 
 @pytest.mark.parametrize("small_list", [1000, 0], ids=["dates-of-few-rows", "indexed-probes"])
 def test_drill_down_links_only_buckets_with_rows(staff, monkeypatch, small_list):
-    from notifications.templatetags import notifications_admin
+    from planocore.templatetags import planocore_admin as notifications_admin
 
     monkeypatch.setattr(notifications_admin, "SMALL_LIST", small_list)
     first = Notification.objects.create(key="a")
@@ -161,15 +161,29 @@ def test_search_by_id_phone_and_address(staff):
 def test_capped_count(monkeypatch, db):
     from django.db import connection
 
-    from notifications import admin as notifications_admin
+    from planocore import admin_display
 
     for i in range(5):
         Notification.objects.create(key=f"k{i}")
-    monkeypatch.setattr(notifications_admin, "COUNT_CAP", 3)
-    paginator = notifications_admin.CappedCountPaginator(Notification.objects.order_by("-id"), 2)
+    monkeypatch.setattr(admin_display, "COUNT_CAP", 3)
+    paginator = admin_display.CappedCountPaginator(Notification.objects.order_by("-id"), 2)
     if connection.vendor == "postgresql":
         assert paginator.count >= 4  # the planner's estimate, never below what was counted
     else:
         assert paginator.count == 4  # counted up to the cap + 1
-    exact = notifications_admin.CappedCountPaginator(Notification.objects.filter(key="k1"), 2)
+    exact = admin_display.CappedCountPaginator(Notification.objects.filter(key="k1"), 2)
     assert exact.count == 1
+
+
+def test_admin_form_errors_are_in_the_admins_words(staff):
+    data = {
+        "notification_type": "email",
+        "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
+        "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
+    }
+    response = staff.post(reverse("admin:notifications_notification_add"), data)
+    errors = response.context["adminform"].form.errors
+    assert errors["email_to"] == ["Email to is required for email notifications."]
+    assert errors["email_subject"] == ["An email notification needs email subject or email body."]
+    assert "`" not in response.content.decode().split('id="content"')[1]
+    assert not Notification.objects.exists()

@@ -22,7 +22,7 @@ def admin_client(client, staff_user):
 def _req(status=Status.PENDING, **kw):
     return ExternalRequest.objects.create(
         channel=kw.pop("channel", "sms"),
-        payload={"text": "hello"},
+        payload=kw.pop("payload_override", {"text": "hello"}),
         status=status,
         next_attempt_at=timezone.now(),
         **kw,
@@ -108,3 +108,29 @@ def test_retry_now_and_abandon_actions(admin_client, sandbox, django_capture_on_
     done.refresh_from_db()
     assert waiting.status == Status.ABANDONED
     assert done.status == Status.SUCCEEDED
+
+
+@pytest.mark.django_db(transaction=True)  # the send runs when the retry commits, inside the request
+def test_retry_banner_says_how_the_retry_ended(admin_client, sandbox):
+    ok = _req(Status.FAILED, channel="sms", payload_override={"to": ["+12125550100"], "text": "hi"})
+    refused = _req(
+        Status.FAILED, channel="sms", payload_override={"to": ["+12125550101"], "sandbox_fail": "permanent"}
+    )
+    busy = _req(
+        Status.FAILED,
+        channel="sms",
+        payload_override={"to": ["+12125550102"], "sandbox_fail": "retryable"},
+        priority=5,  # retried by itself (priority 0 fails at once)
+    )
+    response = admin_client.post(
+        reverse(CHANGELIST),
+        {"action": "retry_now", "_selected_action": [ok.pk, refused.pk, busy.pk]},
+        follow=True,
+    )
+    shown = [str(m) for m in response.context["messages"]]
+    assert "3 request(s) put back in line to be sent now." in shown
+    [ended] = [m for m in shown if m.startswith("How the retry ended")]
+    assert ended.startswith(f"How the retry ended: 1 sent, 1 failed for good (#{refused.pk}: ")
+    assert f", 1 waiting to be sent (#{busy.pk} failed again and waits for its next try: " in ended
+    ok.refresh_from_db()
+    assert ok.status == Status.SUCCEEDED

@@ -1,4 +1,9 @@
-"""The notifications admin's date drill-down, cheap on tables of millions of rows.
+"""Every admin list's date drill-down, cheap on tables of millions of rows.
+
+templates/admin/change_list.html puts it in place of Django's for every
+changelist with a `date_hierarchy` (notifications, outgoing requests,
+cancelations, Glip messages...).
+
 
 Django's `date_hierarchy` takes MIN/MAX of the filtered list and asks for the
 distinct years, months or days of every matching row. On PostgreSQL the first

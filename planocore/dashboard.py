@@ -1,0 +1,174 @@
+"""The operations dashboard at the top of the admin index: is work going out?
+
+Everything here reads indexed aggregates only, so the page costs the same with
+ten thousand or a million rows:
+
+- per channel, the outgoing requests made today and on each of the last 14
+  days, sent / failed / waiting: one GROUP BY over the (created_at, channel,
+  status) index `outbox_day_idx`, read for those days alone;
+- the outbox now (`planocore.outbox.selectors.outbox_now`): partial indexes of
+  unfinished rows;
+- each provider account's budget (`planocore.providers.ratelimit.budgets`, no query);
+- the latest failures that need someone: each app registers where its failures
+  are, in `AppConfig.ready()` (`register_failures`), since the platform does not
+  import the feature apps. Each source is one query of a few rows on an index.
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+
+from django.db.models import Count
+from django.db.models.functions import TruncDate
+from django.utils import timezone
+
+from planocore.outbox.models import Channel, ExternalRequest
+from planocore.outbox.selectors import outbox_now
+from planocore.providers import ratelimit
+
+DAYS = 14
+FAILURES_SHOWN = 5
+
+# How each outbox status counts on the charts.
+BUCKETS = {
+    ExternalRequest.Status.SUCCEEDED: "sent",
+    ExternalRequest.Status.FAILED: "failed",
+    ExternalRequest.Status.ABANDONED: "failed",
+    ExternalRequest.Status.PENDING: "waiting",
+    ExternalRequest.Status.SENDING: "waiting",
+}
+KINDS = ("sent", "failed", "waiting")
+
+# The charts' geometry, in px: one bar per day.
+BAR_WIDTH = 8
+BAR_STEP = 11
+CHART_HEIGHT = 40
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failure that needs someone: what it is, when, why, and its admin page."""
+
+    label: str
+    when: datetime | None
+    detail: str
+    url: str
+
+
+@dataclass(frozen=True)
+class FailureSource:
+    name: str
+    title: str
+    latest: Callable[[int], list[Failure]]
+    list_url: Callable[[], str]
+
+
+@dataclass
+class FailureBlock:
+    title: str
+    list_url: str
+    failures: list[Failure] = field(default_factory=list)
+
+
+FAILURE_SOURCES: dict[str, FailureSource] = {}
+
+
+def register_failures(
+    name: str, title: str, latest: Callable[[int], list[Failure]], list_url: Callable[[], str]
+) -> None:
+    """Show `latest(n)` (newest first) in the dashboard's failures block, linking `list_url()`.
+
+    `list_url` is the changelist filtered to those failures. Call it from
+    AppConfig.ready(); registering a name again replaces it.
+    """
+    FAILURE_SOURCES[name] = FailureSource(name=name, title=title, latest=latest, list_url=list_url)
+
+
+def latest_failures(*, limit: int = FAILURES_SHOWN) -> list[FailureBlock]:
+    """Each registered source's latest failures (one query each), in registration order."""
+    return [
+        FailureBlock(title=source.title, list_url=source.list_url(), failures=source.latest(limit))
+        for source in FAILURE_SOURCES.values()
+    ]
+
+
+def _bars(days: list[dict]) -> list[dict]:
+    """Stacked bars (sent at the bottom, then failed, then waiting) scaled to the busiest day."""
+    tallest = max((day["total"] for day in days), default=0) or 1
+    bars = []
+    for index, day in enumerate(days):
+        bottom = float(CHART_HEIGHT)
+        segments = []
+        for kind in KINDS:
+            if not day[kind]:
+                continue
+            height = max(day[kind] / tallest * CHART_HEIGHT, 1.0)
+            bottom -= height
+            segments.append({"kind": kind, "y": round(bottom, 2), "height": round(height, 2)})
+        bars.append({**day, "x": index * BAR_STEP, "segments": segments})
+    return bars
+
+
+def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
+    """Per channel: sent / failed / waiting today and on each of the last `days` days, with chart bars.
+
+    Days are the current time zone's; a request counts on the day it was made.
+    """
+    today = timezone.localdate(now)
+    first = today - timedelta(days=days - 1)
+    start = datetime.combine(first, time.min, tzinfo=timezone.get_current_timezone())
+    rows = (
+        ExternalRequest.objects.filter(created_at__gte=start)
+        .order_by()
+        .annotate(day=TruncDate("created_at"))
+        .values_list("day", "channel", "status")
+        .annotate(n=Count("*"))
+    )
+    counts: dict[tuple[date, str], dict[str, int]] = {}
+    for day, channel, status, n in rows:
+        bucket = counts.setdefault((day, channel), dict.fromkeys(KINDS, 0))
+        bucket[BUCKETS.get(status, "waiting")] += n
+    dates = [first + timedelta(days=offset) for offset in range(days)]
+    channels = []
+    for channel in Channel:
+        series = []
+        for day in dates:
+            values = counts.get((day, channel.value), dict.fromkeys(KINDS, 0))
+            series.append({"date": day, **values, "total": sum(values.values())})
+        channels.append(
+            {
+                "channel": channel.value,
+                "label": channel.label,
+                "today": series[-1],
+                "days": series,
+                "total": sum(day["total"] for day in series),
+                "bars": _bars(series),
+            }
+        )
+    return channels
+
+
+def _budget(row: dict) -> dict:
+    """A provider account's budget, with the calls left this minute (the provider's own figure if given)."""
+    left = row.get("remaining_reported")
+    if left is None and row.get("limit") is not None:
+        left = max(row["limit"] - (row.get("calls_last_minute") or 0), 0)
+    return {**row, "left": left}
+
+
+def dashboard(*, now: datetime | None = None) -> dict:
+    """The dashboard's context: channels, outbox, budgets, failures."""
+    now = now or timezone.now()
+    return {
+        "now": now,
+        "days": DAYS,
+        "chart": {
+            "width": DAYS * BAR_STEP - (BAR_STEP - BAR_WIDTH),
+            "height": CHART_HEIGHT,
+            "bar": BAR_WIDTH,
+        },
+        "channels": channel_days(now=now),
+        "outbox": outbox_now(now=now),
+        "budgets": [_budget(row) for row in ratelimit.budgets()],
+        "failures": latest_failures(),
+    }

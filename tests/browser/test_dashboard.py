@@ -1,0 +1,118 @@
+"""The operations dashboard on the admin index, drawn from real rows, in a real browser."""
+
+from datetime import timedelta
+
+from django.utils import timezone
+
+from notifications.models import Notification
+from planocore.outbox import services
+from planocore.outbox.models import ExternalRequest
+from tests.browser.admin_pages import rows
+
+Status = ExternalRequest.Status
+
+
+def _request(channel, status, days_ago=0, **fields):
+    row = ExternalRequest.objects.create(channel=channel, status=status, payload={}, **fields)
+    created = timezone.now() - timedelta(days=days_ago, minutes=5)
+    ExternalRequest.objects.filter(pk=row.pk).update(created_at=created)
+    return row
+
+
+def _traffic():
+    """Two weeks of requests: sms every day (more each day), a few emails and Glip posts."""
+    for days_ago in range(14):
+        for _ in range(14 - days_ago):
+            _request("sms", Status.SUCCEEDED, days_ago)
+        if days_ago % 3 == 0:
+            _request("sms", Status.FAILED, days_ago, last_error="RingCentral: invalid number")
+    for days_ago in (0, 1, 2, 5):
+        _request("email", Status.SUCCEEDED, days_ago)
+        _request("glip", Status.SUCCEEDED, days_ago)
+    _request("email", Status.PENDING, 0, attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=12))
+
+
+def test_dashboard_draws_charts_from_real_rows(page, live_server, admin_login, shot):
+    _traffic()
+    admin_login()
+    assert page.title() == "Operations | PlanoCore admin"
+    assert page.locator("#site-name").inner_text() == "PlanoCore"
+
+    sms = page.locator("#dash-channel-sms")
+    assert sms.locator(".today-sent").inner_text() == "14"
+    assert sms.locator(".today-failed").inner_text() == "1"
+    bars = sms.locator("g.dash-bar")
+    assert bars.count() == 14
+    # Oldest day on the left: one sent; today on the right: fourteen, the full height.
+    assert bars.first.get_attribute("data-sent") == "1"
+    assert bars.last.get_attribute("data-sent") == "14"
+    first = bars.first.locator("rect.seg-sent").bounding_box()
+    last = bars.last.locator("rect.seg-sent").bounding_box()
+    assert first["x"] < last["x"]
+    assert last["height"] > 5 * first["height"]
+    # Failed requests are drawn red above the sent ones on their days.
+    assert bars.last.locator("rect.seg-failed").count() == 1
+    assert bars.nth(12).locator("rect.seg-failed").count() == 0
+    assert "1 sent, 0 failed, 0 waiting" in bars.first.locator("title").text_content()
+    # Channels with no traffic draw an empty chart, not an error.
+    assert page.locator("#dash-channel-mms g.dash-bar rect.seg-sent").count() == 0
+
+    assert page.locator("#dash-outbox .outbox-due").inner_text() == "1"
+    assert page.locator("#dash-outbox .outbox-retrying").inner_text() == "1"
+    assert "12" in page.locator("#dash-outbox .outbox-oldest").inner_text()
+    assert "No provider calls counted this minute." in page.locator("#dash-budgets").inner_text()
+    # The rest of the index (the apps) is still there, below.
+    assert page.get_by_role("link", name="Routes").is_visible()
+    shot("dashboard")
+
+    # A channel's name opens its outgoing requests.
+    with page.expect_navigation():
+        sms.locator("h3 a").click()
+    assert "channel__exact=sms" in page.url
+
+
+def test_failures_block_shows_abandoned_requests_and_production_notifications(
+    page, live_server, admin_login, shot
+):
+    request = _request("sms", Status.FAILED, last_error="RingCentral: 400 invalid phone number")
+    services.abandon_requests(queryset=ExternalRequest.objects.filter(pk=request.pk))
+    _request("sms", Status.SUCCEEDED)
+    [failed] = Notification.objects.bulk_create(
+        [
+            Notification(
+                notification_type="email",
+                email_to="client@example.com",
+                email_subject="Your tour is ready",
+                status="rejected",
+                provider_failed_at=timezone.now() - timedelta(hours=1),
+            )
+        ]
+    )
+
+    admin_login()
+    block = page.locator("#dash-failures")
+    text = block.inner_text()
+    assert f"#{request.pk} SMS send" in text
+    assert "RingCentral: 400 invalid phone number" in text
+    assert f"#{failed.pk} Your tour is ready" in text
+    assert "rejected: to client@example.com" in text
+    assert page.locator("#dash-outbox .outbox-abandoned").inner_text() == "1"
+    block.scroll_into_view_if_needed()
+    shot("failures")
+
+    # The heading opens the changelist filtered to abandoned requests: only this one.
+    with page.expect_navigation():
+        block.get_by_role("link", name="Abandoned requests").click()
+    assert "status__exact=abandoned" in page.url
+    assert rows(page).count() == 1
+
+    page.go_back()
+    with page.expect_navigation():
+        block.get_by_role("link", name="Production notifications (emails Mandrill refused or failed)").click()
+    assert page.url.endswith("/admin/notifications/productionnotification/")
+    assert rows(page).count() == 1
+
+    page.go_back()
+    with page.expect_navigation():
+        block.get_by_role("link", name=f"#{failed.pk} Your tour is ready").click()
+    assert page.url.endswith(f"/admin/notifications/notification/{failed.pk}/change/")
