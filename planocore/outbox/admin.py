@@ -1,4 +1,8 @@
-"""Admin of the outbox: outgoing requests, their attempts and proof, retry/abandon, a dashboard."""
+"""Admin of the outbox: outgoing requests, their attempts and proof, retry/abandon, a dashboard.
+
+The change list shows, above the list, the work waiting and failing and each provider
+account's budget per API group (planocore.providers.ratelimit.budgets()).
+"""
 
 import json
 
@@ -9,6 +13,7 @@ from django.utils.html import format_html
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.outbox.selectors import open_requests_condition
+from planocore.providers import ratelimit
 
 
 class AttemptInline(admin.TabularInline):
@@ -168,5 +173,9 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
 
     def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "outbox_dashboard": dashboard_counts()}
+        extra_context = {
+            **(extra_context or {}),
+            "outbox_dashboard": dashboard_counts(),
+            "provider_budgets": ratelimit.budgets(),
+        }
         return super().changelist_view(request, extra_context=extra_context)
