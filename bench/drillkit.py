@@ -406,11 +406,13 @@ class Stack:
         self.start_redis()
         self.start_fakes(teams=5, ringcentral=ringcentral)
         self.app_env(
-            RINGCENTRAL_BUDGET_MEDIUM=1_000_000,
-            RINGCENTRAL_BUDGET_AUTH=1_000_000,
-            CANCELATION_NOTICE_GLIP_TEAM="Cancelations",
-            CANCELATION_NOTICE_EMAILS="Order=orders@example.com,Tour=tours@example.com",
-            **env,
+            **{
+                "RINGCENTRAL_BUDGET_MEDIUM": 1_000_000,
+                "RINGCENTRAL_BUDGET_AUTH": 1_000_000,
+                "CANCELATION_NOTICE_GLIP_TEAM": "Cancelations",
+                "CANCELATION_NOTICE_EMAILS": "Order=orders@example.com,Tour=tours@example.com",
+                **env,
+            }
         )
         self.say("migrating")
         self.manage("migrate", "--noinput")
