@@ -112,9 +112,9 @@ def take(
     The call is logged `hold` seconds ahead of now until `settle` gives its
     real time (see the module docstring).
     """
-    now = clock()
     with transaction.atomic():
         row = _locked(account, group)
+        now = clock()  # once the row is ours: waiting for the lock must not age it
         wait = _penalty_left(row, now)
         if wait:
             return wait, None

@@ -103,6 +103,51 @@ def test_a_429_stops_every_call_until_retry_after(budget_of_3):
     assert ExternalRequest.objects.filter(attempts=0).count() == 2
 
 
+@pytest.fixture
+def clock(monkeypatch):
+    now = [1_000_000.0]
+    monkeypatch.setattr(ratelimit, "clock", lambda: now[0])
+    return now
+
+
+@pytest.mark.django_db
+def test_a_call_counts_from_when_its_answer_came(clock, settings):
+    settings.PROVIDER_BUDGET_WINDOW_SECONDS = 60
+    wait, reserved = ratelimit.take("ext", "Medium", limit=1, hold=15)
+    assert wait == 0 and reserved == clock[0] + 15  # on its way: held ahead, never behind
+    clock[0] += 2
+    ratelimit.settle("ext", "Medium", reserved=reserved, finished=clock[0])  # answered 2 s later
+    clock[0] += 59
+    assert ratelimit.acquire("ext", "Medium", limit=1) == pytest.approx(1.0)  # 60 s after the answer
+    clock[0] += 1.01
+    assert ratelimit.acquire("ext", "Medium", limit=1) == 0
+
+
+@pytest.mark.django_db
+def test_reported_limits_only_tighten(clock, settings):
+    settings.PROVIDER_BUDGET_WINDOW_SECONDS = 60
+    report = {"reserved": None, "finished": clock[0], "reported_remaining": 1}
+    ratelimit.settle("ext", "Medium", **report, reported_limit=2, reported_window=60)
+    assert [ratelimit.acquire("ext", "Medium", limit=3) == 0 for _ in range(3)] == [True, True, False]
+    ratelimit.settle("ext", "Light", **report, reported_limit=100, reported_window=90)
+    assert [ratelimit.acquire("ext", "Light", limit=1) == 0 for _ in range(2)] == [True, False]
+    clock[0] += 61
+    assert ratelimit.acquire("ext", "Light", limit=1) > 0  # RingCentral's longer window holds
+    clock[0] += 30
+    assert ratelimit.acquire("ext", "Light", limit=1) == 0
+    light = next(b for b in ratelimit.budgets() if b["group"] == "Light")
+    assert (light["limit"], light["remaining_reported"], light["penalty_until"]) == (1, 1, None)
+
+
+@pytest.mark.django_db
+def test_a_penalty_refuses_every_call_of_its_group_only(clock):
+    ratelimit.penalize("ext", 30, "Medium")
+    assert ratelimit.acquire("ext", "Medium", limit=40) == pytest.approx(30)
+    assert ratelimit.acquire("ext", "Auth", limit=5) == 0
+    clock[0] += 30.5
+    assert ratelimit.acquire("ext", "Medium", limit=40) == 0
+
+
 def _env(db: Path, fake, **extra) -> dict[str, str]:
     env = {
         **os.environ,
