@@ -60,6 +60,10 @@ MESSAGE_PATHS = {
 }
 
 
+# The RingCentral fake's options when the drill lifts RingCentral's budgets.
+LIFTED_RC_LIMITS = ["--rate-limit", "Medium=1000000", "--rate-limit", "Auth=1000000"]
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -306,10 +310,16 @@ class Stack:
         return f"redis://127.0.0.1:{port}"
 
     # --- the fakes ------------------------------------------------------------------------
-    def start_fakes(self, *, teams: int = 5) -> dict[str, str]:
-        """Start the RingCentral, Mandrill and Sunshine fakes and point the app's settings at them."""
+    def start_fakes(self, *, teams: int = 5, ringcentral: list[str] | None = None) -> dict[str, str]:
+        """Start the RingCentral, Mandrill and Sunshine fakes and point the app's settings at them.
+
+        `ringcentral`: the RingCentral fake's rate-limit options (`--rate-limit Medium=40
+        --rate-window 60 --enforce`); by default its limits are lifted like the app's
+        budgets, or its X-Rate-Limit-* headers would tighten them to RingCentral's defaults.
+        """
         urls = {}
-        for fake, extra in (("ringcentral", ["--teams", str(teams)]), ("mandrill", []), ("sunshine", [])):
+        rc_options = ["--teams", str(teams), *(LIFTED_RC_LIMITS if ringcentral is None else ringcentral)]
+        for fake, extra in (("ringcentral", rc_options), ("mandrill", []), ("sunshine", [])):
             port = free_port()
             proc = self.spawn(
                 fake, [PYTHON, "-m", f"tests.fakes.{fake}", "--port", str(port), "--control", *extra]
@@ -382,21 +392,27 @@ class Stack:
 
         django.setup()
 
-    def prepare_app(self, *, drill: str, **env: Any) -> tuple[dict[str, Any], str]:
+    def prepare_app(
+        self, *, drill: str, ringcentral: list[str] | None = None, **env: Any
+    ) -> tuple[dict[str, Any], str]:
         """PostgreSQL, Redis, the fakes and a migrated, seeded app; returns (seeded, an API token).
 
         Cancelation notices go to the "Cancelations" team and to an address per type;
-        RingCentral's budget is lifted (the drills measure us, not the rate limit).
+        RingCentral's budgets are lifted (the drills measure us, not the rate limit)
+        unless `env` sets them; `ringcentral` are the RingCentral fake's rate-limit options.
         """
         self.say(f"starting PostgreSQL, Redis and the fakes (logs in {self.logs})")
         self.start_postgres()
         self.start_redis()
-        self.start_fakes(teams=5)
+        self.start_fakes(teams=5, ringcentral=ringcentral)
         self.app_env(
-            RINGCENTRAL_REQUESTS_PER_MINUTE=1_000_000,
-            CANCELATION_NOTICE_GLIP_TEAM="Cancelations",
-            CANCELATION_NOTICE_EMAILS="Order=orders@example.com,Tour=tours@example.com",
-            **env,
+            **{
+                "RINGCENTRAL_BUDGET_MEDIUM": 1_000_000,
+                "RINGCENTRAL_BUDGET_AUTH": 1_000_000,
+                "CANCELATION_NOTICE_GLIP_TEAM": "Cancelations",
+                "CANCELATION_NOTICE_EMAILS": "Order=orders@example.com,Tour=tours@example.com",
+                **env,
+            }
         )
         self.say("migrating")
         self.manage("migrate", "--noinput")

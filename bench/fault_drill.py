@@ -33,6 +33,19 @@ gave was running (calls within 0.5 s of the 429 were already on their way and ar
 counted apart). Errors answered by the API are sorted into documented provider
 failures, those during the database restart, and others (which fail the drill).
 Prints figures and PASS or FAIL (exit status 0 or 1).
+
+    .venv/bin/python bench/fault_drill.py --budget-burst 200          # ~5 minutes
+    .venv/bin/python bench/fault_drill.py --budget-burst 200 --budget-window 15
+
+`--budget-burst N` runs the budget drill instead: the RingCentral fake enforces its own
+rolling limit (`--budget`, 40 calls per `--budget-window`, 60 s; beyond it 429 and a
+penalty), the app has the same budget (RINGCENTRAL_BUDGET_MEDIUM,
+PROVIDER_BUDGET_WINDOW_SECONDS), and N SMS notifications are created at once through the
+API while gunicorn, two Celery workers and a sender drain. It checks that every SMS
+arrives, that the fake answered zero 429s and never saw more than the budget in any
+window, and that the drain rate after the first window is within 10 % of the budget per
+window for the extension. A shorter window keeps the code path and shortens the wait
+(the rate is then checked against budget per that window).
 """
 
 import argparse
@@ -73,6 +86,11 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--hang-seconds", type=float, default=3.0, help="how long a hang lasts (3)")
     parser.add_argument("--drain-timeout", type=float, default=150, help="seconds to wait for the outbox")
     parser.add_argument("--seed", type=int, default=8, help="seed of the fakes' random faults")
+    parser.add_argument(
+        "--budget-burst", type=int, default=0, help="run the budget drill with this many SMS at once"
+    )
+    parser.add_argument("--budget", type=int, default=40, help="the budget drill's calls per window (40)")
+    parser.add_argument("--budget-window", type=float, default=60, help="the budget drill's window, s (60)")
     return parser.parse_args()
 
 
@@ -232,8 +250,99 @@ class Faults:
             )
 
 
+def most_in_any_window(times: list[float], window: float) -> int:
+    times = sorted(times)
+    most, start = 0, 0
+    for end, at in enumerate(times):
+        while at - times[start] >= window:
+            start += 1
+        most = max(most, end - start + 1)
+    return most
+
+
+def budget_drill(args) -> int:
+    """A burst of SMS against the fake's own rolling limit: zero 429s, the drain rate at the budget."""
+    budget, window, n = args.budget, args.budget_window, args.budget_burst
+    with drillkit.Stack("budget") as stack:
+        _, token = stack.prepare_app(
+            drill="budget",
+            ringcentral=[
+                *("--rate-limit", f"Medium={budget}", "--rate-window", f"{window:g}"),
+                *("--penalty", f"{window:g}", "--enforce"),
+            ],
+            RINGCENTRAL_BUDGET_MEDIUM=budget,
+            PROVIDER_BUDGET_WINDOW_SECONDS=window,
+        )
+        base = stack.start_gunicorn(workers=2)
+        stack.start_celery("celery0", concurrency=2)
+        stack.start_celery("celery1", concurrency=2)
+        stack.start_sender("sender0", sleep=0.5)
+        time.sleep(2)
+        stack.say(f"creating {n} SMS at once (budget {budget} per {window:g} s)")
+        api = drillkit.ApiClient(base, token)
+        answers: dict[str, int] = {}
+        started = time.time()
+        for i in range(n):
+            code, body = api.call(
+                "POST",
+                "/api/v1/notifications",
+                {
+                    "notification_type": "sms",
+                    "key": "budget-drill",
+                    "phone_from": "+15550001111",
+                    "phone_to": "+15550002222",
+                    "email_body": f"Budget drill sms {i}",
+                },
+            )
+            answers[f"{code} {body.get('status')}"] = answers.get(f"{code} {body.get('status')}", 0) + 1
+        api.close()
+        created_in = time.time() - started
+        expected = window * (n / budget) + 120
+        drained, statuses = drillkit.wait_drained(timeout=expected, say=stack.say)
+        log = stack.fake_log("ringcentral")
+    sms = [e for e in log if e["path"].endswith("/sms")]
+    accepted = sorted(e["at"] for e in sms if e["status"] == 200)
+    refused = [e for e in log if e["status"] == 429]
+    most = most_in_any_window([e["at"] for e in sms], window)
+    # After the first window's burst of `budget`, a perfect limiter sends `budget` per window.
+    span = accepted[-1] - accepted[0] if len(accepted) > 1 else 0.0
+    steady = (len(accepted) - budget) / span * window if span else 0.0
+    overall = len(accepted) / span * window if span else 0.0
+    print()
+    print("== budget drill ==")
+    print(drillkit.machine_line())
+    print(
+        f"settings: {n} SMS created at once in {created_in:.1f} s ({answers}); budget {budget} per "
+        f"{window:g} s for the one extension (the default), the fake enforcing the same"
+    )
+    print(f"outbox: drained={drained} {dict(statuses)}")
+    print(
+        f"provider: {len(sms)} SMS calls, {len(accepted)} accepted, {len(refused)} answered 429; "
+        f"at most {most} SMS calls in any {window:g} s"
+    )
+    print(
+        f"drain rate: {steady:.2f} per {window:g} s after the first window "
+        f"({steady / budget:.1%} of the budget); {overall:.2f} per {window:g} s counting the first burst; "
+        f"first to last accepted call {span:.1f} s"
+    )
+    failures = []
+    if not drained or statuses.get("succeeded", 0) != n:
+        failures.append(f"not every SMS was sent: {dict(statuses)}")
+    if len(accepted) != n:
+        failures.append(f"the fake accepted {len(accepted)} SMS of {n}")
+    if refused:
+        failures.append(f"{len(refused)} call(s) answered 429")
+    if most > budget:
+        failures.append(f"{most} calls in one {window:g} s span, over the budget of {budget}")
+    if n > budget and abs(steady / budget - 1) > 0.10:
+        failures.append(f"drain rate {steady:.2f} per window is not within 10 % of {budget}")
+    return drillkit.verdict(failures, "zero 429s, never over the budget, drain rate within 10 % of it")
+
+
 def main() -> int:
     args = parse_args()
+    if args.budget_burst:
+        return budget_drill(args)
     run_id = uuid.uuid4().hex[:6]
     with drillkit.Stack("fault") as stack:
         cache_port = drillkit.free_port()

@@ -17,8 +17,8 @@ succeeded request, the notices match the cancelation transitions, and every mess
 call a fake accepted matches one succeeded request by provider id (no duplicate,
 none missing). PASS or FAIL, exit status 0 or 1. Stops everything it started.
 
-RINGCENTRAL_REQUESTS_PER_MINUTE is raised to 1,000,000 for the drill (the fake has
-no limit; the real budget of 40 a minute would make it a rate-limit drill).
+RingCentral's Medium and Auth budgets are raised to 1,000,000 for the drill, and the
+fake's limits with them (the real budget of 40 a minute would make it a rate-limit drill).
 """
 
 import argparse

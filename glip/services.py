@@ -7,7 +7,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
@@ -188,30 +187,40 @@ def _fetch_page(
     report: ImportReport,
     sleep: Callable[[float], None],
 ):
-    """One page, within the shared budget; a 429 is waited out (Retry-After), 5xx retried."""
+    """One page, within the shared budget; a 429 is waited out (Retry-After), 5xx retried.
+
+    The transport takes each call from the extension's budget; when it is spent
+    (or a penalty runs) no call is made and the wait is slept here, not counted
+    as a try.
+    """
     backend = get_backend("glip_teams")
-    key = backend.rate_limit_key(extension_id=source.pk if source else None)
-    for attempt in range(1, IMPORT_MAX_TRIES_PER_PAGE + 1):
-        wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE) if key else 0
-        while wait > 0:
-            report.waited_seconds += wait
-            sleep(wait)
-            wait = ratelimit.acquire(key, per_minute=settings.RINGCENTRAL_REQUESTS_PER_MINUTE)
+    attempt = 0
+    while True:
         try:
             return backend.list_teams_page(
                 extension_id=source.pk if source else None,
                 page_token=page_token,
                 record_count=IMPORT_PAGE_SIZE,
             )
+        except ratelimit.BudgetExhausted as exc:
+            report.waited_seconds += exc.retry_after
+            sleep(exc.retry_after)
+            continue
         except ProviderError as exc:
-            if not exc.retryable or attempt == IMPORT_MAX_TRIES_PER_PAGE:
+            attempt += 1
+            if not exc.retryable or attempt >= IMPORT_MAX_TRIES_PER_PAGE:
                 raise ImportFailed(exc.message) from None
-            if exc.http_status == 429 and key:
+            if exc.http_status == 429:
                 # Every worker stays away until Retry-After has passed; the
-                # budget check at the top of the loop does the waiting.
+                # budget says how long at the next call.
                 delay = exc.retry_after if exc.retry_after is not None else 60.0
-                ratelimit.penalize(key, delay)
                 logger.warning("Team list rate-limited; waiting %.1fs (Retry-After)", delay)
+                if exc.budget:  # the account and API group the call was counted in
+                    account, group = exc.budget
+                    ratelimit.penalize(account, delay, group)
+                else:  # a backend that keeps no budget: wait here
+                    report.waited_seconds += delay
+                    sleep(delay)
                 continue
             delay = max(min(30.0, 2.0**attempt), exc.retry_after or 0.0)
             logger.warning("Team list page failed (%s); trying again in %.1fs", exc.message, delay)

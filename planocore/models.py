@@ -8,4 +8,5 @@ from planocore.accounts.models import (  # noqa: F401
     Employee,
     Liaison,
 )
+from planocore.providers.models import ProviderBudget  # noqa: F401
 from planocore.routes.models import ApiService, Route  # noqa: F401

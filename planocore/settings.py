@@ -210,6 +210,9 @@ OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
 # A 429 without Retry-After keeps every worker off that provider account this long.
 OUTBOX_DEFAULT_PENALTY_SECONDS = env.int("OUTBOX_DEFAULT_PENALTY_SECONDS", default=60)
+# The rolling window of every provider budget (a provider's X-Rate-Limit-Window
+# can only lengthen it). Shorter only to make tests and drills quick.
+PROVIDER_BUDGET_WINDOW_SECONDS = env.float("PROVIDER_BUDGET_WINDOW_SECONDS", default=60.0)
 # Claiming: rows per batch; the share of each batch reserved for requests due
 # longer than OUTBOX_STARVATION_SECONDS, whatever their priority (anti-starvation).
 OUTBOX_BATCH_SIZE = env.int("OUTBOX_BATCH_SIZE", default=100)
@@ -238,7 +241,19 @@ RINGCENTRAL_SERVER_URL = env.str("RINGCENTRAL_SERVER_URL", default="https://plat
 RINGCENTRAL_CLIENT_ID = env.str("RINGCENTRAL_CLIENT_ID", default="")
 RINGCENTRAL_CLIENT_SECRET = env.str("RINGCENTRAL_CLIENT_SECRET", default="")
 RINGCENTRAL_JWT = env.str("RINGCENTRAL_JWT", default="")
-RINGCENTRAL_REQUESTS_PER_MINUTE = env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", default=40)
+# Calls per extension per rolling window, by RingCentral API group (its default
+# plan: Light 50, Medium 40, Heavy 10, Auth 5). Medium holds SMS, MMS, Glip posts
+# and the team list; Auth the token requests. RINGCENTRAL_REQUESTS_PER_MINUTE is
+# the older name of the Medium budget, still read. The X-Rate-Limit-* headers
+# RingCentral answers can only tighten these (planocore/providers/ratelimit.py).
+RINGCENTRAL_BUDGETS = {
+    "Light": env.int("RINGCENTRAL_BUDGET_LIGHT", default=50),
+    "Medium": env.int(
+        "RINGCENTRAL_BUDGET_MEDIUM", default=env.int("RINGCENTRAL_REQUESTS_PER_MINUTE", default=40)
+    ),
+    "Heavy": env.int("RINGCENTRAL_BUDGET_HEAVY", default=10),
+    "Auth": env.int("RINGCENTRAL_BUDGET_AUTH", default=5),
+}
 # Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
 # extension, across workers, before the API answers too-many-requests ("N/period").
 RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")

@@ -15,14 +15,21 @@ processes need no shared in-memory state, and a restart loses nothing:
   failures). `provider` is the name of the backend serving the channel now.
   They are counters as long as attempt rows are kept; deleting old rows shows
   as a counter reset, which Prometheus's rate() tolerates.
+- planocore_provider_budget_calls, _limit, _remaining_reported and
+  _penalty_until_seconds {account,group}: each provider account's budget per
+  API group (planocore.providers.ratelimit.budgets()): calls in the rolling
+  window, the limit applied, what the provider last reported as remaining
+  (absent when it never did), and when its penalty ends (Unix time; 0 when none).
 """
 
 from collections.abc import Iterable
+from datetime import datetime
 
-from django.db.models import Count, Min
+from django.db.models import Count, Min, Subquery
 from django.utils import timezone
 
 from planocore.outbox.models import Channel, ExternalRequest, ExternalRequestAttempt
+from planocore.providers import ratelimit
 
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
@@ -57,28 +64,54 @@ def provider_name(channel: str) -> str:
         return "unknown"
 
 
-def outbox_depth() -> list[Sample]:
-    counts = {
-        (row["status"], row["channel"]): row["n"]
-        for row in ExternalRequest.objects.order_by().values("status", "channel").annotate(n=Count("id"))
-    }
+def _oldest_due(now: datetime):
+    return (
+        ExternalRequest.objects.order_by()
+        .filter(status=ExternalRequest.Status.PENDING, next_attempt_at__lte=now)
+        .values("status")
+        .annotate(oldest=Min("next_attempt_at"))
+        .values("oldest")
+    )
+
+
+def outbox_depth_and_oldest_due(now=None) -> tuple[list[Sample], float]:
+    """(rows by status and channel, `oldest_due_seconds`) in one query.
+
+    The oldest due time is a scalar subquery on its own partial index, evaluated
+    once and carried on every group row (an empty outbox has none due).
+    """
+    now = now or timezone.now()
+    rows = (
+        ExternalRequest.objects.order_by()
+        .values("status", "channel")
+        .annotate(n=Count("id"), oldest_due=Subquery(_oldest_due(now)))
+    )
+    counts, oldest = {}, None
+    for row in rows:
+        counts[(row["status"], row["channel"])] = row["n"]
+        oldest = row["oldest_due"]
     channels = [value for value, _ in Channel.choices]
     channels += sorted({channel for _, channel in counts} - set(channels))
     samples = []
     for status, _ in ExternalRequest.Status.choices:
         for channel in channels:
             samples.append(({"status": status, "channel": channel}, counts.get((status, channel), 0)))
-    return samples
+    return samples, max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
 
 
-def oldest_due_seconds(now=None) -> float:
-    now = now or timezone.now()
-    oldest = (
-        ExternalRequest.objects.order_by()
-        .filter(status=ExternalRequest.Status.PENDING, next_attempt_at__lte=now)
-        .aggregate(oldest=Min("next_attempt_at"))["oldest"]
-    )
-    return max(0.0, (now - oldest).total_seconds()) if oldest else 0.0
+def budget_samples() -> dict[str, list[Sample]]:
+    """The budget families' samples, from `ratelimit.budgets()` (one query)."""
+    families: dict[str, list[Sample]] = {"calls": [], "limit": [], "remaining_reported": [], "penalty": []}
+    for budget in ratelimit.budgets():
+        labels = {"account": budget["account"], "group": budget["group"]}
+        families["calls"].append((labels, budget["calls_last_minute"]))
+        if budget["limit"] is not None:
+            families["limit"].append((labels, budget["limit"]))
+        if budget["remaining_reported"] is not None:
+            families["remaining_reported"].append((labels, budget["remaining_reported"]))
+        until = budget["penalty_until"]
+        families["penalty"].append((labels, until.timestamp() if until else 0))
+    return families
 
 
 def attempt_counts() -> tuple[list[Sample], list[Sample]]:
@@ -103,19 +136,21 @@ def attempt_counts() -> tuple[list[Sample], list[Sample]]:
 
 def render() -> str:
     """The whole /metrics page (three queries)."""
+    depth, oldest_due = outbox_depth_and_oldest_due()
     sends, failures = attempt_counts()
+    budgets = budget_samples()
     lines = [
         *_family(
             "planocore_outbox_requests",
             "gauge",
             "Outgoing requests in the outbox, by status and channel.",
-            outbox_depth(),
+            depth,
         ),
         *_family(
             "planocore_outbox_oldest_due_seconds",
             "gauge",
             "Seconds the longest-waiting due pending request has been due (0 when none).",
-            [({}, oldest_due_seconds())],
+            [({}, oldest_due)],
         ),
         *_family(
             "planocore_provider_sends_total",
@@ -128,6 +163,30 @@ def render() -> str:
             "counter",
             "Failed send attempts, by channel, provider and kind (retryable or permanent).",
             failures,
+        ),
+        *_family(
+            "planocore_provider_budget_calls",
+            "gauge",
+            "Calls in the rolling window (60 s), by provider account and API group.",
+            budgets["calls"],
+        ),
+        *_family(
+            "planocore_provider_budget_limit",
+            "gauge",
+            "The calls per window applied, by provider account and API group.",
+            budgets["limit"],
+        ),
+        *_family(
+            "planocore_provider_budget_remaining_reported",
+            "gauge",
+            "Calls left according to the provider's last X-Rate-Limit-Remaining.",
+            budgets["remaining_reported"],
+        ),
+        *_family(
+            "planocore_provider_budget_penalty_until_seconds",
+            "gauge",
+            "Unix time the account and group's 429 penalty ends (0 when none runs).",
+            budgets["penalty"],
         ),
     ]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,9 @@
 """Admin of the outbox: outgoing requests, their attempts and proof, retry/abandon, a dashboard;
-the sandbox's failure switches."""
+the sandbox's failure switches.
+
+The change list shows, above the list, the work waiting and failing and each provider
+account's budget per API group (planocore.providers.ratelimit.budgets()).
+"""
 
 import json
 
@@ -15,6 +19,7 @@ from planocore.admin_display import CappedCountPaginator, short_datetime, shorte
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
 from planocore.outbox.selectors import open_request_counts
+from planocore.providers import ratelimit
 
 
 class AttemptInline(admin.TabularInline):
@@ -241,7 +246,11 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
     def changelist_view(self, request, extra_context=None):
         SandboxFailure.ensure_all()
-        extra_context = {**(extra_context or {}), "outbox_dashboard": open_request_counts()}
+        extra_context = {
+            **(extra_context or {}),
+            "outbox_dashboard": open_request_counts(),
+            "provider_budgets": ratelimit.budgets(),
+        }
         return super().changelist_view(request, extra_context=extra_context)
 
 

@@ -361,7 +361,7 @@ def _budget_wait(backend: ProviderBackend, key: str | None, waits: dict[str, flo
     if until is not None and until > time.monotonic():
         return until - time.monotonic()
     per_minute = backend.requests_per_minute
-    wait = ratelimit.acquire(key, per_minute=per_minute) if per_minute else ratelimit.penalty_remaining(key)
+    wait = ratelimit.acquire(key, limit=per_minute) if per_minute else ratelimit.penalty_remaining(key)
     if wait:
         waits[key] = time.monotonic() + wait
     return wait
@@ -390,14 +390,23 @@ def _attempt(request: ExternalRequest, waits: dict[str, float]) -> _Attempt:
             payload=request.payload,
             secrets=decrypt_json(request.secret_payload),
         )
+    except ratelimit.BudgetExhausted as exc:
+        # The backend's own budget (per API group) said "not now": nothing was
+        # sent, so this is no attempt; the row waits in pending.
+        attempt.defer_seconds = exc.retry_after
+        if key is not None:
+            waits[key] = time.monotonic() + exc.retry_after
+        return attempt
     except ProviderError as exc:
         attempt.error = exc
-        if key is not None and exc.http_status == 429:
-            # Nobody calls this account before Retry-After (RingCentral restarts
-            # its penalty on any call made during it).
+        account, group = exc.budget or (key, "")
+        if account is not None and exc.http_status == 429:
+            # Nobody calls this account (and API group) before Retry-After
+            # (RingCentral restarts its penalty on any call made during it).
             seconds = exc.retry_after or settings.OUTBOX_DEFAULT_PENALTY_SECONDS
-            ratelimit.penalize(key, seconds)
-            waits[key] = time.monotonic() + seconds
+            ratelimit.penalize(account, seconds, group)
+            if key is not None:
+                waits[key] = time.monotonic() + seconds
     except Exception as exc:  # a bug in a backend must not lose the row
         logger.exception("Backend %s crashed on request %s", backend.name, request.pk)
         attempt.error = ProviderError(f"{type(exc).__name__} in backend {backend.name}", retryable=True)

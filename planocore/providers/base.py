@@ -13,8 +13,12 @@ class ProviderError(Exception):
 
     Retryable: network errors, timeouts, 5xx, 429 (with `retry_after` seconds when
     the provider said so). Permanent: other 4xx and bad payloads. `message` must
-    hold no secret (no Authorization header, no password).
+    hold no secret (no Authorization header, no password). `budget` names the
+    (account, API group) the failed call counted against, when the backend knows
+    it: the outbox penalizes that budget after a 429.
     """
+
+    budget: tuple[str, str] | None = None
 
     def __init__(
         self,
@@ -49,10 +53,11 @@ class ProviderBackend:
     """
 
     name = "base"
-    # The provider's budget of calls per minute for one rate_limit_key (one
+    # The provider's budget of calls per window for one rate_limit_key (one
     # account), shared by every worker through planocore.providers.ratelimit.
-    # None: no counted budget (a 429's Retry-After is still honoured for the
-    # key). A backend whose budget is a setting may define it as a property.
+    # None: no budget counted by the outbox (a 429's Retry-After is still
+    # honoured for the key); a backend may count its calls itself, per API
+    # group, and raise ratelimit.BudgetExhausted (the RingCentral transport).
     requests_per_minute: int | None = None
 
     def send(self, *, channel: str, action: str, payload: dict, secrets: dict) -> ProviderResult:
@@ -77,8 +82,9 @@ class ProviderBackend:
         """Name the shared budget this send counts against (a provider account), or None.
 
         The outbox asks for it before each call: with a key, the call counts
-        against `requests_per_minute` for that key, and a 429 with Retry-After
-        stops every worker from calling that key until it has passed.
+        against `requests_per_minute` for that key (when set), no call is made
+        while a penalty of the key runs, and a 429 with Retry-After stops every
+        worker from calling that key (or the error's `budget`) until it has passed.
         """
         return None
 

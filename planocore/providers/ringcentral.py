@@ -15,10 +15,16 @@ Tokens are cached per RingCentral user and credential, in-process (the
 `Platform` object) and in the Django cache (encrypted), so every worker shares
 one login instead of spending RingCentral's small Auth budget.
 
-Calls count against a shared per-user budget (`rate_limit_key`,
-settings.RINGCENTRAL_REQUESTS_PER_MINUTE): RingCentral allows about 40 of these
-"Medium" calls a minute per user and restarts its penalty on any call made
-during it.
+Every HTTP call, token requests included, is counted by the transport against
+the user's budget for its API group (`api_group`: the token endpoint is "Auth",
+SMS, MMS, Glip posts and the team list are "Medium", as the contract's
+x-throttling-group says), settings.RINGCENTRAL_BUDGETS per rolling window,
+shared by every worker through planocore.providers.ratelimit. A call the budget
+or a penalty does not allow is not made: `ratelimit.BudgetExhausted` says how
+long to wait. Each answer's X-Rate-Limit-Group/-Limit/-Remaining/-Window headers
+are recorded for that user and group and can tighten the budget; a 429's
+ProviderError names the budget (`budget`) so its caller (the outbox, the team
+import) penalizes it until Retry-After.
 """
 
 from __future__ import annotations
@@ -46,6 +52,7 @@ from ringcentral.platform import Platform
 
 from planocore.budgets import FailureBudget
 from planocore.crypto import decrypt_json, encrypt_json
+from planocore.providers import ratelimit
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 from planocore.providers.fetch import FetchRefused, fetch_url
 
@@ -227,17 +234,72 @@ def password_logins_spent(extension_id: int | str) -> int | None:
 
 
 # --- transport and errors -----------------------------------------------------------
+def api_group(path: str) -> str:
+    """RingCentral's throttling group of a call (the contract's x-throttling-group).
+
+    The token endpoint is "Auth"; every other call we make (SMS, MMS, Glip
+    posts, the team list) is "Medium".
+    """
+    return "Auth" if path.startswith("/restapi/oauth/") else "Medium"
+
+
+def _header_int(headers, name: str) -> int | None:
+    try:
+        return int(headers.get(name, ""))
+    except ValueError:
+        return None
+
+
 class TimeoutClient(Client):
-    """The package's HTTP client with a timeout on every call and a kept-alive session per thread."""
+    """The package's HTTP client: a timeout on every call, a kept-alive session per thread, the user's budget.
+
+    Each call is first taken from `account`'s budget for its API group (none
+    made when it is spent or a penalty runs: `ratelimit.BudgetExhausted`), then
+    settled with the time its answer came and RingCentral's X-Rate-Limit-*
+    headers.
+    """
 
     _local = threading.local()
 
+    def __init__(self, account: str = "ringcentral:default") -> None:
+        super().__init__()
+        self.account = account
+
     def load_response(self, request):
+        group = api_group(urlsplit(request.url).path)
+        wait, reserved = ratelimit.take(
+            self.account,
+            group,
+            limit=settings.RINGCENTRAL_BUDGETS.get(group),
+            hold=settings.PROVIDER_TIMEOUT_SECONDS,
+        )
+        if wait:
+            raise ratelimit.BudgetExhausted(self.account, group, wait)
         session = getattr(self._local, "session", None)
         if session is None:
             session = self._local.session = requests.Session()
-        response = session.send(request, timeout=settings.PROVIDER_TIMEOUT_SECONDS)
-        return ApiResponse(request, response)
+        response = None
+        try:
+            response = session.send(request, timeout=settings.PROVIDER_TIMEOUT_SECONDS)
+        finally:
+            self._settle(group, reserved, response)
+        answer = ApiResponse(request, response)
+        answer.budget = (self.account, group)
+        return answer
+
+    def _settle(self, group: str, reserved: float | None, response: requests.Response | None) -> None:
+        finished = ratelimit.clock()
+        headers = response.headers if response is not None else {}
+        reported = (headers.get("X-Rate-Limit-Group") or "").strip().capitalize()
+        figures = {
+            "reported_limit": _header_int(headers, "X-Rate-Limit-Limit"),
+            "reported_remaining": _header_int(headers, "X-Rate-Limit-Remaining"),
+            "reported_window": _header_int(headers, "X-Rate-Limit-Window"),
+        }
+        if reported and reported != group:
+            ratelimit.settle(self.account, reported, reserved=None, finished=finished, **figures)
+            figures = {}
+        ratelimit.settle(self.account, group, reserved=reserved, finished=finished, **figures)
 
 
 def _retry_after(value: str | None) -> float | None:
@@ -287,6 +349,8 @@ def provider_error(exc: Exception, *, doing: str) -> ProviderError:
     """
     if isinstance(exc, ProviderError):
         return exc
+    if isinstance(exc, ApiException) and isinstance(exc.__context__, ratelimit.BudgetExhausted):
+        return exc.__context__  # no call was made
     api_response = exc.api_response() if isinstance(exc, ApiException) else None
     response = api_response.response() if api_response is not None else None
     if response is None:
@@ -304,7 +368,7 @@ def provider_error(exc: Exception, *, doing: str) -> ProviderError:
     retry_after = _retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
     retryable = status == 429 or status >= 500
     message = f"RingCentral answered HTTP {status} to {doing}" + (f": {detail}" if detail else ".")
-    return ProviderError(
+    error = ProviderError(
         message,
         retryable=retryable,
         retry_after=retry_after,
@@ -315,6 +379,8 @@ def provider_error(exc: Exception, *, doing: str) -> ProviderError:
             "request_id": response.headers.get("RCRequestId", ""),
         },
     )
+    error.budget = getattr(api_response, "budget", None)
+    return error
 
 
 # --- sessions: one logged-in Platform per user and credential ---------------------------
@@ -325,7 +391,7 @@ class RingCentralSession:
         self.credentials = credentials
         self.lock = threading.Lock()
         self.platform = Platform(
-            TimeoutClient(),
+            TimeoutClient(credentials.user_key),
             settings.RINGCENTRAL_CLIENT_ID,
             settings.RINGCENTRAL_CLIENT_SECRET,
             settings.RINGCENTRAL_SERVER_URL.rstrip("/"),
@@ -472,10 +538,6 @@ class TeamsBackend:
 
     name = "ringcentral-teams"
 
-    def rate_limit_key(self, *, extension_id: int | None) -> str | None:
-        """The RingCentral user whose budget (settings.RINGCENTRAL_REQUESTS_PER_MINUTE) a page spends."""
-        return user_key(extension_id)
-
     def list_teams_page(
         self, *, extension_id: int | None, page_token: str | None = None, record_count: int = 100
     ) -> TeamsPage:
@@ -510,13 +572,12 @@ class RingCentralBackend(ProviderBackend):
 
     name = "ringcentral"
 
-    @property
-    def requests_per_minute(self) -> int:
-        return settings.RINGCENTRAL_REQUESTS_PER_MINUTE
+    # The transport counts every call in its API group (TimeoutClient); the
+    # outbox only keeps off the user while a penalty runs.
+    requests_per_minute = None
 
     def rate_limit_key(self, *, payload: dict) -> str | None:
-        # One budget per RingCentral user, whatever the channel: posts, SMS and
-        # MMS are all in RingCentral's "Medium" throttling group.
+        # The RingCentral user the send acts as: its budgets and penalties.
         return user_key(payload.get("extension_id"))
 
     def call(self, built: _Call, *, secrets: dict) -> ApiResponse:

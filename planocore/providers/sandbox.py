@@ -121,9 +121,6 @@ class SandboxTeamsBackend:
 
     name = "sandbox-teams"
 
-    def rate_limit_key(self, *, extension_id: int | None) -> str | None:
-        return None  # no provider budget to spend
-
     def list_teams_page(
         self, *, extension_id: int | None, page_token: str | None = None, record_count: int = 100
     ) -> TeamsPage:

@@ -16,13 +16,22 @@ API calls need a valid `Authorization: Bearer` access token (401 otherwise). Wha
 it accepted is kept in `posts`, `sms`, `mms`, `logins`; every request in
 `received`. Faults: `fail_next(429, headers={"Retry-After": "1"})`, `hang_next(s)`.
 
-    python -m tests.fakes.ringcentral --port 9100 --teams 120
+Rate limits as RingCentral applies them: every call of a throttling group (the
+token endpoint: Auth; the others: Medium) is counted per user in a rolling
+window, and every answer carries X-Rate-Limit-Group, -Limit, -Remaining and
+-Window. `set_rate_limit(group, n, window=, enforce=True)` sets the limit (what
+the headers say, so lowering it there is how RingCentral lowers an app's limit);
+with `enforce` a call beyond the limit gets 429 with Retry-After (the penalty,
+`penalty_seconds`), and any call during the penalty gets 429 and restarts it.
+
+    python -m tests.fakes.ringcentral --port 9100 --teams 120 [--rate-limit Medium=40 --enforce]
 """
 
 from __future__ import annotations
 
 import argparse
 import base64
+import dataclasses
 import itertools
 import json
 import secrets
@@ -46,6 +55,8 @@ DEFAULT_JWT = "fake-rc-jwt-default-extension"
 DEFAULT_OWNER = "100001"
 MMS_MAX_BYTES = 1_500_000
 MMS_MAX_ATTACHMENTS = 10
+# RingCentral's default plan: calls per user per 60 s, by throttling group.
+RATE_LIMITS = {"Light": 50, "Medium": 40, "Heavy": 10, "Auth": 5}
 
 
 def _now() -> str:
@@ -115,6 +126,12 @@ class RingCentralFake(FakeServer):
         self.sms: list[dict[str, Any]] = []
         self.mms: list[dict[str, Any]] = []
         self.logins: list[dict[str, str]] = []
+        self.rate_limits: dict[str, int] = dict(RATE_LIMITS)
+        self.rate_window = 60.0
+        self.enforce_rate_limits = False
+        self.penalty_seconds = 60.0
+        self._rate_calls: dict[tuple[str, str], list[float]] = {}  # (user, group) → accepted call times
+        self._penalties: dict[tuple[str, str], float] = {}  # (user, group) → penalty end
         if hasattr(self, "_faults"):
             self.clear_faults()
             self.received.clear()
@@ -180,6 +197,62 @@ class RingCentralFake(FakeServer):
 
     def posts_to(self, chat_id: str) -> list[dict[str, Any]]:
         return [p for p in self.posts if p["chat_id"] == chat_id]
+
+    def set_rate_limit(
+        self,
+        group: str = "Medium",
+        limit: int | None = None,
+        *,
+        window: float | None = None,
+        enforce: bool = True,
+    ) -> None:
+        """Set a group's limit (and the window): the headers say it, and `enforce` answers 429 beyond it."""
+        with self._data_lock:
+            if limit is not None:
+                self.rate_limits[group] = limit
+            if window is not None:
+                self.rate_window = window
+            self.enforce_rate_limits = enforce
+
+    @staticmethod
+    def rate_group(path: str) -> str | None:
+        """The throttling group of a path (the contract's x-throttling-group), None for the fake's own."""
+        if path == "/restapi/oauth/token":
+            return "Auth"
+        if path.startswith(("/restapi/", "/team-messaging/")):
+            return "Medium"
+        return None
+
+    def _answer(self, received: Received) -> Reply:
+        group = self.rate_group(received.path)
+        if group is None:
+            return super()._answer(received)
+        key = ("app" if group == "Auth" else self._owner(received) or "anonymous", group)
+        now = received.at
+        with self._data_lock:
+            limit = self.rate_limits[group]
+            calls = [t for t in self._rate_calls.get(key, []) if t > now - self.rate_window]
+            refused = self.enforce_rate_limits and (
+                now < self._penalties.get(key, 0.0) or len(calls) >= limit
+            )
+            if refused:
+                self._penalties[key] = now + self.penalty_seconds  # a call in the penalty restarts it
+            else:
+                calls.append(now)
+            self._rate_calls[key] = calls
+        headers = {
+            "X-Rate-Limit-Group": group,
+            "X-Rate-Limit-Limit": str(limit),
+            "X-Rate-Limit-Remaining": str(max(0, limit - len(calls))),
+            "X-Rate-Limit-Window": str(max(1, round(self.rate_window))),
+        }
+        if refused:
+            received.fault = "rate-limit"
+            reply = _error(429, "CMN-301", f"Request rate exceeded (group {group})")
+            reply.headers = {**headers, "Retry-After": f"{self.penalty_seconds:g}"}
+            return reply
+        reply = super()._answer(received)
+        return dataclasses.replace(reply, headers={**headers, **reply.headers})
 
     # --- routes -------------------------------------------------------------------
     def register(self) -> None:
@@ -497,8 +570,23 @@ def main() -> None:
     parser.add_argument(
         "--control", action="store_true", help="also serve /_fake/log, /_fake/chaos, /_fake/clear"
     )
+    parser.add_argument(
+        "--rate-limit",
+        action="append",
+        default=[],
+        metavar="GROUP=N",
+        help="a throttling group's limit per window, e.g. Medium=40 (repeatable)",
+    )
+    parser.add_argument("--rate-window", type=float, default=60.0, help="the rolling window, seconds (60)")
+    parser.add_argument("--penalty", type=float, default=60.0, help="the 429 penalty, seconds (60)")
+    parser.add_argument("--enforce", action="store_true", help="answer 429 beyond the limits")
     args = parser.parse_args()
     fake = RingCentralFake(port=args.port)
+    fake.penalty_seconds = args.penalty
+    for item in args.rate_limit:
+        group, _, limit = item.partition("=")
+        fake.set_rate_limit(group, int(limit), enforce=args.enforce)
+    fake.set_rate_limit(window=args.rate_window, enforce=args.enforce)
     for number in range(1, args.teams + 1):
         fake.add_team(f"chat-{number}", f"Team {number}", public=number % 7 == 0)
     print(

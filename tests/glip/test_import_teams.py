@@ -104,13 +104,14 @@ def test_a_429_through_the_command_really_waits(many_teams):
     assert calls[1].at - calls[0].at >= 1.0
 
 
-def test_the_shared_budget_is_respected(many_teams, settings):
-    settings.RINGCENTRAL_REQUESTS_PER_MINUTE = 2
-    waits = []
+def test_the_shared_budget_is_respected(many_teams, settings, monkeypatch):
+    settings.RINGCENTRAL_BUDGETS = {**settings.RINGCENTRAL_BUDGETS, "Medium": 2}
+    waits, ahead = [], [0.0]
+    monkeypatch.setattr(ratelimit, "clock", lambda: time.time() + ahead[0])
 
     def sleep(seconds):
         waits.append(seconds)
-        ratelimit.cache.clear()  # let the minute pass
+        ahead[0] += seconds  # let the time pass
 
     report = glip_teams_import(sleep=sleep)
     assert report.created == 11 and len(waits) == 1

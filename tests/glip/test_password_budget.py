@@ -21,6 +21,14 @@ URL = "/api/v1/glip/messages"
 TOKEN_PATH = "/restapi/oauth/token"
 
 
+@pytest.fixture(autouse=True)
+def _auth_budget_out_of_the_way(settings, ringcentral_fake):
+    """These tests count password logins, more than RingCentral's Auth budget (5 a minute)
+    lets through at once; provider budgets have their own tests (tests/outbox/test_budgets.py)."""
+    settings.RINGCENTRAL_BUDGETS = {**settings.RINGCENTRAL_BUDGETS, "Auth": 100}
+    ringcentral_fake.set_rate_limit("Auth", 100, enforce=False)  # what its X-Rate-Limit-Limit says
+
+
 @pytest.fixture
 def photographers(ringcentral_fake):
     ringcentral_fake.add_team("chat-77", "Photographers")

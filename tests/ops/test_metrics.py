@@ -133,3 +133,29 @@ def test_metrics_token(client, settings):
 def test_open_without_token_setting(client, settings):
     settings.METRICS_TOKEN = ""
     assert client.get("/metrics").status_code == 200
+
+
+@pytest.mark.django_db
+def test_provider_budgets_per_account_and_group(client):
+    from planocore.providers import ratelimit
+
+    for _ in range(2):
+        assert ratelimit.acquire("ringcentral:ext:7", "Medium", limit=40) == 0
+    ratelimit.settle(
+        "ringcentral:ext:7",
+        "Medium",
+        reserved=None,
+        finished=ratelimit.clock(),
+        reported_limit=30,
+        reported_remaining=27,
+    )
+    ratelimit.penalize("ringcentral:ext:7", 45, "Auth")
+    samples = scrape(client)
+    medium = (("account", "ringcentral:ext:7"), ("group", "Medium"))
+    auth = (("account", "ringcentral:ext:7"), ("group", "Auth"))
+    assert samples[("planocore_provider_budget_calls", medium)] == 2
+    assert samples[("planocore_provider_budget_limit", medium)] == 30  # RingCentral's lower limit applies
+    assert samples[("planocore_provider_budget_remaining_reported", medium)] == 27
+    assert samples[("planocore_provider_budget_penalty_until_seconds", medium)] == 0
+    assert 40 < samples[("planocore_provider_budget_penalty_until_seconds", auth)] - ratelimit.clock() <= 45
+    assert ("planocore_provider_budget_remaining_reported", auth) not in samples

@@ -134,3 +134,21 @@ def test_retry_banner_says_how_the_retry_ended(admin_client, sandbox):
     assert f", 1 waiting to be sent (#{busy.pk} failed again and waits for its next try: " in ended
     ok.refresh_from_db()
     assert ok.status == Status.SUCCEEDED
+
+
+def test_changelist_shows_provider_budgets(admin_client):
+    from planocore.providers import ratelimit
+
+    assert ratelimit.acquire("ringcentral:ext:3", "Medium", limit=40) == 0
+    ratelimit.settle(
+        "ringcentral:ext:3", "Medium", reserved=None, finished=ratelimit.clock(), reported_remaining=39
+    )
+    ratelimit.penalize("ringcentral:ext:3", 60, "Auth")
+    response = admin_client.get(reverse(CHANGELIST))
+    html = response.content.decode()
+    assert 'id="provider-budgets"' in html
+    budgets = {(b["account"], b["group"]): b for b in response.context["provider_budgets"]}
+    medium = budgets[("ringcentral:ext:3", "Medium")]
+    assert (medium["calls_last_minute"], medium["limit"], medium["remaining_reported"]) == (1, 40, 39)
+    assert 'class="budget-remaining">39<' in html
+    assert budgets[("ringcentral:ext:3", "Auth")]["penalty_until"] is not None
