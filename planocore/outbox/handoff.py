@@ -26,14 +26,16 @@ import threading
 import time
 from collections.abc import Callable
 
+from celery.signals import worker_process_shutdown
 from django.conf import settings
+
+from planocore.celery import app
+from planocore.outbox.tasks import send_external_request, send_external_requests
 
 logger = logging.getLogger("planocore.outbox")
 
 
 def _publish(request_ids: list[int]) -> None:
-    from planocore.outbox.tasks import send_external_requests
-
     send_external_requests.delay(request_ids)
 
 
@@ -59,11 +61,7 @@ class Handoff:
 
     def add(self, request_id: int) -> None:
         """Hand one committed request to the broker (or send it now when tasks are eager)."""
-        from planocore.celery import app
-
         if app.conf.task_always_eager:
-            from planocore.outbox.tasks import send_external_request
-
             send_external_request.delay(request_id)
             return
         with self._lock:
@@ -127,3 +125,9 @@ class Handoff:
 
 
 handoff = Handoff()
+
+
+@worker_process_shutdown.connect
+def _publish_handed_off_ids(**kwargs) -> None:
+    """A pool process's exit skips atexit: publish the outbox ids it still holds first."""
+    handoff.flush()

@@ -146,18 +146,18 @@ def test_eager_tasks_send_in_process_at_once(sandbox, django_capture_on_commit_c
 
 @pytest.mark.django_db
 def test_one_request_failing_in_a_batch_does_not_stop_the_others(sandbox, monkeypatch, caplog):
-    from planocore.outbox import services
+    from planocore.outbox import sending
     from planocore.outbox.tasks import send_external_requests
 
     ids = [enqueue(channel="sms", payload={"n": n}, priority=5, dispatch=False).pk for n in range(3)]
-    real_send = services.send
+    real_send = sending.send
 
     def send(request_id):
         if request_id == ids[1]:
             raise RuntimeError("database went away")
         return real_send(request_id)
 
-    monkeypatch.setattr(services, "send", send)
+    monkeypatch.setattr(sending, "send", send)
     send_external_requests([ids[0], ids[1], 999_999, ids[2]])  # 999999: deleted meanwhile
     statuses = dict(ExternalRequest.objects.values_list("pk", "status"))
     assert statuses == {ids[0]: Status.SUCCEEDED, ids[1]: Status.PENDING, ids[2]: Status.SUCCEEDED}

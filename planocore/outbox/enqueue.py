@@ -1,0 +1,76 @@
+"""Putting a provider call in the outbox: `enqueue`, and the hand-off of committed ids (`hand_off`).
+
+`enqueue` writes the row in the caller's transaction and, once that transaction
+commits, hands its id to the broker (planocore/outbox/handoff.py): nothing talks
+to a provider before the commit.
+"""
+
+import logging
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models, transaction
+from django.utils import timezone
+
+from planocore.crypto import encrypt_json
+from planocore.outbox.handoff import handoff
+from planocore.outbox.models import ExternalRequest
+
+logger = logging.getLogger("planocore.outbox")
+
+RECIPIENT_MAX = ExternalRequest._meta.get_field("recipient").max_length
+
+
+def recipient_of(payload: dict) -> str:
+    """Who a payload goes to, as one line: its `to` addresses or numbers, else the chat or user."""
+    to = payload.get("to")
+    if to:
+        return ", ".join(str(value) for value in to) if isinstance(to, list | tuple) else str(to)
+    for key in ("chat_id", "user_id", "conversation_id"):
+        if payload.get(key):
+            return f"{key.split('_')[0]} {payload[key]}"
+    return ""
+
+
+def enqueue(
+    *,
+    channel: str,
+    payload: dict,
+    action: str = "send",
+    priority: int = 0,
+    source: models.Model | None = None,
+    secrets: dict | None = None,
+    dispatch: bool = True,
+    recipient: str = "",
+) -> ExternalRequest:
+    """Write an ExternalRequest in the current transaction; dispatch it after commit.
+
+    `secrets` (a password, say) are stored encrypted and wiped once sent.
+    `recipient` names who it goes to in the admin's list and search (a Glip
+    team's name, say); by default it is read from the payload (`recipient_of`).
+    `dispatch=False` leaves the row for the caller to `send` (the `execute` path)
+    or for the sweep.
+    """
+    request = ExternalRequest.objects.create(
+        channel=channel,
+        action=action,
+        payload=payload,
+        secret_payload=encrypt_json(secrets) if secrets else "",
+        priority=priority,
+        recipient=(recipient or recipient_of(payload))[:RECIPIENT_MAX],
+        next_attempt_at=timezone.now(),
+        content_type=ContentType.objects.get_for_model(source) if source is not None else None,
+        object_id=str(source.pk) if source is not None else "",
+    )
+    if dispatch:
+        transaction.on_commit(lambda: hand_off(request.pk))
+    return request
+
+
+def hand_off(request_id: int) -> None:
+    """Hand a committed request to the broker; on failure leave it to the sweep (never raises)."""
+    try:
+        handoff.add(request_id)
+    except Exception:
+        # Runs after the commit: an error here must not reach the caller, whose data is
+        # saved. The row stays pending and the sweep sends it.
+        logger.warning("Could not hand request %s to the broker; the sweep will send it.", request_id)
