@@ -5,7 +5,6 @@
     .venv/bin/python bench/api.py --workers 2          # one sync worker per core
     .venv/bin/python bench/api.py --seconds 20 --workers 4 --clients 8 --broker ""
     .venv/bin/python bench/api.py --async-commit       # CPU only: no waiting on the disk's flushes
-    .venv/bin/python bench/api.py --compare-handoff    # the hand-off thread vs task.delay on commit
 
 Creates its own PostgreSQL database (dropped at the end), migrates it, makes an
 application token, and starts gunicorn (the project's gunicorn.conf.py, sync
@@ -32,23 +31,18 @@ The API path is the whole product path: token lookup, route and permission
 checks, params validation, the Notification INSERT and its outbox row in one
 transaction, then:
 - `--type sms` (default): the send handed to the broker after the commit, as in
-  production: by each gunicorn worker's hand-off thread, several ids a Celery
-  message under load (planocore/outbox/handoff.py; the bench prints how many
-  messages carried them) (`--broker`, default Redis 127.0.0.1:6379/15, on a queue
-  of the bench's own that no worker reads, deleted at the end; `--broker ""` runs
-  the send in-process instead, the embedded default);
+  production: one `send_external_request` Celery message per request, published
+  on commit (planocore/outbox/enqueue.py; the bench prints how many messages)
+  (`--broker`, default Redis 127.0.0.1:6379/15, on a queue of the bench's own
+  that no worker reads, deleted at the end; `--broker ""` runs the send
+  in-process instead, the embedded default);
 - `--type email`: sent inside the request (the seed's mandrill-email-failed needs
   it) to the sandbox backend: claiming and recording the send are two more
   transactions;
 - `--type none`: the notification stored only.
 
---compare-handoff starts a second gunicorn (same workers, same database) whose app
-(bench/api_wsgi_direct.py) publishes each committed id by itself
-(`send_external_request.delay` on commit, on the request's thread) instead of the
-hand-off thread, and loads it in the same alternating rounds: it prints both API
-rates and the spread of thread / direct round by round (the noise to beat).
-
-Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+Environment: BENCH_API_DATABASE (the database it creates and drops; default
+planocore_bench_api), BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres).
 """
 
@@ -69,7 +63,7 @@ from pgserver import admin_sql, db_url
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DB_NAME = "planocore_bench_api"
+DB_NAME = os.environ.get("BENCH_API_DATABASE", "planocore_bench_api")  # one per engineer on a shared server
 QUEUE = "planocore-bench-api"  # bench/api_settings.py
 
 PAYLOADS = {
@@ -224,11 +218,6 @@ def main() -> None:
         action="store_true",
         help="synchronous_commit=off on the bench database: CPU only, without the disk's flush times",
     )
-    parser.add_argument(
-        "--compare-handoff",
-        action="store_true",
-        help="also load the API with each id published on commit by itself (bench/api_wsgi_direct.py)",
-    )
     parser.add_argument("--type", choices=sorted(PAYLOADS), default="sms", help="notification_type posted")
     parser.add_argument(
         "--broker", default="redis://127.0.0.1:6379/15", help='broker of queued sends; "" = in-process'
@@ -236,46 +225,36 @@ def main() -> None:
     args = parser.parse_args()
 
     env = app_env(DB_NAME, args.broker, WEB_CONCURRENCY=str(args.workers))
-    servers = []
+    server = None
     log_path = f"/tmp/{DB_NAME}-gunicorn.log"  # noqa: S108 - a bench's scratch file
     try:
         token = prepare_database(DB_NAME, env, async_commit=args.async_commit)
-        apps = ["planocore.wsgi:application"]
-        if args.compare_handoff:
-            apps.append("bench.api_wsgi_direct:application")
-        ports = []
+        port = _free_port()
         with open(log_path, "w") as log:
-            for wsgi in apps:
-                ports.append(_free_port())
-                servers.append(
-                    subprocess.Popen(
-                        [
-                            str(Path(PYTHON).parent / "gunicorn"),
-                            wsgi,
-                            "--bind", f"127.0.0.1:{ports[-1]}",
-                            "--workers", str(args.workers),
-                            "--worker-class", "sync",
-                        ],
-                        env=env,
-                        cwd=ROOT,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )  # fmt: skip
-        port = ports[0]
-        for each in ports:
-            for _ in range(150):
-                try:
-                    socket.create_connection(("127.0.0.1", each), timeout=0.2).close()
-                    break
-                except OSError:
-                    time.sleep(0.1)
+            server = subprocess.Popen(
+                [
+                    str(Path(PYTHON).parent / "gunicorn"),
+                    "planocore.wsgi:application",
+                    "--bind", f"127.0.0.1:{port}",
+                    "--workers", str(args.workers),
+                    "--worker-class", "sync",
+                ],
+                env=env,
+                cwd=ROOT,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )  # fmt: skip
+        for _ in range(150):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
 
         body = json.dumps(PAYLOADS[args.type]).encode()
         json_headers = {"Content-Type": "application/json"}
         plain = Side("/bench/plain-insert", body, json_headers)
         api = Side("/api/v1/notifications", body, {**json_headers, "Authorization": f"Bearer {token}"})
-        direct = Side(api.path, body, api.headers) if args.compare_handoff else None
         print(
             f"gunicorn: {args.workers} sync workers; {args.clients} client processes; "
             f"{args.rounds} rounds of {args.seconds:.0f} s per side; PostgreSQL database {DB_NAME}; "
@@ -286,13 +265,9 @@ def main() -> None:
         with multiprocessing.Pool(args.clients) as pool:
             for side in (plain, api):  # warm-up: workers import, connect, fill their caches
                 side.run(pool, port, 2, args.clients, count=False)
-            if direct:
-                direct.run(pool, ports[1], 2, args.clients, count=False)
             for _ in range(args.rounds):
                 plain.run(pool, port, args.seconds, args.clients)
                 api.run(pool, port, args.seconds, args.clients)
-                if direct:
-                    direct.run(pool, ports[1], args.seconds, args.clients)
         print(f"plain Django view (1 INSERT):        {plain.rate:8.1f} req/s  ({plain.errors} errors)")
         print(f"POST /api/v1/notifications ({args.type}): {api.rate:8.1f} req/s  ({api.errors} errors)")
         print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 60%)")
@@ -302,24 +277,12 @@ def main() -> None:
                 f"ratio round by round: min {rounds[0]:.0%}, median {statistics.median(rounds):.0%}, "
                 f"max {rounds[-1]:.0%} (the machine's noise)"
             )
-        if direct:
-            print(
-                f"POST ... (each id published on commit):  {direct.rate:8.1f} req/s  ({direct.errors} errors)"
-            )
-            print(
-                f"ratio API with the hand-off thread / API publishing on commit: {api.rate / direct.rate:.0%}"
-            )
-            rounds = sorted(a / d for a, d in zip(api.round_rates, direct.round_rates, strict=True) if d)
-            print(
-                f"  round by round: min {rounds[0]:.0%}, median {statistics.median(rounds):.0%}, "
-                f"max {rounds[-1]:.0%} (the machine's noise)"
-            )
         notifications, requests, sent = _count_rows()
         print(f"rows: {notifications} notifications, {requests} outgoing requests ({sent} sent)")
         if args.broker.startswith("redis://"):
-            print(f"broker: {_count_messages(args.broker)} Celery messages carried them (hand-off batches)")
+            print(f"broker: {_count_messages(args.broker)} Celery messages carried them ")
     finally:
-        for server in servers:
+        if server is not None:
             server.terminate()
             server.wait(timeout=30)
         admin_sql(f"DROP DATABASE IF EXISTS {DB_NAME} WITH (FORCE)")

@@ -6,8 +6,8 @@ it); `process_due` drains due rows in batches (process_external_requests and
 the beat sweep). Each step lives in its own module, in the order a request
 goes through them (docs/outbox.md):
 
-- `enqueue.py`: write the row in the caller's transaction, hand its id to the
-  broker once that commits (`handoff.py`);
+- `enqueue.py`: write the row in the caller's transaction, publish its id to the
+  broker once that commits;
 - `claim.py`: take rows with a lease (pick, then a conditional UPDATE writing a
   fresh `lease_token`), renew it;
 - `attempt.py`: call the backend with no lock held, within the provider's budget;

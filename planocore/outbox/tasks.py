@@ -26,7 +26,7 @@ def send_external_request(request_id: int) -> None:
 
 @shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
 def send_external_requests(request_ids: list[int]) -> None:
-    """Send the requests one process handed to the broker together (planocore/outbox/handoff.py).
+    """Send several requests in one message, one after another (`send_external_request` each).
 
     One request's unexpected error does not stop the others: it is logged, and that
     row, still pending (or leased, and reclaimed when the lease runs out), is the sweep's.
