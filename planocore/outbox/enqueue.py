@@ -8,10 +8,11 @@ failed connection (CELERY_TASK_PUBLISH_RETRY off, no transport retries) and
 leaves the row pending for the sweep.
 
 Measured against a thread per web process that batched the ids of several
-commits into one message (the design before): `bench/api.py --compare-handoff
---rounds 4 --seconds 8` (PostgreSQL, 5 gunicorn workers, Redis, 2 cores at load
-average 14-15), the thread's API ran at 108 % of this one's, with the rounds
-spread from 89 % to 141 %: no gain beyond the noise, so the plain publish stays.
+commits into one message (the design before), in the same run:
+`bench/api.py --compare-handoff --rounds 4 --seconds 8` at commit c178b22
+(PostgreSQL, 5 gunicorn workers, Redis, 2 cores at load average 14-15): the
+thread's API ran at 108 % of this one's, its rounds spread from 89 % to 141 %;
+no gain beyond the noise, so the plain publish stays.
 """
 
 import logging
