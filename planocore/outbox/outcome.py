@@ -6,8 +6,8 @@ back `WHERE lease_token = ours AND status = 'sending'` with `SELECT ... FOR
 UPDATE` (PostgreSQL; SQLite's transactions are IMMEDIATE and hold the write
 lock), so a worker whose lease ran out cannot overwrite the outcome of the
 worker that reclaimed the row. A failing `outcome_recorded` receiver is logged
-and its writes undone in a savepoint; it never undoes the outcome (the request
-would be sent again).
+and its writes undone; it never undoes the outcome (the request would be sent
+again).
 """
 
 import logging
@@ -100,22 +100,38 @@ def apply(attempt: Attempt, now: datetime) -> None:
     )
 
 
-def write(attempts: list[Attempt], token: str) -> list[Attempt]:
-    """Write the outcomes that are still ours and return them. Runs inside a transaction.
+def write(attempts: list[Attempt], token: str, *, careful: bool) -> list[Attempt] | None:
+    """Write the outcomes that are still ours; return them. Runs inside a transaction.
 
-    The group's rows still ours are read with `SELECT ... FOR UPDATE`
-    (PostgreSQL; on SQLite the IMMEDIATE transaction holds the write lock), so
-    nobody can reclaim them before the UPDATE, which is fenced all the same.
+    Not `careful` (the usual case: two statements and the receivers): None when a
+    lease ran out meanwhile or a receiver failed; the caller rolls the group back
+    and writes it again `careful`ly: the rows still ours read first with `SELECT
+    ... FOR UPDATE` (PostgreSQL; on SQLite the IMMEDIATE transaction holds the
+    write lock), and each request's receivers in a savepoint of their own.
     """
-    ours = set(
-        ExternalRequest.objects.select_for_update()
-        .filter(pk__in=[a.request.pk for a in attempts], lease_token=token, status=Status.SENDING)
-        .values_list("pk", flat=True)
-    )
-    kept = [a for a in attempts if a.request.pk in ours]
-    _update_outcomes([a.request for a in kept], token)
+    kept = attempts
+    if careful:
+        ours = set(
+            ExternalRequest.objects.select_for_update()
+            .filter(pk__in=[a.request.pk for a in attempts], lease_token=token, status=Status.SENDING)
+            .values_list("pk", flat=True)
+        )
+        kept = [a for a in attempts if a.request.pk in ours]
+    if _update_outcomes([a.request for a in kept], token) != len(kept):
+        return None  # a lease ran out and another worker holds some row (never when careful)
     ExternalRequestAttempt.objects.bulk_create([a.attempt_row for a in kept if a.attempt_row])
-    _notify([a.request for a in kept if a.attempt_row is not None])
+    for a in kept:
+        if a.attempt_row is None:
+            continue
+        if not careful:
+            if _failures(a.request, log=False):
+                return None
+            continue
+        one = transaction.savepoint()
+        if _failures(a.request, log=True):
+            transaction.savepoint_rollback(one)
+        else:
+            transaction.savepoint_commit(one)
     return kept
 
 
@@ -131,7 +147,7 @@ def _update_sql(vendor: str) -> str:
     )
 
 
-def _update_outcomes(requests: list[ExternalRequest], token: str) -> None:
+def _update_outcomes(requests: list[ExternalRequest], token: str) -> int:
     """The outbox's one raw SQL: the group's fenced UPDATE, one statement sent with executemany.
 
     `bench/dispatch.py -n 5000` (SQLite, 100 outcomes a group, 2 cores at load
@@ -140,7 +156,7 @@ def _update_outcomes(requests: list[ExternalRequest], token: str) -> None:
     1,394/s (and 1.08 queries a request instead of 0.10).
     """
     if not requests:
-        return
+        return 0
     fields = [ExternalRequest._meta.get_field(name) for name in OUTCOME_FIELDS]
     rows = [
         [
@@ -153,38 +169,17 @@ def _update_outcomes(requests: list[ExternalRequest], token: str) -> None:
     ]
     with connection.cursor() as cursor:
         cursor.executemany(_update_sql(connection.vendor), rows)
+        return cursor.rowcount
 
 
-def _notify(requests: list[ExternalRequest]) -> None:
-    """Send `outcome_recorded` for each request; a receiver's failure is logged, the outcomes kept.
-
-    The whole group's receivers run in one savepoint. When one of them failed,
-    that savepoint is rolled back and the group's receivers run again, each
-    request's in its own savepoint, so only the failing one's writes are undone.
-    """
-    if not requests:
-        return
-    group = transaction.savepoint()
-    if not any(_failures(request) for request in requests):
-        transaction.savepoint_commit(group)
-        return
-    transaction.savepoint_rollback(group)
-    for request in requests:
-        one = transaction.savepoint()
-        if _failures(request):
-            transaction.savepoint_rollback(one)
-        else:
-            transaction.savepoint_commit(one)
-
-
-def _failures(request: ExternalRequest) -> list[BaseException]:
-    """Run the receivers of one outcome; log and return their errors."""
+def _failures(request: ExternalRequest, *, log: bool) -> list[BaseException]:
+    """Run the receivers of one outcome; return their errors (logged with `log`)."""
     errors = [
         error
         for _, error in outcome_recorded.send_robust(sender=ExternalRequest, request=request)
         if isinstance(error, BaseException)
     ]
-    for error in errors:
+    for error in errors if log else []:
         logger.error("An outcome_recorded receiver failed for request %s", request.pk, exc_info=error)
     return errors
 
@@ -201,7 +196,13 @@ def write_outcomes(attempts: list[Attempt], token: str) -> list[Attempt]:
     while True:
         try:
             with transaction.atomic():
-                return write(attempts, token)
+                kept = write(attempts, token, careful=False)
+                if kept is None:
+                    transaction.set_rollback(True)
+            if kept is not None:
+                return kept
+            with transaction.atomic():
+                return write(attempts, token, careful=True)
         except (OperationalError, InterfaceError):
             if connection.in_atomic_block or time.monotonic() >= deadline:
                 raise
@@ -243,4 +244,4 @@ def release(rows: list[ExternalRequest]) -> None:
         row.next_attempt_at = due
         attempts.append(attempt)
     with transaction.atomic():
-        write(attempts, token)
+        write(attempts, token, careful=True)

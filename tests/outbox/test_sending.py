@@ -375,11 +375,11 @@ def test_an_outcome_is_kept_across_a_lost_database_connection(scripted, monkeypa
 
     real, tries = outcomes.write, []
 
-    def flaky(attempts, token):
+    def flaky(attempts, token, **kwargs):
         tries.append(len(attempts))
         if len(tries) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(attempts, token)
+        return real(attempts, token, **kwargs)
 
     monkeypatch.setattr(outcomes, "write", flaky)
     request = enqueue(channel="sms", payload=_sms(), priority=5, dispatch=False)
@@ -399,7 +399,7 @@ def test_a_database_outage_longer_than_half_a_lease_is_raised(scripted, monkeypa
 
     settings.OUTBOX_LEASE_SECONDS = 1
 
-    def down(attempts, token):
+    def down(attempts, token, **kwargs):
         raise OperationalError("the database is down")
 
     monkeypatch.setattr(outcomes, "write", down)
