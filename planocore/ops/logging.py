@@ -222,3 +222,38 @@ class GunicornLogger(_GunicornBaseLogger):
         super().setup(cfg)
         for logger in (self.error_log, self.access_log):
             add_mask_filter(logger)
+
+
+def logging_config(*, level: str, log_format: str) -> dict:
+    """settings.LOGGING: one console handler, `plain` or `json` lines, the request id and
+    the masking on every record; any other format stops the start (ImproperlyConfigured)."""
+    if log_format not in ("plain", "json"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {log_format!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"},
+            # Secrets (tokens, passwords, Authorization) never reach a line: MaskSecretsFilter.
+            "mask_secrets": {"()": "planocore.ops.logging.MaskSecretsFilter"},
+        },
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "planocore.ops.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["request_id", "mask_secrets"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.request": {"level": "ERROR"},
+            # The development server's request lines through the same handler (masked), not Django's own.
+            "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        },
+    }
