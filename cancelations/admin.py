@@ -83,18 +83,10 @@ class CancelationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Cancelation
-        # canceled_by/in and reinstated_by are filled in by the service (the staff member, "admin").
+        # The fields a caller may set (services.FIELDS), but canceled_by/in and reinstated_by:
+        # the service fills those in (the staff member, "admin").
         fields = [
-            "cancelable_type",
-            "cancelable_id",
-            "key",
-            "active",
-            "reason",
-            "reason_text",
-            "reason_note",
-            "canceled_at",
-            "reinstated_at",
-            "reinstated_note",
+            name for name in services.FIELDS if name not in ("canceled_by", "canceled_in", "reinstated_by")
         ]
 
     def __init__(self, *args, **kwargs):
