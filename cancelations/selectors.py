@@ -3,7 +3,7 @@
 from django.db.models import QuerySet
 
 from cancelations.filters import CancelationFilter
-from cancelations.models import Cancelation, CancelationChange, CancelationReason
+from cancelations.models import Cancelation, CancelationReason
 
 
 def cancelation_list(*, filters: dict | None = None) -> QuerySet[Cancelation]:
@@ -21,7 +21,3 @@ def cancelation_list(*, filters: dict | None = None) -> QuerySet[Cancelation]:
 def cancelation_reason_list(*, include_inactive: bool = False) -> QuerySet[CancelationReason]:
     queryset = CancelationReason.objects.order_by("order", "slug")
     return queryset if include_inactive else queryset.filter(active=True)
-
-
-def cancelation_history(*, cancelation: Cancelation) -> QuerySet[CancelationChange]:
-    return cancelation.changes.select_related("changed_by_user").order_by("changed_at", "id")

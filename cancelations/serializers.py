@@ -4,6 +4,7 @@ from django.conf import settings
 from rest_framework import serializers
 
 from cancelations.models import Cancelation, CancelationReason
+from cancelations.services import FIELDS
 from planocore.api.endpoints import order
 from planocore.api.permissions import applications_by_slug, client_user_id
 
@@ -184,24 +185,13 @@ class CancelationCreateParams(CancelationFieldsParams):
         return _in_seed_order(super().get_fields())
 
 
+# The seed's order: the common params, then the fields a caller may set (services.FIELDS,
+# written once there), `reason` given as reason_id or reason_slug.
 SEED_ORDER = (
     "application",
     "session_view",
     "id",
-    "cancelable_type",
-    "cancelable_id",
-    "key",
-    "reason_id",
-    "reason_slug",
-    "reason_text",
-    "reason_note",
-    "canceled_at",
-    "canceled_by",
-    "canceled_in",
-    "reinstated_at",
-    "reinstated_by",
-    "reinstated_note",
-    "active",
+    *(name for field in FIELDS for name in (("reason_id", "reason_slug") if field == "reason" else (field,))),
 )
 
 

@@ -1,7 +1,5 @@
 """The cancelations routes: thin; the rules live in services.py."""
 
-from contextlib import contextmanager
-
 from cancelations import selectors, services
 from cancelations.serializers import (
     CancelationCreateParams,
@@ -19,15 +17,6 @@ from planocore.api.views import ApiView
 
 SERVICE = "cancelations"
 SERVICE_NAME = "Cancelations"
-
-
-@contextmanager
-def rules_as_invalid_param():
-    """Turn a broken rule into invalid-param naming the param."""
-    try:
-        yield
-    except services.CancelationRuleError as exc:
-        raise invalid_param(exc.param, exc.text) from None
 
 
 def _actor(request) -> services.Actor:
@@ -66,8 +55,8 @@ def _cancelation(view, request):
 def _update(view, request):
     cancelation = _cancelation(view, request)
     data = {k: v for k, v in request.params.items() if k not in ("application", "session_view", "id")}
-    with rules_as_invalid_param():
-        cancelation = services.cancelation_update(cancelation=cancelation, data=data, actor=_actor(request))
+    # A broken rule (CancelationRuleError) is answered invalid-param by the exception handler.
+    cancelation = services.cancelation_update(cancelation=cancelation, data=data, actor=_actor(request))
     return view.respond(CancelationOut(cancelation).data)
 
 
@@ -104,8 +93,7 @@ class CancelationListView(ApiView):
 
     def post(self, request):
         data = {k: v for k, v in request.params.items() if k not in ("application", "session_view")}
-        with rules_as_invalid_param():
-            cancelation = services.cancelation_create(data=data, actor=_actor(request))
+        cancelation = services.cancelation_create(data=data, actor=_actor(request))
         return self.respond(CancelationOut(cancelation).data)
 
     def patch(self, request):

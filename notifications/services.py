@@ -28,10 +28,6 @@ from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, al
 
 logger = logging.getLogger("notifications")
 
-# Notifications are retried automatically when a send fails for a reason that may
-# heal (the outbox retries priority >= OUTBOX_RETRY_PRIORITY).
-NOTIFICATION_PRIORITY = getattr(settings, "NOTIFICATION_PRIORITY", 5)
-
 _OUTCOME_STATUS = {
     ExternalRequest.Status.SUCCEEDED: DeliveryStatus.SENT,
     ExternalRequest.Status.PENDING: DeliveryStatus.RETRYING,
@@ -283,7 +279,8 @@ def _enqueue_delivery(notification: Notification, *, dispatch: bool = True) -> E
         channel=channel,
         action=action,
         payload=payload,
-        priority=NOTIFICATION_PRIORITY,
+        # settings.NOTIFICATION_PRIORITY (5): retried automatically when a send may heal.
+        priority=settings.NOTIFICATION_PRIORITY,
         source=notification,
         dispatch=dispatch,
         recipient=f"{notification.team_name} (chat {payload['chat_id']})" if channel == Channel.GLIP else "",

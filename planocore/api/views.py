@@ -40,10 +40,6 @@ class ApiView(APIView):
     def endpoint(self) -> Endpoint | None:
         return self.endpoints.get(self.request.method) if self.request else None
 
-    @classmethod
-    def endpoint_for(cls, method: str) -> Endpoint | None:
-        return cls.endpoints.get(method.upper())
-
     def initialize_request(self, request, *args, **kwargs):
         endpoint = self.endpoints.get(request.method)
         if endpoint is not None and endpoint.sensitive:
