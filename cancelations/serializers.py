@@ -6,6 +6,7 @@ from rest_framework import serializers
 from cancelations.models import Cancelation, CancelationReason
 from cancelations.services import FIELDS
 from planocore.api.endpoints import order
+from planocore.api.pagination import PageParams
 from planocore.api.permissions import applications_by_slug, client_user_id
 
 
@@ -206,8 +207,10 @@ class CancelationReadParams(CommonParams):
     id = serializers.IntegerField(min_value=1, style=_style(400), help_text="Id of the cancelation.")
 
 
-class CancelationListParams(CommonParams):
-    """GET /cancelations: filters and the cursor."""
+class CancelationListParams(PageParams, CommonParams):
+    """GET /cancelations: filters and the page params."""
+
+    page_order = 1100
 
     cancelable_type = serializers.ChoiceField(
         choices=list(settings.CANCELABLE_TYPES),
@@ -243,21 +246,11 @@ class CancelationListParams(CommonParams):
     reinstated_at_before = serializers.DateTimeField(
         required=False, style=_style(1000), help_text="Only cancelations reinstated at or before this time."
     )
-    cursor = serializers.CharField(
-        required=False,
-        style=_style(1100, in_example=False),
-        help_text="Opaque cursor from links.next or links.prev of a previous page.",
-    )
-    page_size = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=100,
-        style=_style(1200),
-        help_text="Cancelations per page (1 to 100, default 25).",
-    )
 
 
-class CancelationReasonListParams(CommonParams):
+class CancelationReasonListParams(PageParams, CommonParams):
+    page_order = 500
+
     include_inactive = serializers.BooleanField(
         required=False,
         default=False,

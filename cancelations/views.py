@@ -12,7 +12,7 @@ from cancelations.serializers import (
 )
 from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import invalid_param
-from planocore.api.pagination import TokenlessCursorPagination
+from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 
 SERVICE = "cancelations"
@@ -23,11 +23,7 @@ def _actor(request) -> services.Actor:
     return services.Actor.from_principal(request.auth, request.params.get("application"))
 
 
-class CancelationCursor(TokenlessCursorPagination):
-    ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
+IN_ORDER = Keyset("order", "slug")
 
 
 # One route at two paths: `PATCH /cancelations/{id}`, and `PATCH /cancelations` with `id` in the
@@ -89,7 +85,8 @@ class CancelationListView(ApiView):
 
     def get(self, request):
         queryset = self.scoped(selectors.cancelation_list(filters=request.params))
-        return self.respond_page(queryset, CancelationOut, CancelationCursor)
+        page = NEWEST_FIRST.page(queryset, request.params)
+        return self.respond_page(page, CancelationOut(page.items, many=True).data)
 
     def post(self, request):
         data = {k: v for k, v in request.params.items() if k not in ("application", "session_view")}
@@ -141,4 +138,5 @@ class CancelationReasonListView(ApiView):
         reasons = selectors.cancelation_reason_list(
             include_inactive=request.params.get("include_inactive", False)
         )
-        return self.respond(CancelationReasonOut(reasons, many=True).data)
+        page = IN_ORDER.page(reasons, request.params)
+        return self.respond_page(page, CancelationReasonOut(page.items, many=True).data)

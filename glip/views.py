@@ -15,31 +15,23 @@ from glip.services import glip_message_create, glip_message_send_now
 from planocore.api import statuses
 from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
-from planocore.api.pagination import TokenlessCursorPagination
+from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 from planocore.providers.ringcentral import password_logins_spent
 
-
-class Cursor(TokenlessCursorPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "-id"
-
-
-class TeamCursor(Cursor):
-    ordering = "name"
+BY_NAME = Keyset("name", "id")
 
 
 class ListMixin:
     """Filter with a FilterSet, then answer a page of what it keeps."""
 
-    def paginated(self, queryset, filterset_class, serializer_class, pagination_class=Cursor):
+    def paginated(self, queryset, filterset_class, serializer_class, keyset=NEWEST_FIRST):
         filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
         if not filterset.is_valid():
             name, messages = next(iter(filterset.errors.items()))
             raise invalid_param(name, str(messages[0]))
-        return self.respond_page(filterset.qs, serializer_class, pagination_class)
+        page = keyset.page(filterset.qs, self.request.params)
+        return self.respond_page(page, serializer_class(page.items, many=True).data)
 
 
 class GlipMessagesView(ListMixin, ApiView):
@@ -155,4 +147,4 @@ class GlipTeamsView(ListMixin, ApiView):
     }
 
     def get(self, request):
-        return self.paginated(glip_team_list(), GlipTeamFilter, GlipTeamOut, TeamCursor)
+        return self.paginated(glip_team_list(), GlipTeamFilter, GlipTeamOut, BY_NAME)

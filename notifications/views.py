@@ -1,14 +1,7 @@
 """The notifications routes: create, list and read, in three views."""
 
-from urllib.parse import urlencode
-
 from notifications.models import Notification, NotificationType
-from notifications.selectors import (
-    decode_cursor,
-    notification_get,
-    notification_page,
-    notification_queryset,
-)
+from notifications.selectors import notification_get, notification_list, notification_queryset
 from notifications.serializers import (
     NotificationCreateParams,
     NotificationDetailParams,
@@ -19,6 +12,7 @@ from notifications.services import notification_create
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.views import ApiView
 
 
@@ -78,37 +72,12 @@ class NotificationsView(ApiView):
 
     def get(self, request):
         params = request.params
-        after = before = None
-        for name in ("page[after]", "page[before]"):
-            if params.get(name):
-                value = decode_cursor(params[name])
-                if value is None:
-                    raise invalid_param(name, "not a cursor from this list's links.")
-                after, before = (value, None) if name == "page[after]" else (None, value)
-        size = params["page[size]"]
-        page = notification_page(
-            queryset=self.scoped(notification_queryset(view=params["view"])),
-            filters=params,
-            view=params["view"],
-            size=size,
-            after=after,
-            before=before,
+        view = params["view"]
+        queryset = notification_list(
+            filters=params, view=view, queryset=self.scoped(notification_queryset(view=view))
         )
-        query = {k: v for k, v in request.query_params.items() if not k.startswith("page[") and k != "token"}
-
-        def link(name, cursor):
-            return (
-                f"{request.path}?{urlencode({**query, name: cursor, 'page[size]': size})}" if cursor else None
-            )
-
-        return self.respond(
-            [notification_out(n, params["view"]) for n in page.items],
-            links={
-                "next": link("page[after]", page.next_cursor),
-                "prev": link("page[before]", page.prev_cursor),
-            },
-            meta={"page_size": size},
-        )
+        page = NEWEST_FIRST.page(queryset, params)
+        return self.respond_page(page, [notification_out(n, view) for n in page.items])
 
 
 class NotificationDetailView(ApiView):

@@ -501,7 +501,7 @@ def _read_everything(run: Run, session_token: str, app_token: str, jane) -> list
     run.api("GET", f"/api/v1/users/{jane.pk}/clients", app_token)
     # Lists with the token in the query string: their links must not carry it.
     for path in ("/api/v1/glip/messages", "/api/v1/cancelations"):
-        body = run.api("GET", f"{path}?page_size=1&token={app_token}", None)
+        body = run.api("GET", f"{path}?page[size]=1&token={app_token}", None)
         assert body["links"]["next"], path
     body = run.api("GET", f"/api/v1/notifications?page[size]=1&token={session_token}", None)
     assert body["links"]["next"]
