@@ -37,7 +37,6 @@ import time
 import warnings
 from collections import OrderedDict
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import quote, urlsplit
 
@@ -52,7 +51,7 @@ from ringcentral.platform import Platform
 
 from planocore.budgets import FailureBudget
 from planocore.crypto import decrypt_json, encrypt_json
-from planocore.providers import ratelimit
+from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 from planocore.providers.fetch import FetchRefused, fetch_url
 
@@ -259,8 +258,6 @@ class TimeoutClient(Client):
     headers.
     """
 
-    _local = threading.local()
-
     def __init__(self, account: str = "ringcentral:default") -> None:
         super().__init__()
         self.account = account
@@ -275,12 +272,9 @@ class TimeoutClient(Client):
         )
         if wait:
             raise ratelimit.BudgetExhausted(self.account, group, wait)
-        session = getattr(self._local, "session", None)
-        if session is None:
-            session = self._local.session = requests.Session()
         response = None
         try:
-            response = session.send(request, timeout=settings.PROVIDER_TIMEOUT_SECONDS)
+            response = transport.session().send(request, timeout=transport.timeout())
         finally:
             self._settle(group, reserved, response)
         answer = ApiResponse(request, response)
@@ -300,19 +294,6 @@ class TimeoutClient(Client):
             ratelimit.settle(self.account, reported, reserved=None, finished=finished, **figures)
             figures = {}
         ratelimit.settle(self.account, group, reserved=reserved, finished=finished, **figures)
-
-
-def _retry_after(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
-    except (TypeError, ValueError):
-        return None
 
 
 def _error_detail(body: Any) -> str:
@@ -355,24 +336,16 @@ def provider_error(exc: Exception, *, doing: str) -> ProviderError:
     response = api_response.response() if api_response is not None else None
     if response is None:
         cause = exc.__context__ if isinstance(exc, ApiException) else exc
-        if isinstance(cause, requests.Timeout):
-            message = f"RingCentral did not answer {doing} within {settings.PROVIDER_TIMEOUT_SECONDS:g}s."
-        elif isinstance(cause, requests.RequestException):
-            message = f"Could not reach RingCentral for {doing} ({type(cause).__name__})."
-        else:
-            message = f"RingCentral call for {doing} failed ({type(cause or exc).__name__})."
-        return ProviderError(message, retryable=True)
+        return transport.no_answer(cause, provider="RingCentral", doing=doing) or ProviderError(
+            f"RingCentral call for {doing} failed ({type(cause or exc).__name__}).", retryable=True
+        )
     status = response.status_code
     body = _safe_body(response)
     detail = _error_detail(body)
-    retry_after = _retry_after(response.headers.get("Retry-After")) if status in (429, 503) else None
-    retryable = status == 429 or status >= 500
-    message = f"RingCentral answered HTTP {status} to {doing}" + (f": {detail}" if detail else ".")
-    error = ProviderError(
-        message,
-        retryable=retryable,
-        retry_after=retry_after,
-        http_status=status,
+    error = transport.http_error(
+        status,
+        f"RingCentral answered HTTP {status} to {doing}" + (f": {detail}" if detail else "."),
+        headers=response.headers,
         response={
             "http_status": status,
             "error": body,
