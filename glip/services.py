@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 logger = logging.getLogger("glip")
 
