@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class CancelationsConfig(AppConfig):
     name = "cancelations"
     verbose_name = "Cancelations"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from django.conf import settings

@@ -3,10 +3,11 @@
 from rest_framework import serializers
 
 from glip.models import GlipMessage, GlipTeam
-from glip.selectors import glip_team_active_by_name, ringcentral_extension_active
+from glip.selectors import glip_team_active_by_name
 from planocore.api.endpoints import order
 from planocore.api.pagination import PageParams
-from planocore.providers.ringcentral import GLIP_TEXT_MAX
+from planocore.providers.ringcentral.backends import GLIP_TEXT_MAX
+from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 from planocore.routes.list_items import list_item_url
 
 TEAM_LIST_URL = list_item_url("glip_team")

@@ -17,7 +17,7 @@ from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
-from planocore.providers.ringcentral import password_logins_spent
+from planocore.providers.ringcentral.credentials import password_logins_spent
 
 BY_NAME = Keyset("name", "id")
 

@@ -5,6 +5,7 @@ from django.core import checks
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messaging clients"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         checks.register(check_sunshine_settings, "messaging")

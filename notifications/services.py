@@ -25,6 +25,7 @@ from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue, send
 from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
+from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 
 logger = logging.getLogger("notifications")
 
@@ -65,10 +66,8 @@ def conversation_for_user(user_id: str) -> str | None:
 
 
 def ringcentral_extension(number: str):
-    """The RingCentralExtension with this extension number, or None."""
-    from glip.models import RingCentralExtension
-
-    return RingCentralExtension.objects.filter(extension_number=number, active=True).first()
+    """The active RingCentralExtension with this extension number, or None."""
+    return ringcentral_extension_active(number)
 
 
 def message_text(data: dict[str, Any]) -> str:

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "anymail",
     "planocore.apps.PlanocoreConfig",
     "planocore.outbox.apps.OutboxConfig",
+    "planocore.providers.ringcentral.apps.RingCentralConfig",
     "glip.apps.GlipConfig",
     "notifications.apps.NotificationsConfig",
     "cancelations.apps.CancelationsConfig",
@@ -289,6 +290,7 @@ _sunshine_configured = bool(
     SUNSHINE_CONVERSATIONS_APP_ID and SUNSHINE_CONVERSATIONS_KEY_ID and SUNSHINE_CONVERSATIONS_SECRET
 )
 _SANDBOX = "planocore.providers.sandbox.SandboxBackend"
+_RINGCENTRAL = "planocore.providers.ringcentral.backends."
 # Which backend serves each outbox channel (dotted paths, like EMAIL_BACKEND),
 # plus the two calls made inside a request rather than through the outbox:
 # `glip_teams` (the Glip team import) and `messaging_clients` (a user's
@@ -298,15 +300,15 @@ _SANDBOX = "planocore.providers.sandbox.SandboxBackend"
 PROVIDER_BACKENDS = {
     "glip": env.str(
         "PROVIDER_BACKEND_GLIP",
-        default="planocore.providers.ringcentral.GlipBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}GlipBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "sms": env.str(
         "PROVIDER_BACKEND_SMS",
-        default="planocore.providers.ringcentral.SmsBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}SmsBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "mms": env.str(
         "PROVIDER_BACKEND_MMS",
-        default="planocore.providers.ringcentral.MmsBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}MmsBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "email": env.str(
         "PROVIDER_BACKEND_EMAIL",
@@ -319,7 +321,7 @@ PROVIDER_BACKENDS = {
     "glip_teams": env.str(
         "PROVIDER_BACKEND_GLIP_TEAMS",
         default=(
-            "planocore.providers.ringcentral.TeamsBackend"
+            f"{_RINGCENTRAL}TeamsBackend"
             if _ringcentral_configured
             else "planocore.providers.sandbox.SandboxTeamsBackend"
         ),

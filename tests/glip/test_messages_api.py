@@ -2,10 +2,11 @@
 
 import pytest
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from glip.serializers import GlipMessageCreateParams
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 pytestmark = [
     pytest.mark.django_db,

@@ -159,7 +159,7 @@ def _env(db: Path, fake, **extra) -> dict[str, str]:
         "RINGCENTRAL_CLIENT_ID": fake.client_id,
         "RINGCENTRAL_CLIENT_SECRET": fake.client_secret,
         "RINGCENTRAL_JWT": fake.default_jwt,
-        "PROVIDER_BACKEND_SMS": "planocore.providers.ringcentral.SmsBackend",
+        "PROVIDER_BACKEND_SMS": "planocore.providers.ringcentral.backends.SmsBackend",
         "RINGCENTRAL_BUDGET_MEDIUM": "3",
         "PROVIDER_BUDGET_WINDOW_SECONDS": str(WINDOW),
         "LOG_LEVEL": "WARNING",

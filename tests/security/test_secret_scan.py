@@ -32,11 +32,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from glip.models import GlipTeam, RingCentralExtension
+from glip.models import GlipTeam
 from planocore.accounts.models import Application, Employee
 from planocore.accounts.services import api_permissions
 from planocore.api.middleware import RequestIdLogFilter
 from planocore.ops.logging import JsonFormatter
+from planocore.providers.ringcentral.models import RingCentralExtension
 from planocore.routes.list_items import LIST_ITEMS
 from planocore.routes.models import Route
 
@@ -338,7 +339,7 @@ def _glip(run: Run, session_token: str, app_token: str) -> None:
     rc.add_jwt(EXTENSION_JWT, "200143")
     staff = run.staff
     response = staff.post(
-        reverse("admin:glip_ringcentralextension_add"),
+        reverse("admin:ringcentral_ringcentralextension_add"),
         {"extension_number": "143", "login_phone_number": "+16505550143", "display_name": "Night desk",
          "active": "on", "new_jwt": EXTENSION_JWT},
     )  # fmt: skip
