@@ -77,19 +77,19 @@ class GlipMessagesView(ListMixin, ApiView):
                 f"{extension.extension_number}; try again in {wait} seconds.",
                 headers={"Retry-After": str(wait)},
             )
-        message = glip_message_create(
-            team=params["team_name"],
-            text=params["message"],
-            extension=extension,
-            rc_password=params.get("rc_password") or "",
-            priority=params["priority"],
-            sent_by=getattr(principal, "user", None),
-            application=getattr(principal, "application", None),
-            dispatch=not execute,
-        )
+        fields = {
+            "team": params["team_name"],
+            "text": params["message"],
+            "extension": extension,
+            "rc_password": params.get("rc_password") or "",
+            "priority": params["priority"],
+            "sent_by": getattr(principal, "user", None),
+            "application": getattr(principal, "application", None),
+        }
         if not execute:
+            message = glip_message_create(**fields)
             return self.respond(GlipMessageOut(message).data, message="The message is queued.")
-        outcome = glip_message_send_now(message=message)
+        message, outcome = glip_message_send_now(**fields)
         data = GlipMessageOut(message).data
         if outcome.succeeded:
             return self.respond(data, message=f"Posted to {message.team.name}: post id {message.post_id}.")

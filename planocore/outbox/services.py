@@ -634,10 +634,7 @@ def send(request_id: int) -> SendOutcome:
         return SendOutcome(
             request=ExternalRequest.objects.get(pk=request_id), succeeded=False, skipped=True, kind="skipped"
         )
-    attempt = _attempt(request, {})
-    if not _record([attempt]):
-        return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
-    return _outcome(attempt)
+    return send_claimed(request)
 
 
 def _outcome(attempt: _Attempt) -> SendOutcome:
@@ -787,3 +784,44 @@ def abandon_requests(*, queryset: models.QuerySet) -> int:
     for row in rows:
         outcome_recorded.send(sender=ExternalRequest, request=row)
     return len(rows)
+
+
+# --- What a record's service adds to the request its receiver enqueued -------------------
+
+
+def _requests_of(source: models.Model) -> models.QuerySet:
+    """The requests `source` enqueued that nobody has taken yet."""
+    content_type = ContentType.objects.get_for_model(source)
+    mine = ExternalRequest.objects.filter(content_type=content_type, object_id=str(source.pk))
+    return mine.filter(status=Status.PENDING)
+
+
+def add_secrets(*, source: models.Model, secrets: dict) -> int:
+    """Store `secrets` encrypted on the requests `source` has not sent yet; returns how many.
+
+    For what a send needs and the record must not hold (a one-time password): the
+    service that saved the record writes it here, in the transaction in which the
+    record's post_save receiver enqueued the request, so the sender finds it at
+    the first attempt and wipes it once sent.
+    """
+    return _requests_of(source).update(secret_payload=encrypt_json(secrets))
+
+
+def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:
+    """Claim the newest request `source` enqueued, for the caller to send itself (`send_claimed`).
+
+    The `execute` path: called in the transaction that wrote the request, so once
+    it commits the hand-off and the sweep find the row leased and leave it alone;
+    the caller sends it right after the commit. Should the caller die first, the
+    lease runs out and the sweep sends it. None when there is nothing to send.
+    """
+    request = _requests_of(source).order_by("-id").only("pk").first()
+    return claim(request.pk) if request is not None else None
+
+
+def send_claimed(request: ExternalRequest) -> SendOutcome:
+    """Call the backend for a row this worker claimed, outside any lock, and record the outcome."""
+    attempt = _attempt(request, {})
+    if not _record([attempt]):
+        return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
+    return _outcome(attempt)
