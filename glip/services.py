@@ -67,42 +67,6 @@ def glip_message_enqueue_post(*, message: GlipMessage) -> ExternalRequest:
     )
 
 
-@sensitive_variables("rc_password")
-def glip_message_send_now(
-    *,
-    team: GlipTeam,
-    text: str,
-    extension: RingCentralExtension | None = None,
-    rc_password: str = "",
-    priority: int = 0,
-    sent_by=None,
-    application=None,
-) -> tuple[GlipMessage, outbox.SendOutcome]:
-    """Save a GlipMessage and post it inside this call (`execute=true`); return it and the outcome.
-
-    The message and its post are committed first (a durable transaction: not
-    callable inside another one), with the post claimed for this call, so the
-    hand-off and the sweep leave it alone; then RingCentral is called and the
-    outcome recorded (outbox.send_claimed).
-    """
-    with transaction.atomic(durable=True):
-        message = glip_message_create(
-            team=team,
-            text=text,
-            extension=extension,
-            rc_password=rc_password,
-            priority=priority,
-            sent_by=sent_by,
-            application=application,
-        )
-        request = outbox.claim_for_caller(source=message)
-    if request is None:
-        raise ValueError(f"Glip message #{message.pk} has no outgoing request to send.")
-    outcome = outbox.send_claimed(request)
-    message.refresh_from_db()
-    return message, outcome
-
-
 _STATUS_FROM_REQUEST = {
     ExternalRequest.Status.SUCCEEDED: GlipMessage.Status.SENT,
     ExternalRequest.Status.FAILED: GlipMessage.Status.FAILED,

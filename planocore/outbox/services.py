@@ -31,6 +31,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -819,9 +820,33 @@ def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:
     return claim(request.pk) if request is not None else None
 
 
+_Source = TypeVar("_Source", bound=models.Model)
+
+
 def send_claimed(request: ExternalRequest) -> SendOutcome:
     """Call the backend for a row this worker claimed, outside any lock, and record the outcome."""
     attempt = _attempt(request, {})
     if not _record([attempt]):
         return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
     return _outcome(attempt)
+
+
+def send_now(write: Callable[[], _Source]) -> tuple[_Source, SendOutcome | None]:
+    """Save a record with `write` and send what it enqueued inside this call (the `execute` path).
+
+    `write` (a service that saves the record, e.g. `glip_message_create`) runs
+    in a durable transaction (so not inside a caller's transaction: the row must
+    be committed before any provider is called), and the request the record's
+    receiver enqueued is claimed in it (`claim_for_caller`). After the commit
+    the backend is called here and the outcome recorded (`send_claimed`); the
+    record, refreshed, shows it. The outcome is None when the record enqueued
+    nothing (a notification stored only, say).
+    """
+    with transaction.atomic(durable=True):
+        source = write()
+        request = claim_for_caller(source=source)
+    if request is None:
+        return source, None
+    outcome = send_claimed(request)
+    source.refresh_from_db()
+    return source, outcome
