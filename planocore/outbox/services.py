@@ -3,8 +3,9 @@
 `enqueue` is the one way to put a provider call in the outbox: it writes the row
 in the caller's transaction and hands its id to the broker once that transaction
 commits (planocore/outbox/handoff.py; nothing talks to a provider before the
-commit). `send` is the one code path that sends a single row (the tasks and
-`execute`-style callers use it); `process_due` drains due rows in batches
+commit). `send` is the one code path that sends a single row (the tasks use
+it; `execute`-style callers claim theirs before the commit and send it with
+`send_claimed`, which `send` ends in: see `send_now` at the end); `process_due` drains due rows in batches
 (process_external_requests and the beat sweep use it). Both claim, call the
 backend outside any lock, and record through the same functions below.
 
@@ -144,8 +145,7 @@ def enqueue(
     `secrets` (a password, say) are stored encrypted and wiped once sent.
     `recipient` names who it goes to in the admin's list and search (a Glip
     team's name, say); by default it is read from the payload (`recipient_of`).
-    `dispatch=False` leaves the row for the caller to `send` (the `execute` path)
-    or for the sweep.
+    `dispatch=False` leaves the row for the caller to `send` or for the sweep.
     """
     request = ExternalRequest.objects.create(
         channel=channel,
