@@ -816,8 +816,15 @@ def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:
     the caller sends it right after the commit. Should the caller die first, the
     lease runs out and the sweep sends it. None when there is nothing to send.
     """
-    request = _requests_of(source).order_by("-id").only("pk").first()
-    return claim(request.pk) if request is not None else None
+
+    def pick(now: datetime) -> list[ExternalRequest]:
+        rows = _requests_of(source).filter(_due_q(now)).order_by("-id")
+        if _locks_rows():
+            rows = rows.select_for_update(skip_locked=True)
+        return list(rows[:1])
+
+    claimed = _claim(pick)
+    return claimed[0] if claimed else None
 
 
 _Source = TypeVar("_Source", bound=models.Model)
