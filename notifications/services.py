@@ -220,7 +220,6 @@ def build_delivery(notification: Notification) -> tuple[str, str, dict]:
 
 
 # --- services -------------------------------------------------------------------
-@transaction.atomic
 def notification_create(*, data: dict[str, Any], principal=None, validated: bool = False) -> Notification:
     """Create a notification from the API's params; its receiver dispatches it.
 
@@ -243,6 +242,13 @@ def notification_create(*, data: dict[str, Any], principal=None, validated: bool
     fields = {name: data[name] for name in FIELD_PARAMS if name in data and data[name] is not None}
     if not fields.get("updated_in") and principal is not None and getattr(principal, "application", None):
         fields["updated_in"] = principal.application.slug
+    return _notification_save(fields)
+
+
+# Joins the caller's transaction without a savepoint (send_now's on the API's email path):
+# the params are valid by now, so what fails here fails the whole transaction.
+@transaction.atomic(savepoint=False)
+def _notification_save(fields: dict[str, Any]) -> Notification:
     notification = Notification(**fields)
     if notification.notification_type and not notification.processed and not notification.status:
         notification.status = DeliveryStatus.QUEUED
