@@ -14,7 +14,7 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from glip.models import GlipMessage, GlipTeam
-from glip.services import glip_message_retry
+from glip.services import glip_message_create, glip_message_retry
 from glip.tasks import import_default_extensions_glip_teams
 from planocore.admin_display import short_datetime, shortened
 from planocore.outbox.models import ExternalRequest
@@ -180,10 +180,17 @@ class GlipMessageAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:  # a message is history once saved: nothing to edit
             return
-        # Saved like anywhere else: the post_save receiver puts the post in the outbox.
-        obj.sent_by = request.user
-        obj.rc_password = form.cleaned_data.get("rc_password") or ""
-        super().save_model(request, obj, form, change)
+        # Through the service, as the API does: the one-time password goes to the outbox encrypted.
+        saved = glip_message_create(
+            team=obj.team,
+            text=obj.text,
+            extension=obj.extension,
+            rc_password=form.cleaned_data.get("rc_password") or "",
+            priority=obj.priority,
+            sent_by=request.user,
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     @admin.display(description="Message")
     def short_text(self, obj):

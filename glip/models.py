@@ -78,12 +78,6 @@ class GlipMessage(models.Model):
         "outbox.ExternalRequest", content_type_field="content_type", object_id_field="object_id"
     )
 
-    # Not fields. Set before the first save: `rc_password` sends with the
-    # extension's password (encrypted in the outbox, never stored here);
-    # `dispatch_on_commit=False` leaves the send to the caller (`execute`).
-    rc_password: str = ""
-    dispatch_on_commit: bool = True
-
     class Meta:
         ordering = ["-id"]
         indexes = [models.Index(fields=["team", "-id"], name="glip_msg_team_idx")]

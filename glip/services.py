@@ -34,33 +34,29 @@ def glip_message_create(
     priority: int = 0,
     sent_by=None,
     application=None,
-    dispatch: bool = True,
 ) -> GlipMessage:
     """Save a GlipMessage; its post goes into the outbox in the same transaction.
 
-    `rc_password` is handed to the outbox encrypted (wiped once sent) and never
-    stored on the message. `dispatch=False` leaves the send to the caller
-    (`glip_message_send_now`), as `execute=true` does.
+    The post_save receiver enqueues the post from the saved message alone. A
+    one-time `rc_password` is never stored on the message: it is written here,
+    encrypted, on the outgoing request (the sender reads it there and wipes it
+    once sent), in the same transaction, so the send after the commit has it.
     """
-    message = GlipMessage(
+    message = GlipMessage.objects.create(
         team=team,
         text=text,
         extension=extension,
         priority=priority,
         sent_by=sent_by if getattr(sent_by, "pk", None) else None,
         application=application,
-    )
-    message.rc_password = rc_password
-    message.dispatch_on_commit = dispatch
-    message.save()  # the post_save receiver enqueues the post
+    )  # the post_save receiver enqueues the post (glip_message_enqueue_post)
+    if rc_password:
+        outbox.add_secrets(source=message, secrets={"password": rc_password})
     return message
 
 
-@sensitive_variables("rc_password")
 @transaction.atomic
-def glip_message_enqueue_post(
-    *, message: GlipMessage, rc_password: str = "", dispatch: bool = True
-) -> ExternalRequest:
+def glip_message_enqueue_post(*, message: GlipMessage) -> ExternalRequest:
     """Put the message's post in the outbox (payload per docs/ARCHITECTURE.md)."""
     return outbox.enqueue(
         channel="glip",
@@ -68,24 +64,8 @@ def glip_message_enqueue_post(
         payload={"chat_id": message.team.chat_id, "text": message.text, "extension_id": message.extension_id},
         priority=message.priority,
         source=message,
-        secrets={"password": rc_password} if rc_password else None,
-        dispatch=dispatch,
         recipient=f"{message.team.name} (chat {message.team.chat_id})",
     )
-
-
-def glip_message_send_now(*, message: GlipMessage) -> outbox.SendOutcome:
-    """Send the message's pending post inside the current request and return the outcome.
-
-    Not atomic on purpose: the post must be committed before the provider is
-    called (the outbox's `send` records the outcome in its own transaction).
-    """
-    request = message.external_requests.order_by("-id").first()
-    if request is None:
-        raise ValueError(f"Glip message #{message.pk} has no outgoing request.")
-    outcome = outbox.send(request.pk)
-    message.refresh_from_db()
-    return outcome
 
 
 _STATUS_FROM_REQUEST = {

@@ -1,5 +1,7 @@
 """The notifications routes: create, list and read, in three views."""
 
+from functools import partial
+
 from notifications.models import Notification, NotificationType
 from notifications.selectors import notification_get, notification_list, notification_queryset
 from notifications.serializers import (
@@ -14,6 +16,7 @@ from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.views import ApiView
+from planocore.outbox.services import send_now
 
 
 class NotificationsView(ApiView):
@@ -48,15 +51,13 @@ class NotificationsView(ApiView):
     def post(self, request):
         params = request.params
         # A team or client gone since validation raises ValidationError: invalid-param, by the handler.
-        notification = notification_create(
-            data=params,
-            principal=request.auth,
+        create = partial(notification_create, data=params, principal=request.auth, validated=True)
+        if params.get("notification_type") == NotificationType.EMAIL:
             # The seed's mandrill-email-failed needs the email sent inside the request.
-            execute=params.get("notification_type") == NotificationType.EMAIL,
-            validated=True,
-        )
+            notification, outcome = send_now(create)
+        else:
+            notification, outcome = create(), None
         data = notification_out(notification, params["view"])
-        outcome = notification.send_outcome
         if outcome is not None and not outcome.succeeded and not outcome.skipped:
             raise ApiError(
                 statuses.MANDRILL_EMAIL_FAILED,

@@ -3,8 +3,9 @@
 `enqueue` is the one way to put a provider call in the outbox: it writes the row
 in the caller's transaction and hands its id to the broker once that transaction
 commits (planocore/outbox/handoff.py; nothing talks to a provider before the
-commit). `send` is the one code path that sends a single row (the tasks and
-`execute`-style callers use it); `process_due` drains due rows in batches
+commit). `send` is the one code path that sends a single row (the tasks use
+it; `execute`-style callers claim theirs before the commit and send it with
+`send_claimed`, which `send` ends in: see `send_now` at the end); `process_due` drains due rows in batches
 (process_external_requests and the beat sweep use it). Both claim, call the
 backend outside any lock, and record through the same functions below.
 
@@ -31,6 +32,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import TypeVar
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -143,8 +145,7 @@ def enqueue(
     `secrets` (a password, say) are stored encrypted and wiped once sent.
     `recipient` names who it goes to in the admin's list and search (a Glip
     team's name, say); by default it is read from the payload (`recipient_of`).
-    `dispatch=False` leaves the row for the caller to `send` (the `execute` path)
-    or for the sweep.
+    `dispatch=False` leaves the row for the caller to `send` or for the sweep.
     """
     request = ExternalRequest.objects.create(
         channel=channel,
@@ -631,10 +632,7 @@ def send(request_id: int) -> SendOutcome:
         return SendOutcome(
             request=ExternalRequest.objects.get(pk=request_id), succeeded=False, skipped=True, kind="skipped"
         )
-    attempt = _attempt(request, {})
-    if not _record([attempt]):
-        return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
-    return _outcome(attempt)
+    return send_claimed(request)
 
 
 def _outcome(attempt: _Attempt) -> SendOutcome:
@@ -784,3 +782,75 @@ def abandon_requests(*, queryset: models.QuerySet) -> int:
     for row in rows:
         outcome_recorded.send(sender=ExternalRequest, request=row)
     return len(rows)
+
+
+# --- What a record's service adds to the request its receiver enqueued -------------------
+
+
+def _requests_of(source: models.Model) -> models.QuerySet:
+    """The requests `source` enqueued that nobody has taken yet."""
+    content_type = ContentType.objects.get_for_model(source)
+    mine = ExternalRequest.objects.filter(content_type=content_type, object_id=str(source.pk))
+    return mine.filter(status=Status.PENDING)
+
+
+def add_secrets(*, source: models.Model, secrets: dict) -> int:
+    """Store `secrets` encrypted on the requests `source` has not sent yet; returns how many.
+
+    For what a send needs and the record must not hold (a one-time password): the
+    service that saved the record writes it here, in the transaction in which the
+    record's post_save receiver enqueued the request, so the sender finds it at
+    the first attempt and wipes it once sent.
+    """
+    return _requests_of(source).update(secret_payload=encrypt_json(secrets))
+
+
+def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:
+    """Claim the newest request `source` enqueued, for the caller to send itself (`send_claimed`).
+
+    The `execute` path: called in the transaction that wrote the request, so once
+    it commits the hand-off and the sweep find the row leased and leave it alone;
+    the caller sends it right after the commit. Should the caller die first, the
+    lease runs out and the sweep sends it. None when there is nothing to send.
+    """
+
+    def pick(now: datetime) -> list[ExternalRequest]:
+        rows = _requests_of(source).filter(_due_q(now)).order_by("-id")
+        if _locks_rows():
+            rows = rows.select_for_update(skip_locked=True)
+        return list(rows[:1])
+
+    claimed = _claim(pick)
+    return claimed[0] if claimed else None
+
+
+_Source = TypeVar("_Source", bound=models.Model)
+
+
+def send_claimed(request: ExternalRequest) -> SendOutcome:
+    """Call the backend for a row this worker claimed, outside any lock, and record the outcome."""
+    attempt = _attempt(request, {})
+    if not _record([attempt]):
+        return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
+    return _outcome(attempt)
+
+
+def send_now(write: Callable[[], _Source]) -> tuple[_Source, SendOutcome | None]:
+    """Save a record with `write` and send what it enqueued inside this call (the `execute` path).
+
+    `write` (a service that saves the record, e.g. `glip_message_create`) runs
+    in a durable transaction (so not inside a caller's transaction: the row must
+    be committed before any provider is called), and the request the record's
+    receiver enqueued is claimed in it (`claim_for_caller`). After the commit
+    the backend is called here and the outcome recorded (`send_claimed`); the
+    record, refreshed, shows it. The outcome is None when the record enqueued
+    nothing (a notification stored only, say).
+    """
+    with transaction.atomic(durable=True):
+        source = write()
+        request = claim_for_caller(source=source)
+    if request is None:
+        return source, None
+    outcome = send_claimed(request)
+    source.refresh_from_db()
+    return source, outcome
