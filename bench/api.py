@@ -62,6 +62,9 @@ from pathlib import Path
 from pgserver import admin_sql, db_url
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from tests.fakes.base import free_port  # noqa: E402
+
 PYTHON = sys.executable
 DB_NAME = os.environ.get("BENCH_API_DATABASE", "planocore_bench_api")  # one per engineer on a shared server
 QUEUE = "planocore-bench-api"  # bench/api_settings.py
@@ -88,12 +91,6 @@ PAYLOADS = {
     },
     "none": {"key": "fm-sync", "email_to": "ann@example.com", "email_subject": "Stored", "user_id": "42"},
 }
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _client(job) -> tuple[int, int]:
@@ -229,7 +226,7 @@ def main() -> None:
     log_path = f"/tmp/{DB_NAME}-gunicorn.log"  # noqa: S108 - a bench's scratch file
     try:
         token = prepare_database(DB_NAME, env, async_commit=args.async_commit)
-        port = _free_port()
+        port = free_port()
         with open(log_path, "w") as log:
             server = subprocess.Popen(
                 [

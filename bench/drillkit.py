@@ -35,6 +35,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from tests.fakes.base import free_port  # the bench scripts put the checkout on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = str(ROOT / ".venv" / "bin" / "python") if (ROOT / ".venv").exists() else sys.executable
 BIN = Path(PYTHON).parent
@@ -62,12 +64,6 @@ MESSAGE_PATHS = {
 
 # The RingCentral fake's options when the drill lifts RingCentral's budgets.
 LIFTED_RC_LIMITS = ["--rate-limit", "Medium=1000000", "--rate-limit", "Auth=1000000"]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_port(port: int, timeout: float = 30.0, proc: subprocess.Popen | None = None) -> None:

@@ -24,7 +24,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,16 +37,12 @@ from pgserver import admin_sql, db_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 BIN = Path(sys.executable).parent
+from tests.fakes.base import free_port  # noqa: E402
+
 PG_DB_NAME = "planocore_bench_fuzz"
 CHECKS = (
     "no_server_error,envelope,status_code_conformance,content_type_conformance,response_schema_conformance"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def wait_for(url: str, proc: subprocess.Popen, timeout: float = 60) -> None:

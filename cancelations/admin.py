@@ -1,7 +1,6 @@
 """Admin for cancelations: every save and action goes through the services (history, rules, notices)."""
 
 from django import forms
-from django.apps import apps
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -14,6 +13,7 @@ from django.utils.http import urlencode
 
 from cancelations import services
 from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
+from notifications.models import Notification
 from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
 from planocore.api.exceptions import in_admin_words
 
@@ -83,18 +83,10 @@ class CancelationAdminForm(forms.ModelForm):
 
     class Meta:
         model = Cancelation
-        # canceled_by/in and reinstated_by are filled in by the service (the staff member, "admin").
+        # The fields a caller may set (services.FIELDS), but canceled_by/in and reinstated_by:
+        # the service fills those in (the staff member, "admin").
         fields = [
-            "cancelable_type",
-            "cancelable_id",
-            "key",
-            "active",
-            "reason",
-            "reason_text",
-            "reason_note",
-            "canceled_at",
-            "reinstated_at",
-            "reinstated_note",
+            name for name in services.FIELDS if name not in ("canceled_by", "canceled_in", "reinstated_by")
         ]
 
     def __init__(self, *args, **kwargs):
@@ -196,11 +188,7 @@ class CancelationAdmin(admin.ModelAdmin):
 
     @admin.display(description="notices sent")
     def notices_sent(self, obj: Cancelation):
-        if obj.pk is None or not apps.is_installed("notifications"):
-            return "—"
-        try:
-            from notifications.models import Notification
-        except ImportError:  # the notifications app has no model yet
+        if obj.pk is None:
             return "—"
         notices = list(
             Notification.objects.filter(notifyable_type="Cancelation", notifyable_id=obj.pk).order_by("id")

@@ -4,12 +4,22 @@ from django.apps import AppConfig
 class CancelationsConfig(AppConfig):
     name = "cancelations"
     verbose_name = "Cancelations"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from django.conf import settings
 
+        from cancelations import selectors
         from cancelations.models import CancelationReason
+        from planocore.dashboard import register_failures
         from planocore.routes.list_items import register_list_item
+
+        register_failures(
+            "cancelation_notice_problems",
+            "Cancelation notices not made",
+            selectors.notice_problem_failures,
+            selectors.notice_problems_url,
+        )
 
         register_list_item(
             "cancelation_reason",

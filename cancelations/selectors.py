@@ -1,9 +1,11 @@
 """Reads of cancelations that more than one caller needs."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from cancelations.filters import CancelationFilter
-from cancelations.models import Cancelation, CancelationChange, CancelationReason
+from cancelations.models import Cancelation, CancelationNoticeProblem, CancelationReason
+from planocore.dashboard import Failure
 
 
 def cancelation_list(*, filters: dict | None = None) -> QuerySet[Cancelation]:
@@ -23,5 +25,25 @@ def cancelation_reason_list(*, include_inactive: bool = False) -> QuerySet[Cance
     return queryset if include_inactive else queryset.filter(active=True)
 
 
-def cancelation_history(*, cancelation: Cancelation) -> QuerySet[CancelationChange]:
-    return cancelation.changes.select_related("changed_by_user").order_by("changed_at", "id")
+def notice_problem_failures(limit: int) -> list:
+    """The latest notices that could not be made, newest first, as dashboard failures.
+
+    One query on the primary key: problems are only ever written (never
+    edited), so their ids run in the order they were recorded.
+    """
+    rows = CancelationNoticeProblem.objects.order_by("-id").only(
+        "pk", "cancelation_id", "transition", "notification_type", "problem", "created_at"
+    )[:limit]
+    return [
+        Failure(
+            label=str(row),
+            when=row.created_at,
+            detail=row.problem[:140],
+            url=reverse("admin:cancelations_cancelation_change", args=[row.cancelation_id]),
+        )
+        for row in rows
+    ]
+
+
+def notice_problems_url() -> str:
+    return reverse("admin:cancelations_cancelationnoticeproblem_changelist")

@@ -4,7 +4,9 @@ from django.conf import settings
 from rest_framework import serializers
 
 from cancelations.models import Cancelation, CancelationReason
+from cancelations.services import FIELDS
 from planocore.api.endpoints import order
+from planocore.api.pagination import PageParams
 from planocore.api.permissions import applications_by_slug, client_user_id
 
 
@@ -184,24 +186,13 @@ class CancelationCreateParams(CancelationFieldsParams):
         return _in_seed_order(super().get_fields())
 
 
+# The seed's order: the common params, then the fields a caller may set (services.FIELDS,
+# written once there), `reason` given as reason_id or reason_slug.
 SEED_ORDER = (
     "application",
     "session_view",
     "id",
-    "cancelable_type",
-    "cancelable_id",
-    "key",
-    "reason_id",
-    "reason_slug",
-    "reason_text",
-    "reason_note",
-    "canceled_at",
-    "canceled_by",
-    "canceled_in",
-    "reinstated_at",
-    "reinstated_by",
-    "reinstated_note",
-    "active",
+    *(name for field in FIELDS for name in (("reason_id", "reason_slug") if field == "reason" else (field,))),
 )
 
 
@@ -216,8 +207,10 @@ class CancelationReadParams(CommonParams):
     id = serializers.IntegerField(min_value=1, style=_style(400), help_text="Id of the cancelation.")
 
 
-class CancelationListParams(CommonParams):
-    """GET /cancelations: filters and the cursor."""
+class CancelationListParams(PageParams, CommonParams):
+    """GET /cancelations: filters and the page params."""
+
+    page_order = 1100
 
     cancelable_type = serializers.ChoiceField(
         choices=list(settings.CANCELABLE_TYPES),
@@ -253,21 +246,11 @@ class CancelationListParams(CommonParams):
     reinstated_at_before = serializers.DateTimeField(
         required=False, style=_style(1000), help_text="Only cancelations reinstated at or before this time."
     )
-    cursor = serializers.CharField(
-        required=False,
-        style=_style(1100, in_example=False),
-        help_text="Opaque cursor from links.next or links.prev of a previous page.",
-    )
-    page_size = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=100,
-        style=_style(1200),
-        help_text="Cancelations per page (1 to 100, default 25).",
-    )
 
 
-class CancelationReasonListParams(CommonParams):
+class CancelationReasonListParams(PageParams, CommonParams):
+    page_order = 500
+
     include_inactive = serializers.BooleanField(
         required=False,
         default=False,

@@ -20,7 +20,8 @@ The rules between `active`, `canceled_*` and `reinstated_*`:
 - At most one active cancelation per (cancelable_type, cancelable_id): the database
   guarantees it; the loser of a race gets an error naming `cancelable_id`.
 
-A broken rule raises CancelationRuleError naming the parameter at fault.
+A broken rule raises CancelationRuleError (a ValidationError) naming the parameter at fault;
+the API's exception handler answers it invalid-param, the admin shows it on the form.
 """
 
 import logging

@@ -1,7 +1,5 @@
 """The cancelations routes: thin; the rules live in services.py."""
 
-from contextlib import contextmanager
-
 from cancelations import selectors, services
 from cancelations.serializers import (
     CancelationCreateParams,
@@ -14,31 +12,18 @@ from cancelations.serializers import (
 )
 from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import invalid_param
-from planocore.api.pagination import TokenlessCursorPagination
+from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 
 SERVICE = "cancelations"
 SERVICE_NAME = "Cancelations"
 
 
-@contextmanager
-def rules_as_invalid_param():
-    """Turn a broken rule into invalid-param naming the param."""
-    try:
-        yield
-    except services.CancelationRuleError as exc:
-        raise invalid_param(exc.param, exc.text) from None
-
-
 def _actor(request) -> services.Actor:
     return services.Actor.from_principal(request.auth, request.params.get("application"))
 
 
-class CancelationCursor(TokenlessCursorPagination):
-    ordering = "-id"
-    page_size = 25
-    page_size_query_param = "page_size"
-    max_page_size = 100
+IN_ORDER = Keyset("order", "slug")
 
 
 # One route at two paths: `PATCH /cancelations/{id}`, and `PATCH /cancelations` with `id` in the
@@ -66,8 +51,8 @@ def _cancelation(view, request):
 def _update(view, request):
     cancelation = _cancelation(view, request)
     data = {k: v for k, v in request.params.items() if k not in ("application", "session_view", "id")}
-    with rules_as_invalid_param():
-        cancelation = services.cancelation_update(cancelation=cancelation, data=data, actor=_actor(request))
+    # A broken rule (CancelationRuleError) is answered invalid-param by the exception handler.
+    cancelation = services.cancelation_update(cancelation=cancelation, data=data, actor=_actor(request))
     return view.respond(CancelationOut(cancelation).data)
 
 
@@ -100,12 +85,12 @@ class CancelationListView(ApiView):
 
     def get(self, request):
         queryset = self.scoped(selectors.cancelation_list(filters=request.params))
-        return self.respond_page(queryset, CancelationOut, CancelationCursor)
+        page = NEWEST_FIRST.page(queryset, request.params)
+        return self.respond_page(page, CancelationOut(page.items, many=True).data)
 
     def post(self, request):
         data = {k: v for k, v in request.params.items() if k not in ("application", "session_view")}
-        with rules_as_invalid_param():
-            cancelation = services.cancelation_create(data=data, actor=_actor(request))
+        cancelation = services.cancelation_create(data=data, actor=_actor(request))
         return self.respond(CancelationOut(cancelation).data)
 
     def patch(self, request):
@@ -153,4 +138,5 @@ class CancelationReasonListView(ApiView):
         reasons = selectors.cancelation_reason_list(
             include_inactive=request.params.get("include_inactive", False)
         )
-        return self.respond(CancelationReasonOut(reasons, many=True).data)
+        page = IN_ORDER.page(reasons, request.params)
+        return self.respond_page(page, CancelationReasonOut(page.items, many=True).data)

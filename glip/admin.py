@@ -1,4 +1,7 @@
-"""Admin of the glip app: teams (with the import), extensions (write-only credentials), messages."""
+"""Admin of the glip app: teams (with the import) and messages.
+
+The extensions' admin is planocore.providers.ringcentral.admin.
+"""
 
 import json
 
@@ -10,8 +13,8 @@ from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
-from glip.services import glip_message_retry
+from glip.models import GlipMessage, GlipTeam
+from glip.services import glip_message_create, glip_message_retry
 from glip.tasks import import_default_extensions_glip_teams
 from planocore.admin_display import short_datetime, shortened
 from planocore.outbox.models import ExternalRequest
@@ -72,87 +75,6 @@ class GlipTeamAdmin(admin.ModelAdmin):
         else:
             run_team_import(request)
         return HttpResponseRedirect(reverse("admin:glip_glipteam_changelist"))
-
-
-class RingCentralExtensionForm(forms.ModelForm):
-    """Credentials can be set or cleared, never read back."""
-
-    new_jwt = forms.CharField(
-        label="JWT",
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Set a new JWT credential; leave empty to keep the current one.",
-    )
-    clear_jwt = forms.BooleanField(label="Remove the JWT", required=False)
-    new_password = forms.CharField(
-        label="Password",
-        required=False,
-        widget=forms.PasswordInput(render_value=False),
-        help_text="Set a new password; leave empty to keep the current one.",
-    )
-    clear_password = forms.BooleanField(label="Remove the password", required=False)
-
-    class Meta:
-        model = RingCentralExtension
-        fields = ["extension_number", "login_phone_number", "display_name", "is_default", "active"]
-
-    def save(self, commit=True):
-        extension = super().save(commit=False)
-        data = self.cleaned_data
-        if data.get("clear_jwt"):
-            extension.jwt = ""
-        if data.get("new_jwt"):
-            extension.jwt = data["new_jwt"].strip()
-        if data.get("clear_password"):
-            extension.password = ""
-        if data.get("new_password"):
-            extension.password = data["new_password"]
-        if commit:
-            extension.save()
-        return extension
-
-
-@admin.register(RingCentralExtension)
-class RingCentralExtensionAdmin(admin.ModelAdmin):
-    form = RingCentralExtensionForm
-    list_display = [
-        "extension_number",
-        "display_name",
-        "login_phone_number",
-        "is_default",
-        "active",
-        "has_jwt",
-        "has_password",
-    ]
-    list_filter = ["is_default", "active"]
-    search_fields = ["extension_number", "display_name", "login_phone_number"]
-    readonly_fields = ["credentials", "created_at", "updated_at"]
-    fieldsets = [
-        (
-            None,
-            {"fields": ["extension_number", "login_phone_number", "display_name", "is_default", "active"]},
-        ),
-        (
-            "Credentials (write-only)",
-            {"fields": ["credentials", "new_jwt", "clear_jwt", "new_password", "clear_password"]},
-        ),
-        ("Audit", {"fields": ["created_at", "updated_at"]}),
-    ]
-
-    @admin.display(boolean=True, description="JWT")
-    def has_jwt(self, obj):
-        return obj.has_jwt
-
-    @admin.display(boolean=True, description="Password")
-    def has_password(self, obj):
-        return obj.has_password
-
-    @admin.display(description="Stored")
-    def credentials(self, obj):
-        stored = [
-            name for name, present in (("a JWT", obj.has_jwt), ("a password", obj.has_password)) if present
-        ]
-        return " and ".join(stored) if stored else "none"
 
 
 class OutgoingRequestInline(GenericTabularInline):
@@ -258,10 +180,17 @@ class GlipMessageAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change:  # a message is history once saved: nothing to edit
             return
-        # Saved like anywhere else: the post_save receiver puts the post in the outbox.
-        obj.sent_by = request.user
-        obj.rc_password = form.cleaned_data.get("rc_password") or ""
-        super().save_model(request, obj, form, change)
+        # Through the service, as the API does: the one-time password goes to the outbox encrypted.
+        saved = glip_message_create(
+            team=obj.team,
+            text=obj.text,
+            extension=obj.extension,
+            rc_password=form.cleaned_data.get("rc_password") or "",
+            priority=obj.priority,
+            sent_by=request.user,
+        )
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     @admin.display(description="Message")
     def short_text(self, obj):

@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class GlipConfig(AppConfig):
     name = "glip"
     verbose_name = "Glip"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from glip import receivers

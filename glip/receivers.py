@@ -13,8 +13,7 @@ def enqueue_new_message(sender, instance: GlipMessage, created: bool, raw: bool 
         return
     from glip.services import glip_message_enqueue_post
 
-    password, instance.rc_password = instance.rc_password, ""
-    glip_message_enqueue_post(message=instance, rc_password=password, dispatch=instance.dispatch_on_commit)
+    glip_message_enqueue_post(message=instance)
 
 
 def _message_type_id() -> int:

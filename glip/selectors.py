@@ -2,7 +2,7 @@
 
 from django.db.models import QuerySet
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 
 
 def glip_team_active_by_name(name: str) -> GlipTeam | None:
@@ -13,10 +13,6 @@ def glip_team_active_by_name(name: str) -> GlipTeam | None:
 def glip_team_list_item_values() -> list[tuple[str, str]]:
     """(name, description) of every active team, for /documentation/list_items/glip_team."""
     return list(GlipTeam.objects.filter(active=True).order_by("name").values_list("name", "description"))
-
-
-def ringcentral_extension_active(extension_number: str) -> RingCentralExtension | None:
-    return RingCentralExtension.objects.filter(extension_number=extension_number, active=True).first()
 
 
 def glip_message_list() -> QuerySet[GlipMessage]:

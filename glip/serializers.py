@@ -3,9 +3,11 @@
 from rest_framework import serializers
 
 from glip.models import GlipMessage, GlipTeam
-from glip.selectors import glip_team_active_by_name, ringcentral_extension_active
+from glip.selectors import glip_team_active_by_name
 from planocore.api.endpoints import order
-from planocore.providers.ringcentral import GLIP_TEXT_MAX
+from planocore.api.pagination import PageParams
+from planocore.providers.ringcentral.backends import GLIP_TEXT_MAX
+from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 from planocore.routes.list_items import list_item_url
 
 TEAM_LIST_URL = list_item_url("glip_team")
@@ -85,22 +87,8 @@ class GlipMessageCreateParams(serializers.Serializer):
         return attrs
 
 
-class CursorParams(serializers.Serializer):
-    cursor = serializers.CharField(
-        required=False,
-        style=order(90, in_example=False),
-        help_text="The page to read: the cursor from `links.next`/`links.prev`.",
-    )
-    page_size = serializers.IntegerField(
-        required=False,
-        min_value=1,
-        max_value=200,
-        style=order(91),
-        help_text="Records per page (default 50).",
-    )
-
-
-class GlipMessageListParams(CursorParams):
+class GlipMessageListParams(PageParams):
+    page_order = 90
     team_name = serializers.CharField(required=False, style=order(2), help_text="Only messages to this team.")
     status = serializers.ChoiceField(
         choices=GlipMessage.Status.choices,
@@ -130,7 +118,8 @@ class GlipMessageIdParams(serializers.Serializer):
     id = serializers.IntegerField(min_value=1, style=order(2), help_text="The Glip message's id.")
 
 
-class GlipTeamListParams(CursorParams):
+class GlipTeamListParams(PageParams):
+    page_order = 90
     name = serializers.CharField(
         required=False, style=order(2), help_text="Teams whose name contains this text."
     )

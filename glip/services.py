@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
-from planocore.providers import ratelimit
+from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 logger = logging.getLogger("glip")
 
@@ -33,33 +34,29 @@ def glip_message_create(
     priority: int = 0,
     sent_by=None,
     application=None,
-    dispatch: bool = True,
 ) -> GlipMessage:
     """Save a GlipMessage; its post goes into the outbox in the same transaction.
 
-    `rc_password` is handed to the outbox encrypted (wiped once sent) and never
-    stored on the message. `dispatch=False` leaves the send to the caller
-    (`glip_message_send_now`), as `execute=true` does.
+    The post_save receiver enqueues the post from the saved message alone. A
+    one-time `rc_password` is never stored on the message: it is written here,
+    encrypted, on the outgoing request (the sender reads it there and wipes it
+    once sent), in the same transaction, so the send after the commit has it.
     """
-    message = GlipMessage(
+    message = GlipMessage.objects.create(
         team=team,
         text=text,
         extension=extension,
         priority=priority,
         sent_by=sent_by if getattr(sent_by, "pk", None) else None,
         application=application,
-    )
-    message.rc_password = rc_password
-    message.dispatch_on_commit = dispatch
-    message.save()  # the post_save receiver enqueues the post
+    )  # the post_save receiver enqueues the post (glip_message_enqueue_post)
+    if rc_password:
+        outbox.add_secrets(source=message, secrets={"password": rc_password})
     return message
 
 
-@sensitive_variables("rc_password")
 @transaction.atomic
-def glip_message_enqueue_post(
-    *, message: GlipMessage, rc_password: str = "", dispatch: bool = True
-) -> ExternalRequest:
+def glip_message_enqueue_post(*, message: GlipMessage) -> ExternalRequest:
     """Put the message's post in the outbox (payload per docs/ARCHITECTURE.md)."""
     return outbox.enqueue(
         channel="glip",
@@ -67,24 +64,8 @@ def glip_message_enqueue_post(
         payload={"chat_id": message.team.chat_id, "text": message.text, "extension_id": message.extension_id},
         priority=message.priority,
         source=message,
-        secrets={"password": rc_password} if rc_password else None,
-        dispatch=dispatch,
         recipient=f"{message.team.name} (chat {message.team.chat_id})",
     )
-
-
-def glip_message_send_now(*, message: GlipMessage) -> outbox.SendOutcome:
-    """Send the message's pending post inside the current request and return the outcome.
-
-    Not atomic on purpose: the post must be committed before the provider is
-    called (the outbox's `send` records the outcome in its own transaction).
-    """
-    request = message.external_requests.order_by("-id").first()
-    if request is None:
-        raise ValueError(f"Glip message #{message.pk} has no outgoing request.")
-    outcome = outbox.send(request.pk)
-    message.refresh_from_db()
-    return outcome
 
 
 _STATUS_FROM_REQUEST = {
@@ -187,11 +168,13 @@ def _fetch_page(
     report: ImportReport,
     sleep: Callable[[float], None],
 ):
-    """One page, within the shared budget; a 429 is waited out (Retry-After), 5xx retried.
+    """One page; waits out the budget and 429s, retries 5xx with backoff.
 
     The transport takes each call from the extension's budget; when it is spent
-    (or a penalty runs) no call is made and the wait is slept here, not counted
-    as a try.
+    (or a penalty runs) no call is made, and the wait is slept here without
+    counting a try. A 429's penalty is applied by `transport.penalize` (as the
+    outbox does for its sends); the next call then waits it out, through the
+    budget, or here when the backend keeps none.
     """
     backend = get_backend("glip_teams")
     attempt = 0
@@ -202,28 +185,22 @@ def _fetch_page(
                 page_token=page_token,
                 record_count=IMPORT_PAGE_SIZE,
             )
-        except ratelimit.BudgetExhausted as exc:
-            report.waited_seconds += exc.retry_after
-            sleep(exc.retry_after)
-            continue
         except ProviderError as exc:
-            attempt += 1
-            if not exc.retryable or attempt >= IMPORT_MAX_TRIES_PER_PAGE:
-                raise ImportFailed(exc.message) from None
-            if exc.http_status == 429:
-                # Every worker stays away until Retry-After has passed; the
-                # budget says how long at the next call.
-                delay = exc.retry_after if exc.retry_after is not None else 60.0
-                logger.warning("Team list rate-limited; waiting %.1fs (Retry-After)", delay)
-                if exc.budget:  # the account and API group the call was counted in
-                    account, group = exc.budget
-                    ratelimit.penalize(account, delay, group)
-                else:  # a backend that keeps no budget: wait here
-                    report.waited_seconds += delay
-                    sleep(delay)
-                continue
-            delay = max(min(30.0, 2.0**attempt), exc.retry_after or 0.0)
-            logger.warning("Team list page failed (%s); trying again in %.1fs", exc.message, delay)
+            if isinstance(exc, ratelimit.BudgetExhausted):
+                delay = exc.retry_after
+            else:
+                attempt += 1
+                if not exc.retryable or attempt >= IMPORT_MAX_TRIES_PER_PAGE:
+                    raise ImportFailed(exc.message) from None
+                penalty = transport.penalize(exc, key=None)
+                if penalty:  # the budget makes the next call wait
+                    logger.warning("Team list rate-limited; waiting %.1fs (Retry-After)", penalty)
+                    continue
+                if exc.http_status == 429:  # a backend that keeps no budget: wait here
+                    delay = transport.penalty_seconds(exc)
+                else:
+                    delay = max(min(30.0, 2.0**attempt), exc.retry_after or 0.0)
+                logger.warning("Team list page failed (%s); trying again in %.1fs", exc.message, delay)
             report.waited_seconds += delay
             sleep(delay)
     raise AssertionError("unreachable")

@@ -1,5 +1,7 @@
 """The glip routes: post a message, list and read messages, list teams."""
 
+from functools import partial
+
 from glip.filters import GlipMessageFilter, GlipTeamFilter
 from glip.selectors import glip_message_list, glip_team_list
 from glip.serializers import (
@@ -11,35 +13,28 @@ from glip.serializers import (
     GlipTeamListParams,
     GlipTeamOut,
 )
-from glip.services import glip_message_create, glip_message_send_now
+from glip.services import glip_message_create
 from planocore.api import statuses
 from planocore.api.endpoints import Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
-from planocore.api.pagination import TokenlessCursorPagination
+from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
-from planocore.providers.ringcentral import password_logins_spent
+from planocore.outbox.services import send_now
+from planocore.providers.ringcentral.credentials import password_logins_spent
 
-
-class Cursor(TokenlessCursorPagination):
-    page_size = 50
-    page_size_query_param = "page_size"
-    max_page_size = 200
-    ordering = "-id"
-
-
-class TeamCursor(Cursor):
-    ordering = "name"
+BY_NAME = Keyset("name", "id")
 
 
 class ListMixin:
     """Filter with a FilterSet, then answer a page of what it keeps."""
 
-    def paginated(self, queryset, filterset_class, serializer_class, pagination_class=Cursor):
+    def paginated(self, queryset, filterset_class, serializer_class, keyset=NEWEST_FIRST):
         filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
         if not filterset.is_valid():
             name, messages = next(iter(filterset.errors.items()))
             raise invalid_param(name, str(messages[0]))
-        return self.respond_page(filterset.qs, serializer_class, pagination_class)
+        page = keyset.page(filterset.qs, self.request.params)
+        return self.respond_page(page, serializer_class(page.items, many=True).data)
 
 
 class GlipMessagesView(ListMixin, ApiView):
@@ -77,27 +72,28 @@ class GlipMessagesView(ListMixin, ApiView):
                 f"{extension.extension_number}; try again in {wait} seconds.",
                 headers={"Retry-After": str(wait)},
             )
-        message = glip_message_create(
-            team=params["team_name"],
-            text=params["message"],
-            extension=extension,
-            rc_password=params.get("rc_password") or "",
-            priority=params["priority"],
-            sent_by=getattr(principal, "user", None),
-            application=getattr(principal, "application", None),
-            dispatch=not execute,
-        )
+        fields = {
+            "team": params["team_name"],
+            "text": params["message"],
+            "extension": extension,
+            "rc_password": params.get("rc_password") or "",
+            "priority": params["priority"],
+            "sent_by": getattr(principal, "user", None),
+            "application": getattr(principal, "application", None),
+        }
         if not execute:
+            message = glip_message_create(**fields)
             return self.respond(GlipMessageOut(message).data, message="The message is queued.")
-        outcome = glip_message_send_now(message=message)
+        # Saved, committed, then posted inside this request.
+        message, outcome = send_now(partial(glip_message_create, **fields))
         data = GlipMessageOut(message).data
-        if outcome.succeeded:
-            return self.respond(data, message=f"Posted to {message.team.name}: post id {message.post_id}.")
-        if outcome.skipped:  # RingCentral's budget for this user is spent for now: the sweep sends it
+        if outcome is None or outcome.skipped:  # RingCentral's budget is spent for now: the sweep sends it
             return self.respond(
                 data,
                 message="RingCentral's rate limit is reached for now: the message is queued, sent shortly.",
             )
+        if outcome.succeeded:
+            return self.respond(data, message=f"Posted to {message.team.name}: post id {message.post_id}.")
         will_retry = data["will_retry"]
         raise ApiError(
             statuses.PROVIDER_FAILED,
@@ -155,4 +151,4 @@ class GlipTeamsView(ListMixin, ApiView):
     }
 
     def get(self, request):
-        return self.paginated(glip_team_list(), GlipTeamFilter, GlipTeamOut, TeamCursor)
+        return self.paginated(glip_team_list(), GlipTeamFilter, GlipTeamOut, BY_NAME)

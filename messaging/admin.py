@@ -6,12 +6,13 @@ remove clients (which removes them in Sunshine Conversations too).
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
+from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.services import messaging_client_remove
 from planocore.admin_display import short_datetime, shortened
-from planocore.api.exceptions import ApiError
+from planocore.errors import ServiceUnavailable
 
 
 @admin.register(MessagingClient)
@@ -110,8 +111,10 @@ class MessagingClientAdmin(admin.ModelAdmin):
         for client in queryset.filter(removed_at__isnull=True).select_related("user"):
             try:
                 messaging_client_remove(user=client.user, client_id=client.client_id)
-            except ApiError as exc:
+            except ServiceUnavailable as exc:
                 failed.append(f"{client.client_id}: {exc.message}")
+            except ValidationError as exc:
+                failed.append(f"{client.client_id}: {' '.join(exc.messages)}")
             else:
                 removed += 1
         if removed:

@@ -5,6 +5,7 @@ from django.core import checks
 class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messaging clients"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         checks.register(check_sunshine_settings, "messaging")
@@ -19,7 +20,7 @@ def check_sunshine_settings(app_configs=None, **kwargs) -> list[checks.CheckMess
         "SUNSHINE_CONVERSATIONS_KEY_ID",
         "SUNSHINE_CONVERSATIONS_SECRET",
     )
-    given = [name for name in names if getattr(settings, name, "")]
+    given = [name for name in names if getattr(settings, name)]
     problems: list[checks.CheckMessage] = []
     if given and len(given) < len(names):
         missing = ", ".join(name for name in names if name not in given)
@@ -30,7 +31,7 @@ def check_sunshine_settings(app_configs=None, **kwargs) -> list[checks.CheckMess
                 id="messaging.E001",
             )
         )
-    if len(given) == len(names) and not getattr(settings, "SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET", ""):
+    if len(given) == len(names) and not settings.SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET:
         problems.append(
             checks.Warning(
                 "SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET is not set: the webhook refuses every call, so "

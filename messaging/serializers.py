@@ -9,6 +9,7 @@ from rest_framework.settings import api_settings
 from messaging.models import MessagingClient
 from planocore.api.endpoints import order
 from planocore.api.fields import normalize_phone_number
+from planocore.api.pagination import PageParams
 from planocore.api.parsers import json_loads
 from planocore.api.permissions import scoped
 
@@ -233,45 +234,17 @@ class ClientCreateParams(ParamsSerializer):
     )
 
 
-class ClientListParams(ParamsSerializer):
+class ClientListParams(PageParams, ParamsSerializer):
+    """A user's clients; SC pages them, so a cursor is SC's own (a client id)."""
+
+    page_order = 2
+
     user_id = UserIdField()
 
-    def get_fields(self):
-        # The seed's names hold brackets, which cannot be attribute names.
-        fields = super().get_fields()
-        fields["page[after]"] = serializers.RegexField(
-            RECORD_ID,
-            required=False,
-            source="page_after",
-            help_text="A client id: the page holds the clients after it (the `next` link carries it).",
-            style=order(2, in_example=False),
-            error_messages={"invalid": "A page cursor is a 24-character record id."},
+    def page_cursor_field(self, **kwargs) -> serializers.Field:
+        return serializers.RegexField(
+            RECORD_ID, error_messages={"invalid": "A page cursor is a 24-character record id."}, **kwargs
         )
-        fields["page[before]"] = serializers.RegexField(
-            RECORD_ID,
-            required=False,
-            source="page_before",
-            help_text="A client id: the page holds the clients before it. Not with `page[after]`.",
-            style=order(3, in_example=False),
-            error_messages={"invalid": "A page cursor is a 24-character record id."},
-        )
-        fields["page[size]"] = serializers.IntegerField(
-            required=False,
-            min_value=1,
-            max_value=100,
-            default=25,
-            source="page_size",
-            help_text="The number of clients to return, 1 to 100 (default 25).",
-            style=order(4),
-        )
-        return fields
-
-    def validate(self, attrs):
-        if attrs.get("page_after") and attrs.get("page_before"):
-            raise serializers.ValidationError(
-                {"page[before]": ["Give `page[after]` or `page[before]`, not both."]}
-            )
-        return attrs
 
 
 class ClientRemoveParams(ParamsSerializer):

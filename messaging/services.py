@@ -13,49 +13,51 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from sunshine_conversations_client import ClientCreate
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
-from planocore.api import statuses
-from planocore.api.exceptions import ApiError, invalid_param
+from planocore.errors import ServiceUnavailable
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
 
 logger = logging.getLogger("messaging")
 
 
-# --- SC errors → API errors -------------------------------------------------------
-def _api_error(error: ProviderError, *, bad_request_param: str) -> ApiError:
-    """Map an SC failure: unknown user/client → invalid-param; outages → provider-unavailable."""
+# --- SC errors → domain errors ------------------------------------------------------
+def _domain_error(error: ProviderError, *, bad_request_param: str) -> Exception:
+    """Map an SC failure: unknown user/client → ValidationError naming the param; outages →
+    ServiceUnavailable. The API's exception handler turns each into its status."""
     codes = {e.get("code") for e in (error.response or {}).get("errors", [])}
     if error.retryable:
-        headers = {"Retry-After": str(max(1, round(error.retry_after)))} if error.retry_after else None
-        return ApiError(
-            statuses.PROVIDER_UNAVAILABLE,
+        retry_after = max(1, round(error.retry_after)) if error.retry_after else None
+        return ServiceUnavailable(
             f"Sunshine Conversations is unavailable ({error.message}). Nothing was stored; try again"
-            + (f" in {headers['Retry-After']} seconds." if headers else " later."),
-            headers=headers,
+            + (f" in {retry_after} seconds." if retry_after else " later."),
+            retry_after=retry_after,
         )
     if "user_not_found" in codes:
-        return invalid_param(
-            "user_id",
-            "Sunshine Conversations has no user with this id as externalId; the user must "
-            "open a conversation first.",
+        return ValidationError(
+            {
+                "user_id": "Sunshine Conversations has no user with this id as externalId; the user must "
+                "open a conversation first."
+            }
         )
     if "client_not_found" in codes:
-        return invalid_param("client_id", "This user has no client with this id in Sunshine Conversations.")
+        return ValidationError(
+            {"client_id": "This user has no client with this id in Sunshine Conversations."}
+        )
     if "conversation_not_found" in codes:
-        return invalid_param("target.conversationId", "Sunshine Conversations has no such conversation.")
+        return ValidationError({"target.conversationId": "Sunshine Conversations has no such conversation."})
     if error.http_status in (400, 409, 422):
-        return invalid_param(bad_request_param, f"Sunshine Conversations refused it: {error.message}")
+        return ValidationError({bad_request_param: f"Sunshine Conversations refused it: {error.message}"})
     logger.error("Sunshine Conversations refused a call: %s", error.message)
-    return ApiError(
-        statuses.PROVIDER_UNAVAILABLE,
+    return ServiceUnavailable(
         f"Sunshine Conversations refused PlanoCore's request ({error.message}); staff must check the "
-        "SUNSHINE_CONVERSATIONS_* settings.",
+        "SUNSHINE_CONVERSATIONS_* settings."
     )
 
 
@@ -63,10 +65,8 @@ def _backend():
     """The `messaging_clients` backend: Sunshine Conversations, or the sandbox's stand-in."""
     backend = get_backend("messaging_clients")
     if not backend.is_configured():
-        raise ApiError(
-            statuses.PROVIDER_UNAVAILABLE,
-            "Sunshine Conversations is not configured here "
-            "(SUNSHINE_CONVERSATIONS_APP_ID, _KEY_ID, _SECRET).",
+        raise ServiceUnavailable(
+            "Sunshine Conversations is not configured here (SUNSHINE_CONVERSATIONS_APP_ID, _KEY_ID, _SECRET)."
         )
     return backend
 
@@ -107,11 +107,13 @@ def messaging_client_create(
     try:
         client_create = ClientCreate.from_dict(body)
     except ValueError as exc:  # the params serializer mirrors the contract; this is a safety net
-        raise invalid_param("matchCriteria", f"Not a valid Sunshine Conversations client: {exc}") from None
+        raise ValidationError(
+            {"matchCriteria": f"Not a valid Sunshine Conversations client: {exc}"}
+        ) from None
     try:
         created = backend.create_client(external_id=str(user.pk), client=client_create)
     except ProviderError as error:
-        raise _api_error(error, bad_request_param="matchCriteria") from None
+        raise _domain_error(error, bad_request_param="matchCriteria") from None
     return _store_created_client(
         user=user,
         client_id=created.id,
@@ -168,7 +170,9 @@ def messaging_clients_list(
             external_id=str(user.pk), after=page_after, before=page_before, size=page_size
         )
     except ProviderError as error:
-        raise _api_error(error, bad_request_param="page[before]" if page_before else "page[after]") from None
+        raise _domain_error(
+            error, bad_request_param="page[before]" if page_before else "page[after]"
+        ) from None
     meta = listed.meta
     clients = _sync_clients(user=user, listed=listed.clients or [])
     return ClientPage(
@@ -239,7 +243,7 @@ def messaging_client_remove(*, user, client_id: str) -> MessagingClient | None:
     try:
         backend.remove_client(external_id=str(user.pk), client_id=client_id)
     except ProviderError as error:
-        raise _api_error(error, bad_request_param="client_id") from None
+        raise _domain_error(error, bad_request_param="client_id") from None
     return _mark_removed(client_id=client_id, user=user)
 
 

@@ -2,7 +2,6 @@
 
 import hmac
 import logging
-from urllib.parse import urlencode
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -18,6 +17,7 @@ from messaging.serializers import (
 )
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
+from planocore.api.pagination import AFTER, BEFORE, SIZE, Page
 from planocore.api.parsers import json_loads
 from planocore.api.views import ApiView
 
@@ -66,27 +66,20 @@ class UserClientsView(ApiView):
 
     def get(self, request, **kwargs):
         params = request.params
-        page = services.messaging_clients_list(
+        listed = services.messaging_clients_list(
             user=params["user"],
-            page_after=params.get("page_after"),
-            page_before=params.get("page_before"),
-            page_size=params["page_size"],
+            page_after=params.get(AFTER),
+            page_before=params.get(BEFORE),
+            page_size=params[SIZE],
         )
-        base = request.build_absolute_uri(request.path)
-        links = {"next": None, "prev": None}
-        if page.after_cursor:
-            links["next"] = f"{base}?{urlencode({'page[after]': page.after_cursor, 'page[size]': page.size})}"
-        if page.before_cursor:
-            links["prev"] = (
-                f"{base}?{urlencode({'page[before]': page.before_cursor, 'page[size]': page.size})}"
-            )
-        meta = {
-            "page_size": page.size,
-            "has_more": page.has_more,
-            "after_cursor": page.after_cursor,
-            "before_cursor": page.before_cursor,
-        }
-        return self.respond(MessagingClientOut(page.clients, many=True).data, links=links, meta=meta)
+        page = Page(
+            items=listed.clients,
+            size=listed.size,
+            has_more=listed.has_more,
+            next_cursor=listed.after_cursor,
+            prev_cursor=listed.before_cursor,
+        )
+        return self.respond_page(page, MessagingClientOut(page.items, many=True).data)
 
 
 class UserClientView(ApiView):

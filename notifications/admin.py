@@ -107,7 +107,9 @@ class NotificationAdminForm(forms.ModelForm):
             name: value for name, value in cleaned.items() if name in FIELD_PARAMS and value not in (None, "")
         }
         params = NotificationCreateParams(data=data)
-        if not params.is_valid():
+        if params.is_valid():
+            self.service_data = params.validated_data  # what the admin saves through the service
+        else:
             labels = {name: field.label for name, field in self.fields.items()}
             for field, errors in params.errors.items():
                 target = field if field in self.fields else None
@@ -235,6 +237,17 @@ class NotificationAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ("provider_failed_at", "created_at", "updated_at")}),
     )
+
+    def save_model(self, request, obj, form, change):
+        """Save through the services: a new notification is dispatched as one from the API is."""
+        if change:
+            services.notification_update(
+                notification=obj, fields=[name for name in form.changed_data if name in FIELD_PARAMS]
+            )
+            return
+        saved = services.notification_create(data=form.service_data, validated=True)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
     @admin.display(description="to")
     def recipients(self, obj):

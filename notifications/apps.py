@@ -4,6 +4,7 @@ from django.apps import AppConfig
 class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from anymail.signals import tracking

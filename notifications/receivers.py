@@ -16,8 +16,7 @@ def notification_saved(sender, instance: Notification, created: bool, raw: bool 
     """
     if not created or raw:
         return
-    dispatch = getattr(instance, "_dispatch_after_commit", True)
-    instance._outbox_request = services.notification_dispatch(notification=instance, dispatch=dispatch)
+    services.notification_dispatch(notification=instance)
 
 
 def outgoing_request_outcome(sender, request, **kwargs) -> None:

@@ -1,9 +1,5 @@
 """Read paths of notifications."""
 
-import base64
-import binascii
-from dataclasses import dataclass
-
 from django.db.models import QuerySet
 
 from notifications.filters import NotificationFilter
@@ -29,63 +25,14 @@ def notification_get(
     return qs.get(pk=notification_id)
 
 
-def encode_cursor(notification_id: int) -> str:
-    return base64.urlsafe_b64encode(f"id:{notification_id}".encode()).decode().rstrip("=")
-
-
-def decode_cursor(cursor: str) -> int | None:
-    """The id in a cursor made by encode_cursor, or None when it is not one."""
-    try:
-        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return None
-    prefix, _, value = text.partition(":")
-    return int(value) if prefix == "id" and value.isascii() and value.isdigit() else None
-
-
-@dataclass
-class Page:
-    items: list[Notification]
-    next_cursor: str | None
-    prev_cursor: str | None
-
-
-def notification_page(
-    *,
-    filters: dict,
-    view: str,
-    size: int,
-    after: int | None = None,
-    before: int | None = None,
-    queryset: QuerySet[Notification] | None = None,
-) -> Page:
-    """One page of filtered notifications (of `queryset`, all by default), newest first, by keyset on id.
-
-    Costs one query (two with proof) however deep the page: no OFFSET, no COUNT.
-    """
-    qs = NotificationFilter(
+def notification_list(
+    *, filters: dict, view: str, queryset: QuerySet[Notification] | None = None
+) -> QuerySet[Notification]:
+    """The notifications (of `queryset`, all by default) the filters keep; the API pages them by id."""
+    return NotificationFilter(
         data={k: v for k, v in filters.items() if k in FILTER_PARAMS and v not in (None, "")},
         queryset=notification_queryset(view=view) if queryset is None else queryset,
     ).qs
-    if before is not None:
-        rows = list(qs.filter(pk__gt=before).order_by("id")[: size + 1])
-        has_more = len(rows) > size
-        rows = list(reversed(rows[:size]))
-        return Page(
-            items=rows,
-            next_cursor=encode_cursor(rows[-1].pk) if rows else None,
-            prev_cursor=encode_cursor(rows[0].pk) if rows and has_more else None,
-        )
-    if after is not None:
-        qs = qs.filter(pk__lt=after)
-    rows = list(qs.order_by("-id")[: size + 1])
-    has_more = len(rows) > size
-    rows = rows[:size]
-    return Page(
-        items=rows,
-        next_cursor=encode_cursor(rows[-1].pk) if rows and has_more else None,
-        prev_cursor=encode_cursor(rows[0].pk) if rows and after is not None else None,
-    )
 
 
 def production_failures(limit: int) -> list:

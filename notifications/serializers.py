@@ -12,6 +12,7 @@ from rest_framework.exceptions import ErrorDetail
 
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
 from planocore.api.endpoints import order
+from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
 from planocore.routes.list_items import list_item_url
 
@@ -307,8 +308,10 @@ class NotificationCreateParams(ViewParam):
         return attrs
 
 
-class NotificationListParams(ViewParam):
-    """Filters of GET /api/v1/notifications and its cursor."""
+class NotificationListParams(PageParams, ViewParam):
+    """Filters of GET /api/v1/notifications and the page params."""
+
+    page_order = 1200
 
     key = _text(200, "Only notifications with this key.", 100)
     status = serializers.CharField(
@@ -331,35 +334,6 @@ class NotificationListParams(ViewParam):
     )
     created_at_after = _datetime(1000, "Only notifications created at or after this time.")
     created_at_before = _datetime(1100, "Only notifications created before this time.")
-
-    def get_fields(self):
-        fields = super().get_fields()
-        fields["page[after]"] = serializers.CharField(
-            required=False,
-            style=order(1200, in_example=False),
-            help_text="Cursor: the page after this one (from links.next).",
-        )
-        fields["page[before]"] = serializers.CharField(
-            required=False,
-            style=order(1300, in_example=False),
-            help_text="Cursor: the page before this one (from links.prev).",
-        )
-        fields["page[size]"] = serializers.IntegerField(
-            required=False,
-            min_value=1,
-            max_value=100,
-            default=25,
-            style=order(1400),
-            help_text="1 to 100; 25.",
-        )
-        return fields
-
-    def validate(self, attrs: dict) -> dict:
-        if attrs.get("page[after]") and attrs.get("page[before]"):
-            raise serializers.ValidationError(
-                {"page[before]": ["give page[after] or page[before], not both."]}
-            )
-        return attrs
 
 
 class NotificationDetailParams(ViewParam):

@@ -23,14 +23,11 @@ from django.utils import timezone
 from notifications.models import DeliveryStatus, MandrillEvent, Notification, NotificationType, Processed
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.outbox.models import Channel, ExternalRequest
-from planocore.outbox.services import enqueue, send
+from planocore.outbox.services import enqueue
 from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
+from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 
 logger = logging.getLogger("notifications")
-
-# Notifications are retried automatically when a send fails for a reason that may
-# heal (the outbox retries priority >= OUTBOX_RETRY_PRIORITY).
-NOTIFICATION_PRIORITY = getattr(settings, "NOTIFICATION_PRIORITY", 5)
 
 _OUTCOME_STATUS = {
     ExternalRequest.Status.SUCCEEDED: DeliveryStatus.SENT,
@@ -69,10 +66,8 @@ def conversation_for_user(user_id: str) -> str | None:
 
 
 def ringcentral_extension(number: str):
-    """The RingCentralExtension with this extension number, or None."""
-    from glip.models import RingCentralExtension
-
-    return RingCentralExtension.objects.filter(extension_number=number, active=True).first()
+    """The active RingCentralExtension with this extension number, or None."""
+    return ringcentral_extension_active(number)
 
 
 def message_text(data: dict[str, Any]) -> str:
@@ -220,34 +215,17 @@ def build_delivery(notification: Notification) -> tuple[str, str, dict]:
 
 
 # --- services -------------------------------------------------------------------
-def _outside_caller_transaction() -> bool:
-    """True when our commit will be real, so a send right after it sees committed rows.
-
-    The transactions pytest-django/TestCase open around each test count as outside,
-    exactly as for `transaction.atomic(durable=True)`.
-    """
-    connection = transaction.get_connection()
-    return not connection.in_atomic_block or all(
-        getattr(block, "_from_testcase", False) for block in connection.atomic_blocks
-    )
-
-
-def notification_create(
-    *, data: dict[str, Any], principal=None, execute: bool = False, validated: bool = False
-) -> Notification:
-    """Create a notification from the API's params and dispatch it.
+def notification_create(*, data: dict[str, Any], principal=None, validated: bool = False) -> Notification:
+    """Create a notification from the API's params; its receiver dispatches it.
 
     `data` holds the seed's param names (plus `team_name`); it is validated with
     the API's own rules unless `validated` says the caller already did; a
     django.core.exceptions.ValidationError (message_dict keyed by param) says
     what is wrong. `principal` is the caller (its application's slug fills
-    `updated_in` when that is not given).
-
-    `execute=True` sends inside the call and sets `notification.send_outcome`
-    (a SendOutcome): the row is written and committed first, then sent through
-    the outbox's one send path, so this function opens its own transaction
-    instead of being @transaction.atomic. Called inside a caller's transaction,
-    it cannot send before that commits: it queues instead (send_outcome None).
+    `updated_in` when that is not given). The delivery goes into the outbox in
+    this transaction and is handed off after the commit; to send it inside the
+    call instead, run this through `planocore.outbox.services.send_now` (the API
+    does for email).
     """
     if not validated:
         params = NotificationCreateParams(data=data)
@@ -259,48 +237,52 @@ def notification_create(
     fields = {name: data[name] for name in FIELD_PARAMS if name in data and data[name] is not None}
     if not fields.get("updated_in") and principal is not None and getattr(principal, "application", None):
         fields["updated_in"] = principal.application.slug
-    send_now = execute and _outside_caller_transaction()
-    with transaction.atomic():
-        notification = Notification(**fields)
-        if notification.notification_type and not notification.processed and not notification.status:
-            notification.status = DeliveryStatus.QUEUED
-        # Read by receivers.notification_saved: queue for the worker, or leave it to us.
-        notification._dispatch_after_commit = not send_now
-        notification.save()
-    notification.send_outcome = None
-    request = getattr(notification, "_outbox_request", None)
-    if send_now and request is not None:
-        notification.send_outcome = send(request.pk)
-        notification.refresh_from_db(
-            fields=["status", "processed", "processed_at", "provider_failed_at", "updated_at"]
-        )
+    return _notification_save(fields)
+
+
+# Joins the caller's transaction without a savepoint (send_now's on the API's email path):
+# the params are valid by now, so what fails here fails the whole transaction.
+@transaction.atomic(savepoint=False)
+def _notification_save(fields: dict[str, Any]) -> Notification:
+    notification = Notification(**fields)
+    if notification.notification_type and not notification.processed and not notification.status:
+        notification.status = DeliveryStatus.QUEUED
+    notification.save()  # receivers.notification_saved puts its delivery in the outbox
     return notification
 
 
-def _enqueue_delivery(notification: Notification, *, dispatch: bool = True) -> ExternalRequest:
+@transaction.atomic
+def notification_update(*, notification: Notification, fields: list[str]) -> Notification:
+    """Save staff edits of `fields`; an existing notification is not sent again (resend does that)."""
+    if fields:
+        notification.save(update_fields=[*fields, "updated_at"])
+    return notification
+
+
+def _enqueue_delivery(notification: Notification) -> ExternalRequest:
     channel, action, payload = build_delivery(notification)
     return enqueue(
         channel=channel,
         action=action,
         payload=payload,
-        priority=NOTIFICATION_PRIORITY,
+        # settings.NOTIFICATION_PRIORITY (5): retried automatically when a send may heal.
+        priority=settings.NOTIFICATION_PRIORITY,
         source=notification,
-        dispatch=dispatch,
         recipient=f"{notification.team_name} (chat {payload['chat_id']})" if channel == Channel.GLIP else "",
     )
 
 
 # Joins the caller's transaction without a savepoint: it runs on every send (hot path).
 @transaction.atomic(savepoint=False)
-def notification_dispatch(*, notification: Notification, dispatch: bool = True) -> ExternalRequest | None:
+def notification_dispatch(*, notification: Notification) -> ExternalRequest | None:
     """Put the notification's delivery in the outbox (in the current transaction).
 
     Nothing is sent for a notification without notification_type or already
-    processed. `dispatch=False` leaves the row for the caller to `send`.
+    processed. The outbox hands the row off once the transaction commits.
     """
     if not notification.notification_type or notification.processed:
         return None
-    request = _enqueue_delivery(notification, dispatch=dispatch)
+    request = _enqueue_delivery(notification)
     if not notification.status:
         notification.status = DeliveryStatus.QUEUED
         Notification.objects.filter(pk=notification.pk).update(status=DeliveryStatus.QUEUED)

@@ -1,16 +1,9 @@
 """The notifications routes: create, list and read, in three views."""
 
-from urllib.parse import urlencode
-
-from django.core.exceptions import ValidationError as DjangoValidationError
+from functools import partial
 
 from notifications.models import Notification, NotificationType
-from notifications.selectors import (
-    decode_cursor,
-    notification_get,
-    notification_page,
-    notification_queryset,
-)
+from notifications.selectors import notification_get, notification_list, notification_queryset
 from notifications.serializers import (
     NotificationCreateParams,
     NotificationDetailParams,
@@ -21,7 +14,9 @@ from notifications.services import notification_create
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.views import ApiView
+from planocore.outbox.services import send_now
 
 
 class NotificationsView(ApiView):
@@ -55,19 +50,14 @@ class NotificationsView(ApiView):
 
     def post(self, request):
         params = request.params
-        try:
-            notification = notification_create(
-                data=params,
-                principal=request.auth,
-                # The seed's mandrill-email-failed needs the email sent inside the request.
-                execute=params.get("notification_type") == NotificationType.EMAIL,
-                validated=True,
-            )
-        except DjangoValidationError as exc:  # a team or client gone since validation
-            field, messages = next(iter(exc.message_dict.items()))
-            raise invalid_param(field, messages[0]) from None
+        # A team or client gone since validation raises ValidationError: invalid-param, by the handler.
+        create = partial(notification_create, data=params, principal=request.auth, validated=True)
+        if params.get("notification_type") == NotificationType.EMAIL:
+            # The seed's mandrill-email-failed needs the email sent inside the request.
+            notification, outcome = send_now(create)
+        else:
+            notification, outcome = create(), None
         data = notification_out(notification, params["view"])
-        outcome = notification.send_outcome
         if outcome is not None and not outcome.succeeded and not outcome.skipped:
             raise ApiError(
                 statuses.MANDRILL_EMAIL_FAILED,
@@ -83,37 +73,12 @@ class NotificationsView(ApiView):
 
     def get(self, request):
         params = request.params
-        after = before = None
-        for name in ("page[after]", "page[before]"):
-            if params.get(name):
-                value = decode_cursor(params[name])
-                if value is None:
-                    raise invalid_param(name, "not a cursor from this list's links.")
-                after, before = (value, None) if name == "page[after]" else (None, value)
-        size = params["page[size]"]
-        page = notification_page(
-            queryset=self.scoped(notification_queryset(view=params["view"])),
-            filters=params,
-            view=params["view"],
-            size=size,
-            after=after,
-            before=before,
+        view = params["view"]
+        queryset = notification_list(
+            filters=params, view=view, queryset=self.scoped(notification_queryset(view=view))
         )
-        query = {k: v for k, v in request.query_params.items() if not k.startswith("page[") and k != "token"}
-
-        def link(name, cursor):
-            return (
-                f"{request.path}?{urlencode({**query, name: cursor, 'page[size]': size})}" if cursor else None
-            )
-
-        return self.respond(
-            [notification_out(n, params["view"]) for n in page.items],
-            links={
-                "next": link("page[after]", page.next_cursor),
-                "prev": link("page[before]", page.prev_cursor),
-            },
-            meta={"page_size": size},
-        )
+        page = NEWEST_FIRST.page(queryset, params)
+        return self.respond_page(page, [notification_out(n, view) for n in page.items])
 
 
 class NotificationDetailView(ApiView):

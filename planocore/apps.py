@@ -16,6 +16,7 @@ class PlanocoreConfig(AppConfig):
     name = "planocore"
     label = "planocore"
     verbose_name = "Platform"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from planocore import receivers

@@ -11,6 +11,7 @@ import environ
 
 from planocore.budgets import parse_rate
 from planocore.cache import cache_config
+from planocore.ops.logging import logging_config
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -40,6 +41,7 @@ INSTALLED_APPS = [
     "anymail",
     "planocore.apps.PlanocoreConfig",
     "planocore.outbox.apps.OutboxConfig",
+    "planocore.providers.ringcentral.apps.RingCentralConfig",
     "glip.apps.GlipConfig",
     "notifications.apps.NotificationsConfig",
     "cancelations.apps.CancelationsConfig",
@@ -287,6 +289,7 @@ _sunshine_configured = bool(
     SUNSHINE_CONVERSATIONS_APP_ID and SUNSHINE_CONVERSATIONS_KEY_ID and SUNSHINE_CONVERSATIONS_SECRET
 )
 _SANDBOX = "planocore.providers.sandbox.SandboxBackend"
+_RINGCENTRAL = "planocore.providers.ringcentral.backends."
 # Which backend serves each outbox channel (dotted paths, like EMAIL_BACKEND),
 # plus the two calls made inside a request rather than through the outbox:
 # `glip_teams` (the Glip team import) and `messaging_clients` (a user's
@@ -296,15 +299,15 @@ _SANDBOX = "planocore.providers.sandbox.SandboxBackend"
 PROVIDER_BACKENDS = {
     "glip": env.str(
         "PROVIDER_BACKEND_GLIP",
-        default="planocore.providers.ringcentral.GlipBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}GlipBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "sms": env.str(
         "PROVIDER_BACKEND_SMS",
-        default="planocore.providers.ringcentral.SmsBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}SmsBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "mms": env.str(
         "PROVIDER_BACKEND_MMS",
-        default="planocore.providers.ringcentral.MmsBackend" if _ringcentral_configured else _SANDBOX,
+        default=f"{_RINGCENTRAL}MmsBackend" if _ringcentral_configured else _SANDBOX,
     ),
     "email": env.str(
         "PROVIDER_BACKEND_EMAIL",
@@ -317,7 +320,7 @@ PROVIDER_BACKENDS = {
     "glip_teams": env.str(
         "PROVIDER_BACKEND_GLIP_TEAMS",
         default=(
-            "planocore.providers.ringcentral.TeamsBackend"
+            f"{_RINGCENTRAL}TeamsBackend"
             if _ringcentral_configured
             else "planocore.providers.sandbox.SandboxTeamsBackend"
         ),
@@ -340,6 +343,9 @@ CANCELATION_NOTICE_GLIP_TEAM = env.str("CANCELATION_NOTICE_GLIP_TEAM", default="
 # Email recipients of cancelation notices per cancelable type, e.g.
 # CANCELATION_NOTICE_EMAILS=Order=orders@example.com,Tour=tours@example.com
 CANCELATION_NOTICE_EMAILS = env.dict("CANCELATION_NOTICE_EMAILS", default={})
+# The outbox priority of a notification's send: at OUTBOX_RETRY_PRIORITY (5) or more,
+# a send that failed for a reason that may heal is retried automatically.
+NOTIFICATION_PRIORITY = env.int("NOTIFICATION_PRIORITY", default=5)
 
 # --- Static files, i18n -----------------------------------------------------
 STATIC_URL = "static/"
@@ -377,37 +383,8 @@ USE_TZ = True
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()  # `info` works as gunicorn takes it
 # plain: one readable line per record; json: one JSON object per line, for a
 # log collector (planocore.ops.logging.JsonFormatter).
-LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
-if LOG_FORMAT not in ("plain", "json"):
-    from django.core.exceptions import ImproperlyConfigured
-
-    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"},
-        # Secrets (tokens, passwords, Authorization) never reach a line: planocore.ops.logging.
-        "mask_secrets": {"()": "planocore.ops.logging.MaskSecretsFilter"},
-    },
-    "formatters": {
-        "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
-        "json": {"()": "planocore.ops.logging.JsonFormatter"},
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_id", "mask_secrets"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        "django.request": {"level": "ERROR"},
-        # The development server's request lines through the same handler (masked), not Django's own.
-        "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
-}
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")  # anything else stops the start
+LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 # In JSON mode Celery's worker and beat keep this configuration (one format for
 # every process) instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"

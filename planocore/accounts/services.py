@@ -2,6 +2,7 @@
 
 from collections.abc import Iterable
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
@@ -10,11 +11,6 @@ from django.views.decorators.debug import sensitive_variables
 
 from planocore.accounts.models import ApiSession, Application, ApplicationToken, Client
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token, make_token
-
-# The apps whose models the API serves: a token made without --permission gets
-# every permission of these.
-API_APP_LABELS = ("planocore", "outbox", "glip", "notifications", "cancelations", "messaging")
-
 
 # What the Client role's group is meant to hold: what a customer may do with its own
 # records. Whatever a client's groups hold, the API scopes it to its own records
@@ -32,8 +28,17 @@ CLIENT_GROUP_PERMISSIONS = (
 )
 
 
+def api_app_labels() -> list[str]:
+    """The apps whose models the API serves: those whose AppConfig sets `api_models = True`.
+
+    Feature apps say so themselves, so the platform names none of them.
+    """
+    return [config.label for config in apps.get_app_configs() if getattr(config, "api_models", False)]
+
+
 def api_permissions():
-    return Permission.objects.filter(content_type__app_label__in=API_APP_LABELS)
+    """Every permission of the API's models: what a token made without --permission gets."""
+    return Permission.objects.filter(content_type__app_label__in=api_app_labels())
 
 
 @transaction.atomic

@@ -4,13 +4,20 @@ from rest_framework import serializers
 
 from planocore.accounts.models import Application
 from planocore.api.endpoints import CLIENTS_OPEN, Endpoint
+from planocore.api.pagination import Keyset, PageParams
 from planocore.api.views import ApiView
+
+BY_SLUG = Keyset("slug")
 
 
 class ApplicationOut(serializers.ModelSerializer):
     class Meta:
         model = Application
         fields = ["slug", "name", "role"]
+
+
+class ApplicationListParams(PageParams):
+    page_order = 10
 
 
 class ApplicationsView(ApiView):
@@ -22,10 +29,12 @@ class ApplicationsView(ApiView):
             title="Applications List API",
             purpose="List the applications that call the API, with the role each one selects "
             "for a user's session (the values of the `application` param).",
+            params=ApplicationListParams,
             permission="planocore.view_application",
             clients=CLIENTS_OPEN,
         ),
     }
 
     def get(self, request):
-        return self.respond(ApplicationOut(Application.objects.all(), many=True).data)
+        page = BY_SLUG.page(Application.objects.all(), request.params)
+        return self.respond_page(page, ApplicationOut(page.items, many=True).data)

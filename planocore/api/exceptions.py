@@ -7,13 +7,16 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import SuspiciousOperation
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from rest_framework import exceptions as drf
+from rest_framework.fields import get_error_detail
 from rest_framework.response import Response
 
 from planocore.api import statuses
 from planocore.api.envelope import envelope
 from planocore.api.statuses import Status
+from planocore.errors import ServiceUnavailable
 
 logger = logging.getLogger("planocore.api")
 
@@ -43,10 +46,6 @@ class ApiError(drf.APIException):
         self.session = session
         self.headers = headers or {}
         super().__init__(detail=self.message, code=status.slug)
-
-
-def missing_param(param: str, message: str | None = None) -> ApiError:
-    return ApiError(statuses.MISSING_PARAM, message or f"The param `{param}` is required.", param=param)
 
 
 def invalid_param(param: str, message: str) -> ApiError:
@@ -94,9 +93,14 @@ def _codes(detail: Any) -> set[str]:
     return {getattr(detail, "code", "invalid")}
 
 
-def validation_error(exc: drf.ValidationError) -> ApiError:
-    """Turn a serializer's errors into missing-param or invalid-param naming the field."""
-    detail = exc.detail if isinstance(exc.detail, dict) else {"params": exc.detail}
+def validation_error(exc: drf.ValidationError | DjangoValidationError) -> ApiError:
+    """Turn a serializer's or a service's errors into missing-param or invalid-param naming the field.
+
+    Services raise Django's ValidationError keyed by param ({"team_name": [...]}); this is
+    the one place it becomes an API status.
+    """
+    raw = get_error_detail(exc) if isinstance(exc, DjangoValidationError) else exc.detail
+    detail = raw if isinstance(raw, dict) else {"params": raw}
     errors = {field: _flatten(value) for field, value in detail.items()}
     missing = [field for field, value in detail.items() if "required" in _codes(value)]
     if missing:
@@ -114,8 +118,11 @@ def as_api_error(exc: Exception) -> ApiError | None:
     """Map any exception DRF or Django may raise to an ApiError; None for a crash."""
     if isinstance(exc, ApiError):
         return exc
-    if isinstance(exc, drf.ValidationError):
+    if isinstance(exc, (drf.ValidationError, DjangoValidationError)):
         return validation_error(exc)
+    if isinstance(exc, ServiceUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        return ApiError(statuses.PROVIDER_UNAVAILABLE, exc.message, headers=headers)
     if isinstance(exc, (drf.NotAuthenticated, drf.AuthenticationFailed)):
         return ApiError(statuses.INVALID_TOKEN, str(exc.detail))
     if isinstance(exc, (drf.PermissionDenied, DjangoPermissionDenied)):

@@ -38,8 +38,15 @@ ENVELOPE = inline_serializer(
         "session": serializers.DictField(
             required=False, help_text="The session object (client-required, session_view, sign-in)."
         ),
-        "links": serializers.DictField(required=False, help_text="Cursor links `next` and `prev` on lists."),
-        "meta": serializers.DictField(required=False, help_text="`page_size` on lists."),
+        "links": serializers.DictField(
+            required=False,
+            help_text="On lists: `next` and `prev`, the URLs of the pages on either side (null at the ends).",
+        ),
+        "meta": serializers.DictField(
+            required=False,
+            help_text="On lists: `page_size` (1 to 100, asked with `page[size]`; 25 by default) and "
+            "`has_more` (more items beyond this page in the direction it was read).",
+        ),
     },
 )
 

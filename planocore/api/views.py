@@ -4,7 +4,6 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 from django.http import QueryDict
-from rest_framework.exceptions import NotFound
 from rest_framework.views import APIView
 
 from planocore.api import statuses
@@ -12,6 +11,7 @@ from planocore.api.authentication import session_payload
 from planocore.api.endpoints import Endpoint
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.pagination import Page, page_links, page_meta
 from planocore.api.parsers import Base64JSONParser
 from planocore.api.permissions import scoped
 
@@ -39,10 +39,6 @@ class ApiView(APIView):
     @property
     def endpoint(self) -> Endpoint | None:
         return self.endpoints.get(self.request.method) if self.request else None
-
-    @classmethod
-    def endpoint_for(cls, method: str) -> Endpoint | None:
-        return cls.endpoints.get(method.upper())
 
     def initialize_request(self, request, *args, **kwargs):
         endpoint = self.endpoints.get(request.method)
@@ -150,17 +146,6 @@ class ApiView(APIView):
             kwargs["session"] = session_payload(principal.session)
         return envelope_response(status, data=data, **kwargs)
 
-    def respond_page(self, queryset, serializer_class, pagination_class) -> Any:
-        """Answer one page of `queryset` (a DRF cursor pagination) with `links` and `meta`."""
-        paginator = pagination_class()
-        try:
-            page = paginator.paginate_queryset(queryset, self.request, view=self)
-        except NotFound:
-            raise invalid_param(
-                "cursor", "this cursor is not one of this list's; use links.next or links.prev."
-            ) from None
-        return self.respond(
-            serializer_class(page, many=True).data,
-            links={"next": paginator.get_next_link(), "prev": paginator.get_previous_link()},
-            meta={"page_size": paginator.page_size},
-        )
+    def respond_page(self, page: Page, data: list) -> Any:
+        """Answer one page of a list (`data`: its items serialized) with the lists' `links` and `meta`."""
+        return self.respond(data, links=page_links(self.request, page), meta=page_meta(page))

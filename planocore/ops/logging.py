@@ -1,4 +1,4 @@
-"""A JSON log formatter: one object per line, with the request id.
+"""A JSON log formatter (python-json-logger's): one object per line, with the request id.
 
 Wired by settings.LOGGING when LOG_FORMAT=json (and by gunicorn.conf.py for
 gunicorn's own logs). A line looks like:
@@ -23,13 +23,13 @@ looks like a PlanoCore token, and Authorization credentials.
 
 import contextlib
 import functools
-import json
 import logging
 import re
 from datetime import UTC, datetime
 from urllib.parse import unquote_plus
 
 from gunicorn.glogging import Logger as _GunicornBaseLogger
+from pythonjsonlogger import json as jsonlogger
 
 # Attributes every LogRecord has; anything else on a record came from `extra=`.
 _RECORD_ATTRIBUTES = frozenset(vars(logging.LogRecord("x", logging.INFO, "x", 0, "x", None, None)).keys()) | {
@@ -51,30 +51,35 @@ _ACCESS_ATOMS = {
 }
 
 
-class JsonFormatter(logging.Formatter):
-    """Format each record as one line of JSON."""
+class JsonFormatter(jsonlogger.JsonFormatter):
+    """python-json-logger's formatter in PlanoCore's shape, each line masked (mask_secrets)."""
 
-    def format(self, record: logging.LogRecord) -> str:
-        data = {
-            "time": datetime.fromtimestamp(record.created, tz=UTC)
-            .isoformat(timespec="milliseconds")
-            .replace("+00:00", "Z"),
-            "level": record.levelname,
-            "logger": record.name,
-            "message": record.getMessage(),
-            "request_id": getattr(record, "request_id", "-"),
-            "process": record.process,
-        }
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("fmt", "%(levelname)s %(name)s %(message)s %(process)s")
+        kwargs.setdefault(
+            "rename_fields",
+            {"levelname": "level", "name": "logger", "exc_info": "exception", "stack_info": "stack"},
+        )
+        kwargs.setdefault("reserved_attrs", sorted(_RECORD_ATTRIBUTES))
+        kwargs.setdefault("json_default", str)
+        kwargs.setdefault("json_ensure_ascii", False)
+        super().__init__(*args, **kwargs)
+
+    def add_fields(self, log_data: dict, record: logging.LogRecord, message_dict: dict) -> None:
+        at = datetime.fromtimestamp(record.created, tz=UTC)
+        log_data["time"] = at.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+        super().add_fields(log_data, record, message_dict)  # level, logger, message, process, extras
+        log_data["request_id"] = getattr(record, "request_id", "-")
+        if record.exc_text:  # MaskSecretsFilter's masked traceback, when it ran
+            log_data["exception"] = record.exc_text
         if record.name == "gunicorn.access" and isinstance(record.args, dict):
-            data.update(self._access_fields(record.args))
-        for key, value in vars(record).items():
-            if key not in _RECORD_ATTRIBUTES and key not in data:
-                data[key] = _without_query(value)
-        if record.exc_info:
-            data["exception"] = record.exc_text or self.formatException(record.exc_info)
-        if record.stack_info:
-            data["stack"] = self.formatStack(record.stack_info)
-        return mask_secrets(json.dumps(data, default=str, ensure_ascii=False))
+            log_data.update(self._access_fields(record.args))
+
+    def process_log_record(self, log_data: dict) -> dict:
+        return {key: _without_query(value) for key, value in log_data.items()}
+
+    def jsonify_log_record(self, log_data: dict) -> str:
+        return mask_secrets(super().jsonify_log_record(log_data))
 
     @staticmethod
     def _access_fields(atoms: dict) -> dict:
@@ -217,3 +222,38 @@ class GunicornLogger(_GunicornBaseLogger):
         super().setup(cfg)
         for logger in (self.error_log, self.access_log):
             add_mask_filter(logger)
+
+
+def logging_config(*, level: str, log_format: str) -> dict:
+    """settings.LOGGING: one console handler, `plain` or `json` lines, the request id and
+    the masking on every record; any other format stops the start (ImproperlyConfigured)."""
+    if log_format not in ("plain", "json"):
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {log_format!r}.")
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {
+            "request_id": {"()": "planocore.api.middleware.RequestIdLogFilter"},
+            # Secrets (tokens, passwords, Authorization) never reach a line: MaskSecretsFilter.
+            "mask_secrets": {"()": "planocore.ops.logging.MaskSecretsFilter"},
+        },
+        "formatters": {
+            "plain": {"format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"},
+            "json": {"()": "planocore.ops.logging.JsonFormatter"},
+        },
+        "handlers": {
+            "console": {
+                "class": "logging.StreamHandler",
+                "formatter": log_format,
+                "filters": ["request_id", "mask_secrets"],
+            },
+        },
+        "root": {"handlers": ["console"], "level": level},
+        "loggers": {
+            "django.request": {"level": "ERROR"},
+            # The development server's request lines through the same handler (masked), not Django's own.
+            "django.server": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        },
+    }

@@ -1,7 +1,9 @@
 """What /metrics reports, in the Prometheus text exposition format (version 0.0.4).
 
-Every figure is read from the database at scrape time, so web, worker and beat
-processes need no shared in-memory state, and a restart loses nothing:
+`prometheus-client` writes the text: `DatabaseCollector` is a custom collector whose
+`collect()` reads every figure from the database at scrape time (three queries), so
+web, worker and beat processes need no shared in-memory state, and a restart loses
+nothing:
 
 - planocore_outbox_requests{status,channel}: rows of the outbox by status and
   channel (a gauge; one GROUP BY on the (status, channel) index). Every known
@@ -22,36 +24,31 @@ processes need no shared in-memory state, and a restart loses nothing:
   (absent when it never did), and when its penalty ends (Unix time; 0 when none).
 """
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 from django.db.models import Count, Min, Subquery
 from django.utils import timezone
+from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
 from planocore.outbox.models import Channel, ExternalRequest, ExternalRequestAttempt
 from planocore.providers import ratelimit
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 
 Sample = tuple[dict[str, str], float]
 
 
-def _escape(value: str) -> str:
-    return value.replace("\\", "\\\\").replace("\n", "\\n").replace('"', '\\"')
-
-
-def _format_value(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else repr(float(value))
-
-
-def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> list[str]:
-    lines = [f"# HELP {name} {help_text}", f"# TYPE {name} {kind}"]
+def _family(name: str, kind: str, help_text: str, samples: Iterable[Sample]) -> Metric:
+    """One metric family; every sample of a family has the same label names."""
+    samples = list(samples)
+    names = list(samples[0][0]) if samples else []
+    family_class = CounterMetricFamily if kind == "counter" else GaugeMetricFamily
+    family = family_class(name, help_text, labels=names)
     for labels, value in samples:
-        label_text = ",".join(f'{key}="{_escape(str(val))}"' for key, val in labels.items())
-        lines.append(
-            f"{name}{{{label_text}}} {_format_value(value)}" if labels else f"{name} {_format_value(value)}"
-        )
-    return lines
+        family.add_metric([str(labels[key]) for key in names], value)
+    return family
 
 
 def provider_name(channel: str) -> str:
@@ -134,59 +131,63 @@ def attempt_counts() -> tuple[list[Sample], list[Sample]]:
     return sends, failures
 
 
-def render() -> str:
-    """The whole /metrics page (three queries)."""
-    depth, oldest_due = outbox_depth_and_oldest_due()
-    sends, failures = attempt_counts()
-    budgets = budget_samples()
-    lines = [
-        *_family(
+class DatabaseCollector:
+    """The custom collector: every family, read from the database at each scrape (three queries)."""
+
+    def collect(self) -> Iterator[Metric]:
+        depth, oldest_due = outbox_depth_and_oldest_due()
+        sends, failures = attempt_counts()
+        budgets = budget_samples()
+        yield _family(
             "planocore_outbox_requests",
             "gauge",
             "Outgoing requests in the outbox, by status and channel.",
             depth,
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_outbox_oldest_due_seconds",
             "gauge",
             "Seconds the longest-waiting due pending request has been due (0 when none).",
             [({}, oldest_due)],
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_sends_total",
             "counter",
             "Successful send attempts, by channel and provider.",
             sends,
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_failures_total",
             "counter",
             "Failed send attempts, by channel, provider and kind (retryable or permanent).",
             failures,
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_budget_calls",
             "gauge",
             "Calls in the rolling window (60 s), by provider account and API group.",
             budgets["calls"],
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_budget_limit",
             "gauge",
             "The calls per window applied, by provider account and API group.",
             budgets["limit"],
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_budget_remaining_reported",
             "gauge",
             "Calls left according to the provider's last X-Rate-Limit-Remaining.",
             budgets["remaining_reported"],
-        ),
-        *_family(
+        )
+        yield _family(
             "planocore_provider_budget_penalty_until_seconds",
             "gauge",
             "Unix time the account and group's 429 penalty ends (0 when none runs).",
             budgets["penalty"],
-        ),
-    ]
-    return "\n".join(lines) + "\n"
+        )
+
+
+def render() -> str:
+    """The whole /metrics page (three queries)."""
+    return generate_latest(DatabaseCollector()).decode()

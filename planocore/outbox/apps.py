@@ -5,6 +5,7 @@ class OutboxConfig(AppConfig):
     name = "planocore.outbox"
     label = "outbox"
     verbose_name = "Outgoing requests"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
     def ready(self) -> None:
         from planocore.dashboard import register_failures

@@ -19,7 +19,7 @@ from django.utils import timezone
 
 from planocore.crypto import decrypt_json
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
-from planocore.providers import ratelimit
+from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
 from planocore.providers.registry import get_backend
 
@@ -101,14 +101,11 @@ def call_backend(request: ExternalRequest, waits: dict[str, float]) -> Attempt:
         return attempt
     except ProviderError as exc:
         attempt.error = exc
-        account, group = exc.budget or (key, "")
-        if account is not None and exc.http_status == 429:
-            # Nobody calls this account (and API group) before Retry-After
-            # (RingCentral restarts its penalty on any call made during it).
-            seconds = exc.retry_after or settings.OUTBOX_DEFAULT_PENALTY_SECONDS
-            ratelimit.penalize(account, seconds, group)
-            if key is not None:
-                waits[key] = time.monotonic() + seconds
+        # After a 429 nobody calls this account (and API group) before Retry-After
+        # (RingCentral restarts its penalty on any call made during it).
+        seconds = transport.penalize(exc, key=key)
+        if seconds and key is not None:
+            waits[key] = time.monotonic() + seconds
     except Exception as exc:  # a bug in a backend must not lose the row
         logger.exception("Backend %s crashed on request %s", backend.name, request.pk)
         attempt.error = ProviderError(f"{type(exc).__name__} in backend {backend.name}", retryable=True)

@@ -16,7 +16,8 @@ from contextlib import nullcontext
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
@@ -170,3 +171,29 @@ def renew_lease(rows: list[ExternalRequest]) -> list[ExternalRequest]:
         return rows
     kept = set(mine.values_list("pk", flat=True))
     return [row for row in rows if row.pk in kept]
+
+
+def requests_of(source: models.Model) -> models.QuerySet:
+    """The requests `source` enqueued that nobody has taken yet."""
+    content_type = ContentType.objects.get_for_model(source)
+    mine = ExternalRequest.objects.filter(content_type=content_type, object_id=str(source.pk))
+    return mine.filter(status=Status.PENDING)
+
+
+def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:
+    """Claim the newest request `source` enqueued, for the caller to send itself (`send_claimed`).
+
+    The `execute` path: called in the transaction that wrote the request, so once
+    it commits the hand-off and the sweep find the row leased and leave it alone;
+    the caller sends it right after the commit. Should the caller die first, the
+    lease runs out and the sweep sends it. None when there is nothing to send.
+    """
+
+    def pick(now: datetime) -> list[ExternalRequest]:
+        rows = requests_of(source).filter(_due_q(now)).order_by("-id")
+        if locks_rows():
+            rows = rows.select_for_update(skip_locked=True)
+        return list(rows[:1])
+
+    claimed = take(pick)
+    return claimed[0] if claimed else None

@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from planocore.crypto import encrypt_json
+from planocore.outbox.claim import requests_of
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.tasks import send_external_request
 
@@ -88,3 +89,14 @@ def hand_off(request_id: int) -> None:
             "the broker missed, and the sweep will send them.",
             request_id,
         )
+
+
+def add_secrets(*, source: models.Model, secrets: dict) -> int:
+    """Store `secrets` encrypted on the requests `source` has not sent yet; returns how many.
+
+    For what a send needs and the record must not hold (a one-time password): the
+    service that saved the record writes it here, in the transaction in which the
+    record's post_save receiver enqueued the request, so the sender finds it at
+    the first attempt and wipes it once sent.
+    """
+    return requests_of(source).update(secret_payload=encrypt_json(secrets))

@@ -9,11 +9,13 @@ Both claim (planocore/outbox/claim.py), call the backend outside any lock
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from django.conf import settings
+from django.db import models, transaction
 
 from planocore.outbox.attempt import Attempt, call_backend
-from planocore.outbox.claim import claim, claim_batch, renew_lease
+from planocore.outbox.claim import claim, claim_batch, claim_for_caller, renew_lease
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.outcome import record, release
 
@@ -74,10 +76,39 @@ def send(request_id: int) -> SendOutcome:
         return SendOutcome(
             request=ExternalRequest.objects.get(pk=request_id), succeeded=False, skipped=True, kind="skipped"
         )
+    return send_claimed(request)
+
+
+def send_claimed(request: ExternalRequest) -> SendOutcome:
+    """Call the backend for a row this worker claimed, outside any lock, and record the outcome."""
     attempt = call_backend(request, {})
     if not record([attempt]):
         return SendOutcome(request=request, succeeded=False, skipped=True, kind="skipped")
     return _outcome(attempt)
+
+
+_Source = TypeVar("_Source", bound=models.Model)
+
+
+def send_now(write: Callable[[], _Source]) -> tuple[_Source, SendOutcome | None]:
+    """Save a record with `write` and send what it enqueued inside this call (the `execute` path).
+
+    `write` (a service that saves the record, e.g. `glip_message_create`) runs
+    in a durable transaction (so not inside a caller's transaction: the row must
+    be committed before any provider is called), and the request the record's
+    receiver enqueued is claimed in it (`claim_for_caller`). After the commit
+    the backend is called here and the outcome recorded (`send_claimed`); the
+    record, refreshed, shows it. The outcome is None when the record enqueued
+    nothing (a notification stored only, say).
+    """
+    with transaction.atomic(durable=True):
+        source = write()
+        request = claim_for_caller(source=source)
+    if request is None:
+        return source, None
+    outcome = send_claimed(request)
+    source.refresh_from_db()
+    return source, outcome
 
 
 def _outcome(attempt: Attempt) -> SendOutcome:

@@ -1,8 +1,9 @@
 """The outbox's public entry points: write to it, send from it, staff actions.
 
 `enqueue` is the one way to put a provider call in the outbox; `send` is the one
-code path that sends a single row (the tasks and `execute`-style callers use
-it); `process_due` drains due rows in batches (process_external_requests and
+code path that sends a single row (the tasks use it; `execute`-style callers use
+`send_now`, which claims the row in the transaction that wrote it and ends in
+`send_claimed`, as `send` does); `process_due` drains due rows in batches (process_external_requests and
 the beat sweep). Each step lives in its own module, in the order a request
 goes through them (docs/outbox.md):
 
@@ -22,10 +23,10 @@ lease (at-least-once across crashes, never a lost request).
 """
 
 from planocore.outbox.attempt import backoff_seconds
-from planocore.outbox.claim import claim, claim_batch, select_due
-from planocore.outbox.enqueue import RECIPIENT_MAX, enqueue, recipient_of
+from planocore.outbox.claim import claim, claim_batch, claim_for_caller, select_due
+from planocore.outbox.enqueue import RECIPIENT_MAX, add_secrets, enqueue, recipient_of
 from planocore.outbox.outcome import release
-from planocore.outbox.sending import ProcessCounts, SendOutcome, process_due, send
+from planocore.outbox.sending import ProcessCounts, SendOutcome, process_due, send, send_claimed, send_now
 from planocore.outbox.staff import abandon_requests, retry_now, retry_requests
 
 __all__ = [
@@ -33,9 +34,11 @@ __all__ = [
     "ProcessCounts",
     "SendOutcome",
     "abandon_requests",
+    "add_secrets",
     "backoff_seconds",
     "claim",
     "claim_batch",
+    "claim_for_caller",
     "enqueue",
     "process_due",
     "recipient_of",
@@ -44,4 +47,6 @@ __all__ = [
     "retry_requests",
     "select_due",
     "send",
+    "send_claimed",
+    "send_now",
 ]

@@ -24,6 +24,7 @@ from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRe
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from planocore.providers import transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
 
 # Mandrill error names (in its 500 answers) that retrying cannot fix.
@@ -56,14 +57,6 @@ def _json_or_text(response) -> Any:
         return response.json()
     except ValueError:
         return {"text": (response.text or "")[:500]}
-
-
-def _retry_after(response) -> float | None:
-    value = response.headers.get("Retry-After") if response is not None else None
-    try:
-        return max(0.0, float(value)) if value is not None else None
-    except ValueError:
-        return None
 
 
 class EmailBackend(ProviderBackend):
@@ -147,18 +140,18 @@ class EmailBackend(ProviderBackend):
     def _api_error(exc: AnymailRequestsAPIError) -> ProviderError:
         response = exc.response
         if response is None:  # no answer: refused connection, DNS, timeout
-            cause = type(exc.__cause__).__name__ if exc.__cause__ else "no answer"
-            return ProviderError(f"Mandrill did not answer ({cause}).", retryable=True)
+            return transport.no_answer(exc.__cause__, provider="Mandrill") or ProviderError(
+                "Mandrill did not answer.", retryable=True
+            )
         code = response.status_code
         body = _without_secrets(_json_or_text(response))
         name = body.get("name", "") if isinstance(body, dict) else ""
         detail = body.get("message", "") if isinstance(body, dict) else ""
         message = f"Mandrill answered HTTP {code}" + (f" {name}: {detail}" if name else ".")
-        retryable = code == 429 or (code >= 500 and name not in PERMANENT_MANDRILL_ERRORS)
-        return ProviderError(
+        return transport.http_error(
+            code,
             message[:1000],
-            retryable=retryable,
-            retry_after=_retry_after(response) if code in (429, 503) else None,
-            http_status=code,
+            headers=response.headers,
             response={"provider": "mandrill", "http_status": code, "body": body},
+            retryable=False if name in PERMANENT_MANDRILL_ERRORS else None,
         )

@@ -1,7 +1,7 @@
 """Fetch a URL a caller gave us, fenced against server-side request forgery.
 
 Every URL the server fetches on a caller's behalf goes through `fetch_url` (today:
-an MMS's `media_url`, in `planocore.providers.ringcentral.fetch_media`), and the
+an MMS's `media_url`, in `planocore.providers.ringcentral.backends.fetch_media`), and the
 API judges it first with `check_url`. The fence:
 
 - scheme: `https` only; `http` too when settings.MEDIA_URL_ALLOW_HTTP is on. No

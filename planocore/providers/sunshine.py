@@ -15,13 +15,10 @@ API key id and secret), PROVIDER_TIMEOUT_SECONDS.
 import json
 import logging
 from collections.abc import Callable
-from email.utils import parsedate_to_datetime
 from functools import lru_cache
 from typing import Any, TypeVar
 
-import urllib3
 from django.conf import settings
-from django.utils import timezone
 from sunshine_conversations_client import (
     ApiClient,
     Client,
@@ -34,7 +31,7 @@ from sunshine_conversations_client import (
 )
 from sunshine_conversations_client.exceptions import ApiException, OpenApiException
 
-from planocore.providers import ratelimit
+from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
 
 logger = logging.getLogger("planocore.providers.sunshine")
@@ -74,11 +71,6 @@ def is_configured() -> bool:
     )
 
 
-def request_timeout() -> float:
-    """The `_request_timeout` every call passes (seconds, total)."""
-    return float(settings.PROVIDER_TIMEOUT_SECONDS)
-
-
 def reset_clients() -> None:
     """Forget built clients (tests that change settings call this)."""
     _api_client.cache_clear()
@@ -96,23 +88,6 @@ def _header(headers: Any, name: str) -> str | None:
     if getter is None:
         return None
     return getter(name) or getter(name.lower())
-
-
-def retry_after_seconds(headers: Any) -> float | None:
-    """Parse a Retry-After header (seconds or an HTTP date); None when absent or unreadable."""
-    value = _header(headers, "Retry-After")
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - timezone.now()).total_seconds())
 
 
 def error_codes(exc: ApiException) -> list[dict[str, str]]:
@@ -137,25 +112,19 @@ def classify(exc: Exception) -> ProviderError:
         status = int(exc.status or 0)
         errors = error_codes(exc)
         detail = "; ".join(f"{e['code']}: {e['title']}" for e in errors) or (exc.reason or "")
-        retryable = status == 429 or status >= 500 or status == 0
-        retry_after = retry_after_seconds(exc.headers) if retryable else None
-        return ProviderError(
-            f"Sunshine Conversations answered {status or 'no status'}: {detail}".strip(),
-            retryable=retryable,
-            retry_after=retry_after,
-            http_status=status or None,
-            response={"status": status, "errors": errors} if status else {},
+        if not status:  # the package gave up before an answer
+            return ProviderError(
+                f"Sunshine Conversations answered no status: {detail}".strip(), retryable=True
+            )
+        return transport.http_error(
+            status,
+            f"Sunshine Conversations answered {status}: {detail}".strip(),
+            headers={"Retry-After": _header(exc.headers, "Retry-After")},
+            response={"status": status, "errors": errors},
         )
-    if isinstance(exc, urllib3.exceptions.TimeoutError):
-        return ProviderError(
-            f"Sunshine Conversations did not answer within {request_timeout():g} seconds.",
-            retryable=True,
-        )
-    if isinstance(exc, urllib3.exceptions.HTTPError):
-        # Connection refused or reset, protocol errors: the text names host and port only.
-        return ProviderError(
-            f"Could not reach Sunshine Conversations ({type(exc).__name__}).", retryable=True
-        )
+    error = transport.no_answer(exc, provider="Sunshine Conversations")
+    if error is not None:
+        return error
     if isinstance(exc, (OpenApiException, ValueError)):
         # The package refused to build the request or read the answer (a bad payload).
         return ProviderError(
@@ -167,11 +136,12 @@ def classify(exc: Exception) -> ProviderError:
 def call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """Call a package method with the timeout; raise ProviderError on any failure.
 
-    While a 429's Retry-After runs for this app, no worker or request calls it
-    again: the call fails at once (retryable, with the time left).
+    While a 429's penalty of this app runs, the call fails at once (retryable,
+    with the time left). Applying a 429's penalty is its caller's business: the
+    outbox's for the conversation channel, `ClientsBackend`'s for the messaging
+    app's in-request calls (`planocore.providers.transport.penalize`).
     """
-    key = rate_limit_key()
-    wait = ratelimit.penalty_remaining(key)
+    wait = ratelimit.penalty_remaining(rate_limit_key())
     if wait:
         raise ProviderError(
             f"Sunshine Conversations asked us to wait; {wait:.0f} seconds left.",
@@ -180,13 +150,11 @@ def call(func: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
             http_status=429,
         )
     try:
-        return func(*args, _request_timeout=request_timeout(), **kwargs)
+        return func(*args, _request_timeout=transport.timeout(), **kwargs)
     except ProviderError:
         raise
     except Exception as exc:
         error = classify(exc)
-        if error.http_status == 429:
-            ratelimit.penalize(key, error.retry_after or 1.0)
         logger.warning("Sunshine Conversations call %s failed: %s", getattr(func, "__name__", "?"), error)
         raise error from None
 
@@ -247,9 +215,18 @@ class ClientsBackend:
     def is_configured(self) -> bool:
         return is_configured()
 
+    @staticmethod
+    def _call(func: Callable[..., T], /, *args: Any) -> T:
+        """`call`; these calls are no outbox job, so a 429's penalty is applied here."""
+        try:
+            return call(func, *args)
+        except ProviderError as error:
+            transport.penalize(error, key=rate_limit_key())
+            raise
+
     def create_client(self, *, external_id: str, client: ClientCreate) -> Client:
         api = ClientsApi(api_client())
-        return call(api.create_client, app_id(), external_id, client).client
+        return self._call(api.create_client, app_id(), external_id, client).client
 
     def list_clients(
         self, *, external_id: str, after: str | None, before: str | None, size: int
@@ -285,8 +262,8 @@ class ClientsBackend:
                 response_data=response, response_types_map={"200": "ClientListResponse"}
             ).data
 
-        return call(list_clients)
+        return self._call(list_clients)
 
     def remove_client(self, *, external_id: str, client_id: str) -> None:
         api = ClientsApi(api_client())
-        call(api.remove_client, app_id(), external_id, client_id)
+        self._call(api.remove_client, app_id(), external_id, client_id)

@@ -8,12 +8,13 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from cancelations.models import Cancelation, CancelationReason
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from notifications.models import Notification
 from planocore.accounts.models import Application
 from planocore.accounts.services import api_session_create, application_token_create
 from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 CHANGELISTS = [
     "auth/group",
@@ -22,7 +23,7 @@ CHANGELISTS = [
     "cancelations/cancelation",
     "glip/glipmessage",
     "glip/glipteam",
-    "glip/ringcentralextension",
+    "ringcentral/ringcentralextension",
     "messaging/messagingclient",
     "messaging/processedwebhookevent",
     "notifications/notification",

@@ -4,6 +4,7 @@ from datetime import timedelta
 
 from django.utils import timezone
 
+from cancelations.models import Cancelation, CancelationNoticeProblem
 from notifications.models import Notification
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest
@@ -89,6 +90,14 @@ def test_failures_block_shows_abandoned_requests_and_production_notifications(
         ]
     )
 
+    cancelation = Cancelation.objects.create(cancelable_type="Order", cancelable_id=10)
+    CancelationNoticeProblem.objects.create(
+        cancelation=cancelation,
+        transition="canceled",
+        notification_type="glip",
+        problem="'No Such Team' is not an active Glip team.",
+    )
+
     admin_login()
     block = page.locator("#dash-failures")
     text = block.inner_text()
@@ -116,3 +125,17 @@ def test_failures_block_shows_abandoned_requests_and_production_notifications(
     with page.expect_navigation():
         block.get_by_role("link", name=f"#{failed.pk} Your tour is ready").click()
     assert page.url.endswith(f"/admin/notifications/notification/{failed.pk}/change/")
+
+    page.go_back()
+    assert "'No Such Team' is not an active Glip team." in block.inner_text()
+    with page.expect_navigation():
+        block.get_by_role(
+            "link", name=f"Cancelation #{cancelation.pk}: glip notice (canceled) not made"
+        ).click()
+    assert page.url.endswith(f"/admin/cancelations/cancelation/{cancelation.pk}/change/")
+
+    page.go_back()
+    with page.expect_navigation():
+        block.get_by_role("link", name="Cancelation notices not made").click()
+    assert page.url.endswith("/admin/cancelations/cancelationnoticeproblem/")
+    assert rows(page).count() == 1

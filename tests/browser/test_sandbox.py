@@ -1,5 +1,9 @@
 """The sandbox in a real browser: the Glip import with no credentials, then a message; the failure switch."""
 
+from io import StringIO
+
+from django.core.management import call_command
+
 from glip.models import GlipMessage, GlipTeam
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest, SandboxFailure
@@ -81,3 +85,68 @@ def test_a_sandbox_failure_switched_on_in_the_admin(page, live_server, admin_log
     shot("failed")
     message.refresh_from_db()
     assert message.status == GlipMessage.Status.FAILED
+
+
+def test_a_sandbox_failure_seen_retried_then_in_the_failures_block(
+    page, live_server, admin_login, fresh_clone, shot
+):
+    """Issue 17's "Must show": switched on in the admin, retried, abandoned, then on the dashboard."""
+    # Three tries in all, each due at once (no backoff), so the worker's runs are quick.
+    fresh_clone.OUTBOX_MAX_ATTEMPTS = 3
+    fresh_clone.OUTBOX_RETRY_BASE_SECONDS = 0
+    GlipTeam.objects.create(name="General", chat_id="sandbox-general")
+    admin_login()
+    assert page.locator("#dash-outbox .outbox-abandoned").inner_text() == "0"
+    page.goto(f"{live_server.url}/admin/outbox/sandboxfailure/")
+    rows(page).filter(has_text="Glip").locator("select[name$=-mode]").select_option("retryable")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert SandboxFailure.objects.get(channel="glip").mode == "retryable"
+
+    # A message of priority 5 (retried automatically) sent from the admin: its first try fails.
+    page.goto(f"{live_server.url}/admin/glip/glipmessage/add/")
+    page.select_option("#id_team", label="General")
+    page.fill("#id_text", "Will it go?")
+    page.fill("#id_priority", "5")
+    with page.expect_navigation():
+        page.click("input[name=_save]")
+    assert "was added successfully" in messages(page)
+    message = GlipMessage.objects.get()
+    request = ExternalRequest.objects.get(object_id=str(message.pk), channel="glip")
+
+    # The worker retries it once: the outbox list says so.
+    out = StringIO()
+    call_command("process_external_requests", limit=1, stdout=out)
+    page.goto(f"{live_server.url}/admin/outbox/externalrequest/?channel__exact=glip")
+    listed = row(page, str(request.pk))
+    assert listed.locator("td.field-status_tries").inner_text() == "Pending (2 tries)"
+    assert "Sandbox told to fail (retryable)" in listed.locator("td.field-error").inner_text()
+    page.goto(f"{live_server.url}/admin/outbox/externalrequest/{request.pk}/change/")
+    assert readonly(page, "status") == "Pending"
+    attempts = page.locator("#attempt_log-group tbody tr.has_original")
+    assert attempts.count() == 2 and all("503" in text for text in attempts.all_inner_texts())
+    shot("retried")
+
+    # Its third try fails too: OUTBOX_MAX_ATTEMPTS reached, the outbox gives up.
+    call_command("process_external_requests", stdout=out)
+    request.refresh_from_db()
+    assert (request.status, request.attempts) == (Status.ABANDONED, 3)
+
+    page.goto(f"{live_server.url}/admin/")
+    assert page.locator("#dash-outbox .outbox-abandoned").inner_text() == "1"
+    assert page.locator("#dash-channel-glip .today-failed").inner_text() == "1"
+    block = page.locator("#dash-failures")
+    entry = block.locator("li", has_text=f"#{request.pk} Glip")
+    assert entry.count() == 1
+    assert "Sandbox told to fail (retryable) by the channel's switch in the admin." in entry.inner_text()
+    block.scroll_into_view_if_needed()
+    shot("in-failures")
+
+    # The entry opens the request: abandoned after three tries, all on the sandbox's switch.
+    with page.expect_navigation():
+        entry.locator("a").first.click()
+    assert page.url.endswith(f"/admin/outbox/externalrequest/{request.pk}/change/")
+    assert readonly(page, "status") == "Abandoned"
+    assert page.locator("#attempt_log-group tbody tr.has_original").count() == 3
+    message.refresh_from_db()
+    assert message.status == GlipMessage.Status.ABANDONED

@@ -435,8 +435,8 @@ def test_list_filters(api, make_cancelation, other_reason):
         ({"cancelable_type": "Invoice"}, "cancelable_type"),
         ({"canceled_at_after": "last week"}, "canceled_at_after"),
         ({"active": "perhaps"}, "active"),
-        ({"page_size": 1000}, "page_size"),
-        ({"cursor": "not-a-cursor"}, "cursor"),
+        ({"page[size]": 1000}, "page[size]"),
+        ({"page[after]": "not-a-cursor"}, "page[after]"),
     ],
 )
 def test_list_refuses_bad_filters(api, make_cancelation, params, param):
@@ -449,7 +449,7 @@ def test_list_refuses_bad_filters(api, make_cancelation, params, param):
 def test_list_pages_with_a_cursor(api, make_cancelation, django_assert_max_num_queries):
     made = [make_cancelation(cancelable_id=n).pk for n in range(1, 6)]
     seen = []
-    code, body = api.get(URL, {"page_size": 2})
+    code, body = api.get(URL, {"page[size]": 2})
     pages = 1
     while True:
         assert code == 200 and body["meta"]["page_size"] == 2

@@ -84,3 +84,25 @@ def test_the_admin_save_warns(reason, settings, admin_client):
     text = response.content.decode()
     assert Cancelation.objects.filter(cancelable_id=77).exists(), text[:3000]
     assert "The glip notice was not made: &#x27;No Such Team&#x27; is not an active Glip team" in text
+
+
+def test_problems_are_in_the_dashboards_failures_block(reason, settings, admin_client):
+    settings.CANCELATION_NOTICE_GLIP_TEAM = "No Such Team"
+    settings.CANCELATION_NOTICE_EMAILS = {}
+    cancelations = [_cancel(reason, cancelable_id=n) for n in range(1, 8)]
+    response = admin_client.get("/admin/")
+    [block] = [
+        b for b in response.context["dashboard"]["failures"] if b.title == "Cancelation notices not made"
+    ]
+    assert block.list_url == PROBLEMS
+    # The five newest of the seven, newest first, each linking its cancelation's page.
+    shown = [c.pk for c in reversed(cancelations[2:])]
+    assert [f.url for f in block.failures] == [
+        f"/admin/cancelations/cancelation/{pk}/change/" for pk in shown
+    ]
+    assert block.failures[0].label == f"Cancelation #{shown[0]}: glip notice (canceled) not made"
+    assert "'No Such Team' is not an active Glip team" in block.failures[0].detail
+    html = response.content.decode()
+    assert f'<a href="{PROBLEMS}">Cancelation notices not made</a>' in html
+    assert all(f'href="{f.url}"' in html for f in block.failures)
+    assert f'href="/admin/cancelations/cancelation/{cancelations[1].pk}/change/"' not in html

@@ -22,6 +22,7 @@ import contextlib
 import json
 import random
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -104,6 +105,13 @@ def _public(value: Any) -> Any:
     if isinstance(value, list):
         return [_public(v) for v in value]
     return value
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 now: the one helper tests and bench scripts share."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 Handler = Callable[[Received, dict[str, str]], Reply]

@@ -522,16 +522,16 @@ def point_settings_at(settings, fake: RingCentralFake) -> None:
     settings.MEDIA_URL_ALLOWED_HOSTS = [f"127.0.0.1:{fake.port_number}"]
     settings.PROVIDER_BACKENDS = {
         **settings.PROVIDER_BACKENDS,
-        "glip": "planocore.providers.ringcentral.GlipBackend",
-        "sms": "planocore.providers.ringcentral.SmsBackend",
-        "mms": "planocore.providers.ringcentral.MmsBackend",
-        "glip_teams": "planocore.providers.ringcentral.TeamsBackend",
+        "glip": "planocore.providers.ringcentral.backends.GlipBackend",
+        "sms": "planocore.providers.ringcentral.backends.SmsBackend",
+        "mms": "planocore.providers.ringcentral.backends.MmsBackend",
+        "glip_teams": "planocore.providers.ringcentral.backends.TeamsBackend",
     }
 
 
 def _reset_clients() -> None:
     from planocore.providers.registry import reset_backends
-    from planocore.providers.ringcentral import reset_sessions
+    from planocore.providers.ringcentral.sessions import reset_sessions
 
     reset_backends()
     reset_sessions()

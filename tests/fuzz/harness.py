@@ -203,7 +203,7 @@ def path_parameters_strategy(seeds: Seeds, operation, path_parameters):
 
 # --- hostile input: one request in HOSTILE_ONE_IN carries some ----------------------------------
 HOSTILE_ONE_IN = 8
-CURSOR_PARAMS = ("cursor", "page[after]", "page[before]")
+CURSOR_PARAMS = ("page[after]", "page[before]")
 
 
 def _b64(data: bytes) -> str:

@@ -4,8 +4,9 @@ import pytest
 from django.db import connection
 from django.test import Client
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,7 @@ def admin_client(staff_user):
 
 def test_extension_credentials_are_write_only(admin_client):
     response = admin_client.post(
-        "/admin/glip/ringcentralextension/add/",
+        "/admin/ringcentral/ringcentralextension/add/",
         {
             "extension_number": "101",
             "login_phone_number": "+16505550100",
@@ -34,15 +35,15 @@ def test_extension_credentials_are_write_only(admin_client):
     ext = RingCentralExtension.objects.get()
     assert (ext.jwt, ext.password) == ("eyJ-secret-jwt", "pw-secret")
     with connection.cursor() as cursor:
-        cursor.execute("SELECT jwt, password FROM glip_ringcentralextension")
+        cursor.execute("SELECT jwt, password FROM ringcentral_ringcentralextension")
         raw_jwt, raw_password = cursor.fetchone()
     assert "eyJ-secret-jwt" not in raw_jwt and "pw-secret" not in raw_password
-    page = admin_client.get(f"/admin/glip/ringcentralextension/{ext.pk}/change/").content.decode()
+    page = admin_client.get(f"/admin/ringcentral/ringcentralextension/{ext.pk}/change/").content.decode()
     assert "eyJ-secret-jwt" not in page and "pw-secret" not in page
     assert "a JWT and a password" in page
     # Saving without new values keeps them; the clear box removes one.
     response = admin_client.post(
-        f"/admin/glip/ringcentralextension/{ext.pk}/change/",
+        f"/admin/ringcentral/ringcentralextension/{ext.pk}/change/",
         {
             "extension_number": "101",
             "login_phone_number": "+16505550100",
@@ -136,7 +137,7 @@ def test_changelists_render(admin_client, django_assert_max_num_queries):
     for url in [
         "/admin/glip/glipmessage/",
         "/admin/glip/glipteam/",
-        "/admin/glip/ringcentralextension/",
+        "/admin/ringcentral/ringcentralextension/",
         "/admin/glip/glipmessage/?status__exact=queued",
         "/admin/glip/glipmessage/add/",
     ]:

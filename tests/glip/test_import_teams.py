@@ -7,10 +7,11 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from glip import services
-from glip.models import GlipTeam, RingCentralExtension
+from glip.models import GlipTeam
 from glip.services import glip_teams_import
 from glip.tasks import import_default_extensions_glip_teams
 from planocore.providers import ratelimit
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 pytestmark = pytest.mark.django_db
 

@@ -2,10 +2,11 @@
 
 import pytest
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from glip.serializers import GlipMessageCreateParams
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 pytestmark = [
     pytest.mark.django_db,
@@ -267,9 +268,9 @@ def test_list_filters_and_cursor(api, photographers, django_assert_max_num_queri
         GlipMessage.objects.create(team=photographers if n % 2 else other, text=f"m{n}", priority=n)
     api.get(URL)  # warm the token's permission and route caches
     with django_assert_max_num_queries(3):
-        code, body = api.get(URL, {"page_size": 2})
+        code, body = api.get(URL, {"page[size]": 2})
     assert code == 200 and [m["message"] for m in body["data"]] == ["m4", "m3"]
-    assert body["meta"] == {"page_size": 2} and body["links"]["prev"] is None
+    assert body["meta"] == {"page_size": 2, "has_more": True} and body["links"]["prev"] is None
     code, body = api.get(body["links"]["next"])
     assert [m["message"] for m in body["data"]] == ["m2", "m1"]
     code, body = api.get(URL, {"team_name": "Photographers"})
@@ -278,8 +279,8 @@ def test_list_filters_and_cursor(api, photographers, django_assert_max_num_queri
     assert [m["message"] for m in body["data"]] == ["m4", "m3"]
     code, body = api.get(URL, {"status": "nope"})
     assert (code, body["status"]) == (400, "invalid-param") and "status" in body["errors"]
-    code, body = api.get(URL, {"cursor": "garbage"})
-    assert (code, body["status"]) == (400, "invalid-param") and "cursor" in body["errors"]
+    code, body = api.get(URL, {"page[after]": "garbage"})
+    assert (code, body["status"]) == (400, "invalid-param") and "page[after]" in body["errors"]
 
 
 def test_show_has_the_proof(api, ringcentral_fake, photographers):

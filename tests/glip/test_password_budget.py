@@ -6,11 +6,12 @@ grant the fake refuses (400 invalid_grant).
 
 import pytest
 
-from glip.models import GlipMessage, GlipTeam, RingCentralExtension
+from glip.models import GlipMessage, GlipTeam
 from glip.services import glip_message_create
 from planocore.budgets import parse_rate
 from planocore.cache import cache_config
 from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
 
 pytestmark = [
     pytest.mark.django_db,

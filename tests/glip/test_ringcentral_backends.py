@@ -4,18 +4,14 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from glip.models import RingCentralExtension
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
-from planocore.providers.ringcentral import (
-    MEDIA_FETCH_FAILED,
-    MMS_MAX_BYTES,
-    TeamsBackend,
-    reset_sessions,
-)
+from planocore.providers.ringcentral.backends import MEDIA_FETCH_FAILED, MMS_MAX_BYTES, TeamsBackend
+from planocore.providers.ringcentral.models import RingCentralExtension
+from planocore.providers.ringcentral.sessions import reset_sessions
 
 pytestmark = [
     pytest.mark.django_db,

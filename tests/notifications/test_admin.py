@@ -14,6 +14,12 @@ from tests.notifications.conftest import EMAIL, URL
 
 pytestmark = pytest.mark.django_db
 CHANGELIST = "admin:notifications_notification_changelist"
+ADMIN_EMAIL = {
+    "notification_type": "email",
+    "email_to": "ann@example.com",
+    "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
+    "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
+}
 
 
 @pytest.fixture
@@ -90,6 +96,20 @@ def test_add_in_the_admin_dispatches(staff, django_capture_on_commit_callbacks):
     assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
     assert ExternalRequest.objects.get().payload["subject"] == "From the admin"
     assert Notification.objects.get().processed == 1
+
+
+def test_an_edit_in_the_admin_is_saved_and_sends_nothing(staff, django_capture_on_commit_callbacks):
+    data = {**ADMIN_EMAIL, "email_subject": "From the admin"}
+    with django_capture_on_commit_callbacks(execute=True):
+        staff.post(reverse("admin:notifications_notification_add"), data)
+    notification = Notification.objects.get()
+    url = reverse("admin:notifications_notification_change", args=[notification.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        response = staff.post(url, {**data, "email_subject": "Corrected", "key": "k-1"})
+    assert response.status_code == 302, response.context["adminform"].form.errors if response.context else ""
+    notification.refresh_from_db()
+    assert (notification.email_subject, notification.key) == ("Corrected", "k-1")
+    assert ExternalRequest.objects.count() == 1  # the edit sent nothing
 
 
 def test_admin_form_refuses_what_cannot_be_sent(staff):

@@ -58,7 +58,7 @@ def test_cursor_pages_forward_and_back(api):
 
     code, first = api.get(URL, {"page[size]": 2})
     assert [r["id"] for r in first["data"]] == newest_first[:2]
-    assert first["meta"] == {"page_size": 2} and first["links"]["prev"] is None
+    assert first["meta"] == {"page_size": 2, "has_more": True} and first["links"]["prev"] is None
     code, second = api.get(first["links"]["next"])
     assert [r["id"] for r in second["data"]] == newest_first[2:4]
     code, third = api.get(second["links"]["next"])

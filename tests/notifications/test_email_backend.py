@@ -153,3 +153,19 @@ def test_low_priority_retryable_failure_stays_failed(mandrill_fake):
     outcome = send(_queued(priority=1).pk)
 
     assert ExternalRequest.objects.get(pk=outcome.request.pk).status == ExternalRequest.Status.FAILED
+
+
+@pytest.mark.django_db
+def test_429_retry_after_as_an_http_date_is_honoured(mandrill_fake):
+    from email.utils import format_datetime
+
+    until = timezone.now() + timedelta(seconds=300)
+    date = format_datetime(until, usegmt=True)
+    mandrill_fake.fail_next(429, {"status": "error", "name": "Too_Many"}, headers={"Retry-After": date})
+
+    outcome = send(_queued().pk)
+
+    request = ExternalRequest.objects.get(pk=outcome.request.pk)
+    attempt = ExternalRequestAttempt.objects.get(request=request)
+    assert attempt.http_status == 429 and 290 <= attempt.retry_after_seconds <= 300
+    assert request.next_attempt_at >= until - timedelta(seconds=2)

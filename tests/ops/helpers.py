@@ -4,7 +4,6 @@ gunicorn's access logger as gunicorn.conf.py sets it up."""
 import logging
 import os
 import runpy
-import socket
 import sqlite3
 import sys
 from datetime import timedelta
@@ -59,12 +58,6 @@ def production_env(**overrides: str) -> dict[str, str]:
     )
     env.update(overrides)
     return env
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def gunicorn_access_record(

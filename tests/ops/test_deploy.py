@@ -10,7 +10,8 @@ import yaml
 from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
-from tests.ops.helpers import BIN, PYTHON, ROOT, child_database_url, free_port, production_env
+from tests.fakes.base import free_port
+from tests.ops.helpers import BIN, PYTHON, ROOT, child_database_url, production_env
 
 
 def manage(*args, env, timeout=120):

@@ -1,35 +1,38 @@
 """/metrics: Prometheus text built from the outbox tables."""
 
-import re
 from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from prometheus_client.parser import text_string_to_metric_families
 
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.services import enqueue, send
 
-# One sample line of the text format: name{label="value",...} number
-SAMPLE = re.compile(r'^([a-z_]+)(?:\{((?:[a-z_]+="(?:[^"\\]|\\.)*",?)*)\})? (-?[0-9.e+]+)$')
+
+class Samples(dict):
+    """{(name, (("label", "value"), ...)): value}; labels match in any order (the
+    exposition writes them sorted)."""
+
+    @staticmethod
+    def key(key: tuple) -> tuple:
+        name, labels = key
+        return name, tuple(sorted(labels))
+
+    def __getitem__(self, key):
+        return super().__getitem__(self.key(key))
+
+    def __contains__(self, key):
+        return super().__contains__(self.key(key))
 
 
-def parse(text: str) -> dict[tuple, float]:
-    """{(name, (("label", "value"), ...)): value}; fails on any malformed line."""
-    samples, typed = {}, set()
-    for line in text.splitlines():
-        if line.startswith("# TYPE "):
-            _, _, name, kind = line.split(" ")
-            assert kind in ("gauge", "counter")
-            typed.add(name)
-            continue
-        if line.startswith("# HELP "):
-            continue
-        match = SAMPLE.match(line)
-        assert match, f"not Prometheus text: {line!r}"
-        name, labels, value = match.groups()
-        assert name in typed, f"{name} has no # TYPE line before it"
-        pairs = tuple(re.findall(r'([a-z_]+)="((?:[^"\\]|\\.)*)"', labels or ""))
-        samples[(name, pairs)] = float(value)
+def parse(text: str) -> Samples:
+    """The samples, read by prometheus-client's own parser (it fails on any malformed line)."""
+    samples = Samples()
+    for family in text_string_to_metric_families(text):
+        assert family.type in ("gauge", "counter")
+        for sample in family.samples:
+            samples[Samples.key((sample.name, tuple(sample.labels.items())))] = float(sample.value)
     return samples
 
 

@@ -159,13 +159,22 @@ def _env(db: Path, fake, **extra) -> dict[str, str]:
         "RINGCENTRAL_CLIENT_ID": fake.client_id,
         "RINGCENTRAL_CLIENT_SECRET": fake.client_secret,
         "RINGCENTRAL_JWT": fake.default_jwt,
-        "PROVIDER_BACKEND_SMS": "planocore.providers.ringcentral.SmsBackend",
+        "PROVIDER_BACKEND_SMS": "planocore.providers.ringcentral.backends.SmsBackend",
         "RINGCENTRAL_BUDGET_MEDIUM": "3",
         "PROVIDER_BUDGET_WINDOW_SECONDS": str(WINDOW),
         "LOG_LEVEL": "WARNING",
     }
     env.update(extra)
     return env
+
+
+def _has_open(pid: int, path: Path) -> bool:
+    """Whether process `pid` has `path` open (Linux's /proc)."""
+    fds = Path(f"/proc/{pid}/fd")
+    try:
+        return any(os.readlink(fds / fd) == str(path) for fd in os.listdir(fds))
+    except OSError:  # not started yet, or gone
+        return False
 
 
 ENQUEUE_10 = """
@@ -183,7 +192,6 @@ def test_two_processes_on_the_embedded_default_share_the_budget(budget_of_3, tmp
     env = _env(tmp_path / "db.sqlite3", budget_of_3)
     manage = [sys.executable, "manage.py"]
     subprocess.run([*manage, "migrate", "-v", "0"], cwd=ROOT, env=env, check=True, timeout=180)
-    subprocess.run([*manage, "shell", "-c", ENQUEUE_10], cwd=ROOT, env=env, check=True, timeout=60)
     logs = [tmp_path / f"w{i}.log" for i in range(2)]
     workers = [
         subprocess.Popen(
@@ -196,6 +204,13 @@ def test_two_processes_on_the_embedded_default_share_the_budget(budget_of_3, tmp
         for log in logs
     ]
     try:
+        # Work arrives once both are polling (each has the database file open), so that on a
+        # loaded machine a slow start cannot leave all ten to the other one.
+        deadline = time.monotonic() + 90
+        while not all(_has_open(w.pid, tmp_path / "db.sqlite3") for w in workers):
+            assert time.monotonic() < deadline, "the workers did not start"
+            time.sleep(0.1)
+        subprocess.run([*manage, "shell", "-c", ENQUEUE_10], cwd=ROOT, env=env, check=True, timeout=60)
         deadline = time.monotonic() + 90
         while len(budget_of_3.sms) < 10 and time.monotonic() < deadline:
             time.sleep(0.2)

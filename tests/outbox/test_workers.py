@@ -116,11 +116,13 @@ def test_two_worker_processes_send_each_of_1000_requests_exactly_once(tmp_path):
 def test_a_killed_worker_loses_nothing_and_a_restarted_one_finishes(tmp_path):
     ids = _queue(300)
     record = tmp_path / "sent.log"
-    # A short lease so the restarted worker reclaims the dead one's batch soon.
-    env = _env(record, OUTBOX_TEST_SEND_DELAY=0.01, OUTBOX_LEASE_SECONDS=3)
+    # A short lease so the restarted worker reclaims the dead one's batch soon. The kill
+    # lands mid-batch: at the 90th send the fifth batch of 20 has 10 sends (0.3 s) to go,
+    # well past the 0.1 s between two looks (at the 80th it could fall between batches).
+    env = _env(record, OUTBOX_TEST_SEND_DELAY=0.03, OUTBOX_LEASE_SECONDS=3)
     first = _manage(env, "--loop", "--sleep", "0.2", "--batch-size", "20", log=tmp_path / "first.log")
     try:
-        _wait(lambda: len(_recorded(record)) >= 80, 60, "the first worker to send 80 requests")
+        _wait(lambda: len(_recorded(record)) >= 90, 60, "the first worker to send 90 requests")
     finally:
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=10)

@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
+from cancelations.models import Cancelation, CancelationNoticeProblem
 from notifications.models import Notification
 from planocore import dashboard as dashboard_module
 from planocore.outbox.models import ExternalRequest
@@ -107,7 +108,8 @@ def test_dashboard_renders_when_empty(admin_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "No provider calls counted this minute." in html
-    assert html.count('<p class="dash-empty">None.</p>') == 2
+    # One "None." per failure source: abandoned requests, production notifications, cancelation notices.
+    assert html.count('<p class="dash-empty">None.</p>') == 3
     assert 'class="num outbox-oldest">—<' in html
 
 
@@ -139,13 +141,18 @@ def test_dashboard_shows_provider_budgets(admin_client, monkeypatch):
 def test_dashboard_query_count_is_pinned(admin_client, django_assert_max_num_queries):
     _rows()
     admin_client.get("/admin/")  # warm caches (content types, sessions)
-    # session + user + charts + 2 outbox + provider budgets + 1 per failure source + the admin
-    # log: whatever the rows.
-    with django_assert_max_num_queries(9):
+    # session + user + charts + 2 outbox + provider budgets + 1 per failure source (3: abandoned
+    # requests, production notifications, cancelation notices not made; was 9 with two sources)
+    # + the admin log: whatever the rows.
+    with django_assert_max_num_queries(10):
         assert admin_client.get("/admin/").status_code == 200
     for _ in range(30):
         _request("sms", Status.ABANDONED, last_error="x")
-    with django_assert_max_num_queries(9):
+    cancelation = Cancelation.objects.create(cancelable_type="Order", cancelable_id=1)
+    CancelationNoticeProblem.objects.bulk_create(
+        [CancelationNoticeProblem(cancelation=cancelation, transition="canceled", problem="x")] * 30
+    )
+    with django_assert_max_num_queries(10):
         assert admin_client.get("/admin/").status_code == 200
 
 
@@ -157,4 +164,8 @@ def test_staff_without_outbox_view_get_the_plain_index(client, django_user_model
 
 
 def test_failure_sources_are_registered():
-    assert list(dashboard_module.FAILURE_SOURCES)[:2] == ["abandoned_requests", "production_notifications"]
+    assert list(dashboard_module.FAILURE_SOURCES)[:3] == [
+        "abandoned_requests",
+        "production_notifications",
+        "cancelation_notice_problems",
+    ]

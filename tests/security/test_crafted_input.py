@@ -64,9 +64,12 @@ ID_CURSORS = [
     _b64("p=-99999999999999999999999999"),
 ]
 LISTS = [
-    ("/api/v1/glip/messages", "cursor"),
-    ("/api/v1/glip/teams", "cursor"),
-    ("/api/v1/cancelations", "cursor"),
+    ("/api/v1/glip/messages", "page[after]"),
+    ("/api/v1/glip/messages", "page[before]"),
+    ("/api/v1/glip/teams", "page[after]"),
+    ("/api/v1/glip/teams", "page[before]"),
+    ("/api/v1/cancelations", "page[after]"),
+    ("/api/v1/cancelations", "page[before]"),
     ("/api/v1/notifications", "page[after]"),
     ("/api/v1/notifications", "page[before]"),
 ]

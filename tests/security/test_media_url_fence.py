@@ -19,7 +19,7 @@ from notifications.models import Notification
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.providers import fetch
-from planocore.providers.ringcentral import MEDIA_FETCH_FAILED, MMS_MAX_BYTES
+from planocore.providers.ringcentral.backends import MEDIA_FETCH_FAILED, MMS_MAX_BYTES
 from tests.fakes.base import FakeServer, Reply
 from tests.notifications.conftest import URL
 

@@ -32,11 +32,12 @@ from django.test import Client
 from django.urls import reverse
 from rest_framework.test import APIClient
 
-from glip.models import GlipTeam, RingCentralExtension
+from glip.models import GlipTeam
 from planocore.accounts.models import Application, Employee
 from planocore.accounts.services import api_permissions
 from planocore.api.middleware import RequestIdLogFilter
 from planocore.ops.logging import JsonFormatter
+from planocore.providers.ringcentral.models import RingCentralExtension
 from planocore.routes.list_items import LIST_ITEMS
 from planocore.routes.models import Route
 
@@ -338,7 +339,7 @@ def _glip(run: Run, session_token: str, app_token: str) -> None:
     rc.add_jwt(EXTENSION_JWT, "200143")
     staff = run.staff
     response = staff.post(
-        reverse("admin:glip_ringcentralextension_add"),
+        reverse("admin:ringcentral_ringcentralextension_add"),
         {"extension_number": "143", "login_phone_number": "+16505550143", "display_name": "Night desk",
          "active": "on", "new_jwt": EXTENSION_JWT},
     )  # fmt: skip
@@ -501,7 +502,7 @@ def _read_everything(run: Run, session_token: str, app_token: str, jane) -> list
     run.api("GET", f"/api/v1/users/{jane.pk}/clients", app_token)
     # Lists with the token in the query string: their links must not carry it.
     for path in ("/api/v1/glip/messages", "/api/v1/cancelations"):
-        body = run.api("GET", f"{path}?page_size=1&token={app_token}", None)
+        body = run.api("GET", f"{path}?page[size]=1&token={app_token}", None)
         assert body["links"]["next"], path
     body = run.api("GET", f"/api/v1/notifications?page[size]=1&token={session_token}", None)
     assert body["links"]["next"]
