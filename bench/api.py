@@ -31,17 +31,18 @@ The API path is the whole product path: token lookup, route and permission
 checks, params validation, the Notification INSERT and its outbox row in one
 transaction, then:
 - `--type sms` (default): the send handed to the broker after the commit, as in
-  production: by each gunicorn worker's hand-off thread, several ids a Celery
-  message under load (planocore/outbox/handoff.py; the bench prints how many
-  messages carried them) (`--broker`, default Redis 127.0.0.1:6379/15, on a queue
-  of the bench's own that no worker reads, deleted at the end; `--broker ""` runs
-  the send in-process instead, the embedded default);
+  production: one `send_external_request` Celery message per request, published
+  on commit (planocore/outbox/enqueue.py; the bench prints how many messages)
+  (`--broker`, default Redis 127.0.0.1:6379/15, on a queue of the bench's own
+  that no worker reads, deleted at the end; `--broker ""` runs the send
+  in-process instead, the embedded default);
 - `--type email`: sent inside the request (the seed's mandrill-email-failed needs
   it) to the sandbox backend: claiming and recording the send are two more
   transactions;
 - `--type none`: the notification stored only.
 
-Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+Environment: BENCH_API_DATABASE (the database it creates and drops; default
+planocore_bench_api), BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres).
 """
 
@@ -65,7 +66,7 @@ sys.path.insert(0, str(ROOT))
 from tests.fakes.base import free_port  # noqa: E402
 
 PYTHON = sys.executable
-DB_NAME = "planocore_bench_api"
+DB_NAME = os.environ.get("BENCH_API_DATABASE", "planocore_bench_api")  # one per engineer on a shared server
 QUEUE = "planocore-bench-api"  # bench/api_settings.py
 
 PAYLOADS = {
@@ -276,7 +277,7 @@ def main() -> None:
         notifications, requests, sent = _count_rows()
         print(f"rows: {notifications} notifications, {requests} outgoing requests ({sent} sent)")
         if args.broker.startswith("redis://"):
-            print(f"broker: {_count_messages(args.broker)} Celery messages carried them (hand-off batches)")
+            print(f"broker: {_count_messages(args.broker)} Celery messages carried them ")
     finally:
         if server is not None:
             server.terminate()

@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, worker_process_shutdown
+from celery.signals import after_setup_logger, after_setup_task_logger
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "planocore.settings")
 
@@ -21,14 +21,6 @@ def _no_broker_in_memory(sender, **kwargs) -> None:
     """
     if not sender.conf.broker_url:
         sender.conf.broker_url = "memory://localhost/"
-
-
-@worker_process_shutdown.connect
-def _publish_handed_off_ids(**kwargs) -> None:
-    """A pool process's exit skips atexit: publish the outbox ids it still holds first."""
-    from planocore.outbox.handoff import handoff
-
-    handoff.flush()
 
 
 @after_setup_logger.connect

@@ -190,6 +190,10 @@ CELERY_TASK_EAGER_PROPAGATES = False
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A committed outbox id is published on the request's thread: a broker that is down
+# fails that publish at once (the row waits for the sweep) instead of retrying for seconds.
+CELERY_TASK_PUBLISH_RETRY = False
+CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "process-external-requests": {
@@ -224,11 +228,6 @@ OUTBOX_STARVATION_SECONDS = env.int("OUTBOX_STARVATION_SECONDS", default=600)
 # than RECORD_SECONDS (what a crash could make us send twice).
 OUTBOX_RECORD_EVERY = env.int("OUTBOX_RECORD_EVERY", default=100)
 OUTBOX_RECORD_SECONDS = env.float("OUTBOX_RECORD_SECONDS", default=0.25)
-# With a broker, committed ids are published by a thread of each process: at most
-# one message per INTERVAL seconds (at once when the last one is older), at most
-# BATCH ids a message (planocore/outbox/handoff.py).
-OUTBOX_HANDOFF_INTERVAL = env.float("OUTBOX_HANDOFF_INTERVAL", default=0.1)
-OUTBOX_HANDOFF_BATCH = env.int("OUTBOX_HANDOFF_BATCH", default=50)
 
 # --- Providers ----------------------------------------------------------------
 PROVIDER_TIMEOUT_SECONDS = env.float("PROVIDER_TIMEOUT_SECONDS", default=15.0)

@@ -4,15 +4,15 @@ import logging
 
 from celery import shared_task
 
+from planocore.outbox import sending
+from planocore.outbox.models import ExternalRequest
+
 logger = logging.getLogger("planocore.outbox")
 
 
 def _send_one(request_id: int) -> None:
-    from planocore.outbox.models import ExternalRequest
-    from planocore.outbox.services import send
-
     try:
-        send(request_id)
+        sending.send(request_id)
     except ExternalRequest.DoesNotExist:
         # The enqueuing transaction's row is gone (deleted by staff): nothing to send.
         logger.warning("Outbox request %s no longer exists; nothing sent.", request_id)
@@ -26,7 +26,7 @@ def send_external_request(request_id: int) -> None:
 
 @shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
 def send_external_requests(request_ids: list[int]) -> None:
-    """Send the requests one process handed to the broker together (planocore/outbox/handoff.py).
+    """Send several requests in one message, one after another (`send_external_request` each).
 
     One request's unexpected error does not stop the others: it is logged, and that
     row, still pending (or leased, and reclaimed when the lease runs out), is the sweep's.
@@ -45,9 +45,7 @@ def process_due_requests(limit: int = 1000) -> str:
     Bounded by `limit` so one run ends well before the next; runs that overlap
     are safe (they claim different rows).
     """
-    from planocore.outbox.services import process_due
-
-    counts = process_due(limit=limit)
+    counts = sending.process_due(limit=limit)
     if counts.total:
         logger.info("Outbox sweep: %s", counts)
     return str(counts)

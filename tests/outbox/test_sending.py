@@ -8,8 +8,9 @@ from django.db import connection
 from django.utils import timezone
 
 from planocore.crypto import decrypt_json
-from planocore.outbox import services
-from planocore.outbox.handoff import handoff
+from planocore.outbox import claim, services
+from planocore.outbox import outcome as outcomes
+from planocore.outbox.attempt import call_backend
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.outbox.services import enqueue, process_due, send
 from planocore.outbox.signals import outcome_recorded
@@ -221,7 +222,7 @@ def test_a_worker_whose_lease_was_taken_over_cannot_overwrite_the_outcome(script
     ExternalRequest.objects.filter(pk=request.pk).update(leased_until=timezone.now() - timedelta(seconds=1))
     assert send(request.pk).kind == "sent"  # another worker reclaims and sends
     scripted.reset(script=[ProviderError("late failure", retryable=False)])
-    recorded = services._record([services._attempt(slow, {})])
+    recorded = outcomes.record([call_backend(slow, {})])
     assert recorded == []
     request.refresh_from_db()
     assert request.status == Status.SUCCEEDED and request.attempt_log.count() == 1
@@ -244,7 +245,7 @@ def test_a_worker_that_picked_rows_another_took_gets_none_of_them():
     picked_by_a = services.select_due(limit=4)
     taken_by_b = services.claim_batch(limit=4)
     assert len(taken_by_b) == 4
-    assert services._claim(lambda now: list(picked_by_a)) == []
+    assert claim.take(lambda now: list(picked_by_a)) == []
     assert set(ExternalRequest.objects.values_list("lease_token", flat=True)) == {taken_by_b[0].lease_token}
 
 
@@ -335,7 +336,6 @@ def test_broker_down_at_dispatch_leaves_the_row_for_the_sweep(
     )
     with django_capture_on_commit_callbacks(execute=True):
         request = enqueue(channel="sms", payload=_sms(), priority=5)
-    handoff.flush()  # the hand-off thread's publish, now
     assert "the sweep will send them" in caplog.text
     request.refresh_from_db()
     assert request.status == Status.PENDING and request.attempts == 0
@@ -373,15 +373,15 @@ def test_an_outcome_is_kept_across_a_lost_database_connection(scripted, monkeypa
     # its recording dropped the outcome, and the request was sent again after its lease.
     from django.db import OperationalError
 
-    real, tries = services._write, []
+    real, tries = outcomes.write, []
 
-    def flaky(attempts, token, *, robust):
-        tries.append(robust)
+    def flaky(attempts, token, **kwargs):
+        tries.append(len(attempts))
         if len(tries) == 1:
             raise OperationalError("server closed the connection unexpectedly")
-        return real(attempts, token, robust=robust)
+        return real(attempts, token, **kwargs)
 
-    monkeypatch.setattr(services, "_write", flaky)
+    monkeypatch.setattr(outcomes, "write", flaky)
     request = enqueue(channel="sms", payload=_sms(), priority=5, dispatch=False)
 
     outcome = send(request.pk)
@@ -399,10 +399,10 @@ def test_a_database_outage_longer_than_half_a_lease_is_raised(scripted, monkeypa
 
     settings.OUTBOX_LEASE_SECONDS = 1
 
-    def down(attempts, token, *, robust):
+    def down(attempts, token, **kwargs):
         raise OperationalError("the database is down")
 
-    monkeypatch.setattr(services, "_write", down)
+    monkeypatch.setattr(outcomes, "write", down)
     request = enqueue(channel="sms", payload=_sms(), priority=5, dispatch=False)
     with pytest.raises(OperationalError):
         send(request.pk)
