@@ -1,7 +1,7 @@
 """Instructions per request of POST /api/v1/notifications and of the plain view, counted by callgrind.
 
     .venv/bin/python bench/api_instructions.py                 # 60 requests per configuration
-    .venv/bin/python bench/api_instructions.py --requests 100 --batch 8
+    .venv/bin/python bench/api_instructions.py --requests 100
 
 Seconds on a shared VM move by tens of percent from one run to the next
 (bench/api.py prints that spread); instructions executed do not, so this is the
@@ -15,18 +15,13 @@ our code), on a PostgreSQL database of the bench's own (dropped at the end), the
 same sms request and the same bench settings as bench/api.py, Redis as the broker
 (a queue no worker reads, deleted at the end). After a warm-up it dumps
 callgrind's counters (which resets them in every thread; a zero would reset only
-the calling thread's), makes N requests, publishes what the hand-off still holds,
-and dumps again: that second dump is the count (callgrind.h's client requests,
-through a helper compiled with gcc). The configurations:
+the calling thread's), makes N requests, and dumps again: that second dump is the
+count (callgrind.h's client requests, through a helper compiled with gcc). The
+configurations:
 
 - plain: the plain view, one INSERT (bench/api_urls.py);
-- API, 1 id a message: each id published by itself, as for a lone request;
-- API, N ids a message (--batch, default 8): as under load, where each process
-  publishes once per OUTBOX_HANDOFF_INTERVAL whatever it took meanwhile
-  (bench/api.py prints how many messages carried its requests).
-In the API runs the hand-off's interval is set long, so its thread only waits and
-the final flush publishes the ids in messages of that size: the same work, done
-the same way, in every run.
+- API: POST /api/v1/notifications, each committed id published to the broker on
+  commit (planocore/outbox/enqueue.py `hand_off`).
 
 Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres), BENCH_BROKER_URL (default
@@ -60,20 +55,13 @@ void bench_measured(void) { CALLGRIND_DUMP_STATS_AT("measured"); }
 
 
 def child(path: str, requests: int, token: str, helper: str) -> None:
-    """Under valgrind: warm up, zero the counters, make the requests, flush the hand-off, dump."""
+    """Under valgrind: warm up, zero the counters, make the requests, dump."""
     import ctypes
 
     import django
 
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
-
-    try:
-        from planocore.outbox.handoff import handoff
-
-        flush = handoff.flush
-    except ImportError:  # a version from before the hand-off: each request publishes its own
-        flush = None
 
     counters = ctypes.CDLL(helper)
     app = WSGIHandler()
@@ -102,13 +90,9 @@ def child(path: str, requests: int, token: str, helper: str) -> None:
 
     for _ in range(WARM_UP):
         call()
-    if flush:
-        flush()
     counters.bench_warmed_up()  # a dump: what came before is out of the count
     for _ in range(requests):
         call()
-    if flush:
-        flush()
     counters.bench_measured()
 
 
@@ -128,7 +112,6 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--requests", type=int, default=60, help="measured requests per configuration")
-    parser.add_argument("--batch", type=int, default=8, help="ids a Celery message in the batched run")
     parser.add_argument("--child", nargs=4, metavar=("PATH", "N", "TOKEN", "HELPER"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -149,15 +132,9 @@ def main() -> None:
 
     try:
         token = prepare_database(DB_NAME, app_env(DB_NAME, broker))
-        # A long interval: the hand-off thread only waits, and the final flush sends the
-        # ids in messages of OUTBOX_HANDOFF_BATCH, the same way in every run.
         configs = {
             "plain view (1 INSERT)": ("/bench/plain-insert", {}),
-            "API, 1 id a message": ("/api/v1/notifications", {"OUTBOX_HANDOFF_BATCH": "1"}),
-            f"API, {args.batch} ids a message": (
-                "/api/v1/notifications",
-                {"OUTBOX_HANDOFF_BATCH": str(args.batch)},
-            ),
+            "API (sms notification)": ("/api/v1/notifications", {}),
         }
 
         def run(item) -> tuple[str, float]:
@@ -168,7 +145,7 @@ def main() -> None:
                     "valgrind", "--tool=callgrind", f"--callgrind-out-file={out_file}",
                     PYTHON, __file__, "--child", path, str(args.requests), token, str(helper),
                 ],
-                env=app_env(DB_NAME, broker, OUTBOX_HANDOFF_INTERVAL="3600", **extra),
+                env=app_env(DB_NAME, broker, **extra),
                 cwd=ROOT,
                 check=True,
                 stdout=subprocess.DEVNULL,
