@@ -1,10 +1,12 @@
 """Read paths of notifications."""
 
 from django.db.models import QuerySet
+from django.urls import reverse
 
 from notifications.filters import NotificationFilter
 from notifications.models import Notification
 from notifications.serializers import PROOF_VIEW
+from planocore.dashboard import Failure
 
 FILTER_PARAMS = tuple(NotificationFilter.base_filters)
 
@@ -37,10 +39,6 @@ def notification_list(
 
 def production_failures(limit: int) -> list:
     """The latest emails Mandrill refused or failed (the production notifications screen), newest first."""
-    from django.urls import reverse
-
-    from planocore.dashboard import Failure
-
     rows = (
         Notification.objects.filter(notification_type="email", provider_failed_at__isnull=False)
         .order_by("-provider_failed_at")
@@ -58,6 +56,4 @@ def production_failures(limit: int) -> list:
 
 
 def production_failures_url() -> str:
-    from django.urls import reverse
-
     return reverse("admin:notifications_productionnotification_changelist")

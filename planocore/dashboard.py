@@ -9,9 +9,10 @@ ten thousand or a million rows:
 - the outbox now (`planocore.outbox.selectors.outbox_now`): partial indexes of
   unfinished rows;
 - each provider account's budget (`planocore.providers.ratelimit.budgets`, no query);
-- the latest failures that need someone: each app registers where its failures
-  are, in `AppConfig.ready()` (`register_failures`), since the platform does not
-  import the feature apps. Each source is one query of a few rows on an index.
+- the latest failures that need someone: the outbox's abandoned requests (here),
+  then what each feature app registers in `AppConfig.ready()` (`register_failures`),
+  since the platform does not import the feature apps. Each source is one query
+  of a few rows on an index.
 """
 
 from collections.abc import Callable
@@ -20,10 +21,11 @@ from datetime import date, datetime, time, timedelta
 
 from django.db.models import Count
 from django.db.models.functions import TruncDate
+from django.urls import reverse
 from django.utils import timezone
 
 from planocore.outbox.models import Channel, ExternalRequest
-from planocore.outbox.selectors import outbox_now
+from planocore.outbox.selectors import outbox_now, status_condition
 from planocore.providers import ratelimit
 
 DAYS = 14
@@ -82,6 +84,30 @@ def register_failures(
     AppConfig.ready(); registering a name again replaces it.
     """
     FAILURE_SOURCES[name] = FailureSource(name=name, title=title, latest=latest, list_url=list_url)
+
+
+def abandoned_failures(limit: int) -> list[Failure]:
+    """The latest abandoned requests, newest first."""
+    rows = ExternalRequest.objects.filter(status_condition("=", ExternalRequest.Status.ABANDONED)).order_by(
+        "-updated_at", "-id"
+    )[:limit]
+    return [
+        Failure(
+            label=f"#{row.pk} {row.get_channel_display()} {row.action}",
+            when=row.updated_at,
+            detail=row.last_error[:140],
+            url=reverse("admin:outbox_externalrequest_change", args=[row.pk]),
+        )
+        for row in rows.only("pk", "channel", "action", "updated_at", "last_error")
+    ]
+
+
+def abandoned_list_url() -> str:
+    return reverse("admin:outbox_externalrequest_changelist") + "?status__exact=abandoned"
+
+
+# The platform's own source comes first; the feature apps register theirs in ready().
+register_failures("abandoned_requests", "Abandoned requests", abandoned_failures, abandoned_list_url)
 
 
 def latest_failures(*, limit: int = FAILURES_SHOWN) -> list[FailureBlock]:

@@ -90,29 +90,3 @@ def outbox_now(*, now: datetime) -> dict:
         "oldest_due_at": oldest,
         "oldest_due_age": (now - oldest) if oldest else None,
     }
-
-
-def abandoned_failures(limit: int) -> list:
-    """The latest abandoned requests, newest first, as dashboard failures."""
-    from django.urls import reverse
-
-    from planocore.dashboard import Failure
-
-    rows = ExternalRequest.objects.filter(status_condition("=", ExternalRequest.Status.ABANDONED)).order_by(
-        "-updated_at", "-id"
-    )[:limit]
-    return [
-        Failure(
-            label=f"#{row.pk} {row.get_channel_display()} {row.action}",
-            when=row.updated_at,
-            detail=row.last_error[:140],
-            url=reverse("admin:outbox_externalrequest_change", args=[row.pk]),
-        )
-        for row in rows.only("pk", "channel", "action", "updated_at", "last_error")
-    ]
-
-
-def abandoned_list_url() -> str:
-    from django.urls import reverse
-
-    return reverse("admin:outbox_externalrequest_changelist") + "?status__exact=abandoned"
