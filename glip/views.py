@@ -2,6 +2,8 @@
 
 from functools import partial
 
+from django.core.exceptions import ValidationError
+
 from glip.filters import GlipMessageFilter, GlipTeamFilter
 from glip.selectors import glip_message_list, glip_team_list
 from glip.serializers import (
@@ -30,9 +32,8 @@ class ListMixin:
 
     def paginated(self, queryset, filterset_class, serializer_class, keyset=NEWEST_FIRST):
         filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
-        if not filterset.is_valid():
-            name, messages = next(iter(filterset.errors.items()))
-            raise invalid_param(name, str(messages[0]))
+        if not filterset.is_valid():  # invalid-param naming the filter, by the exception handler
+            raise ValidationError(dict(filterset.errors))
         page = keyset.page(filterset.qs, self.request.params)
         return self.respond_page(page, serializer_class(page.items, many=True).data)
 
