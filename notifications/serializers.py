@@ -1,7 +1,6 @@
 """Params of the notifications routes (the seed's order) and the shapes of the `view`s."""
 
 import copy
-import re
 from email.utils import parseaddr
 from typing import Any
 
@@ -12,11 +11,11 @@ from rest_framework.exceptions import ErrorDetail
 
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
 from planocore.api.endpoints import order
+from planocore.api.fields import E164
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
 from planocore.routes.list_items import list_item_url
 
-E164 = re.compile(r"^\+[1-9]\d{1,14}$")
 MAX_RECIPIENTS = 50
 
 DEFAULT_VIEW = "default-view"
