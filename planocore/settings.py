@@ -194,6 +194,11 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 # fails that publish at once (the row waits for the sweep) instead of retrying for seconds.
 CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {"max_retries": 0}
+# Celery's Django fix-up closes every database connection before and after each task
+# unless this is set (then once every N tasks); a new PostgreSQL connection per send
+# cost more than the send's own queries. planocore/celery.py gives tasks the request
+# cycle's connection handling instead (CONN_MAX_AGE honoured).
+CELERY_DB_REUSE_MAX = 1000
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULE = {
     "process-external-requests": {

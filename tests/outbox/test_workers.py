@@ -152,12 +152,23 @@ def test_a_killed_worker_loses_nothing_and_a_restarted_one_finishes(tmp_path):
     assert max(per_request.values()) <= 2
 
 
+def _sessions_opened() -> int:
+    """Connections ever opened to the test database (PostgreSQL's own count)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute("SELECT sessions FROM pg_stat_database WHERE datname = current_database()")
+        return cursor.fetchone()[0]
+
+
 @needs_redis
 @pytest.mark.django_db(transaction=True)
-def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf, redis_queue):
+def test_a_real_celery_worker_sends_enqueued_requests_on_one_database_connection(
+    tmp_path, celery_conf, redis_queue
+):
     broker, queue = REDIS_URL, redis_queue
     record = tmp_path / "sent.log"
     env = _env(record, CELERY_BROKER_URL=broker)
+    opened_before = _sessions_opened()
     worker = subprocess.Popen(
         [
             str(Path(sys.executable).with_name("celery")),
@@ -181,14 +192,22 @@ def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf, r
     )
     celery_conf(task_always_eager=False, broker_url=broker, task_default_queue=queue)
     try:
-        with transaction.atomic():
-            request = enqueue(channel="sms", payload={"n": 7, "text": "via celery"}, priority=5)
-            assert ExternalRequest.objects.get(pk=request.pk).status == Status.PENDING
-        # The commit handed the id to the broker; the worker process sends it.
+        requests = []
+        for n in range(7, 13):
+            with transaction.atomic():
+                request = enqueue(channel="sms", payload={"n": n, "text": "via celery"}, priority=5)
+                assert ExternalRequest.objects.get(pk=request.pk).status == Status.PENDING
+            requests.append(request)
+        # Each commit handed its id to the broker; the worker process sends them.
         _wait(
-            lambda: ExternalRequest.objects.get(pk=request.pk).status == Status.SUCCEEDED,
+            lambda: (
+                ExternalRequest.objects.filter(
+                    pk__in=[r.pk for r in requests], status=Status.SUCCEEDED
+                ).count()
+                == len(requests)
+            ),
             60,
-            "the Celery worker to send the request",
+            "the Celery worker to send the requests",
         )
     finally:
         worker.send_signal(signal.SIGTERM)
@@ -196,7 +215,11 @@ def test_a_real_celery_worker_sends_an_enqueued_request(tmp_path, celery_conf, r
             worker.wait(timeout=20)
         except subprocess.TimeoutExpired:
             worker.kill()
+    request = requests[0]
     request.refresh_from_db()
     assert request.provider_message_id == "rec-7"
-    assert [n for n, _ in _recorded(record)] == [7]
+    assert sorted(n for n, _ in _recorded(record)) == list(range(7, 13))
     assert worker.pid in {pid for _, pid in _recorded(record)}
+    # Six tasks, one connection: the worker keeps it between tasks as a web process
+    # does between requests (CONN_MAX_AGE), where Celery alone reconnects for each task.
+    assert _sessions_opened() - opened_before == 1
