@@ -25,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from planocore.outbox.models import Channel, ExternalRequest
-from planocore.outbox.selectors import outbox_now, status_condition
+from planocore.outbox.selectors import outbox_now
 from planocore.providers import ratelimit
 
 DAYS = 14
@@ -88,7 +88,7 @@ def register_failures(
 
 def abandoned_failures(limit: int) -> list[Failure]:
     """The latest abandoned requests, newest first."""
-    rows = ExternalRequest.objects.filter(status_condition("=", ExternalRequest.Status.ABANDONED)).order_by(
+    rows = ExternalRequest.objects.filter(status=ExternalRequest.Status.ABANDONED).order_by(
         "-updated_at", "-id"
     )[:limit]
     return [

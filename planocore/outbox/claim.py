@@ -19,25 +19,19 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import connection, models, transaction
 from django.db.models import F, Q
-from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from planocore.outbox.models import ExternalRequest
-from planocore.outbox.selectors import status_condition
 
 Status = ExternalRequest.Status
 
 
-def _status_is(status: str) -> RawSQL:
-    return status_condition("=", status)
-
-
 def _due_q(now: datetime) -> Q:
-    return Q(_status_is(Status.PENDING), next_attempt_at__lte=now)
+    return Q(status=Status.PENDING, next_attempt_at__lte=now)
 
 
 def _expired_q(now: datetime) -> Q:
-    return Q(_status_is(Status.SENDING), leased_until__lt=now)
+    return Q(status=Status.SENDING, leased_until__lt=now)
 
 
 def locks_rows() -> bool:
@@ -77,7 +71,7 @@ def select_due(
     rows = fetch(base.filter(_expired_q(now)).order_by("leased_until", "id"), limit)
     aged_share = max(1, int(limit * settings.OUTBOX_AGED_SHARE))
     starved_since = now - timedelta(seconds=settings.OUTBOX_STARVATION_SECONDS)
-    aged = base.filter(_status_is(Status.PENDING), next_attempt_at__lte=starved_since)
+    aged = base.filter(status=Status.PENDING, next_attempt_at__lte=starved_since)
     rows += fetch(aged.order_by("next_attempt_at", "id"), min(aged_share, limit - len(rows)))
     by_priority = base.filter(_due_q(now)).order_by("-priority", "next_attempt_at", "id")
     if rows:
