@@ -18,6 +18,12 @@ busy machine weighs on both alike, and prints each page's median time on each
 size and their ratio. Target: under 2x (no full COUNT, indexed filters and
 searches, a cheap date drill-down).
 
+Options for working on one page: `--only "search subject,outbox recipient"` times only
+those pages (names as printed); `--keep` leaves the two databases in place at the end
+and, when they are already there, migrates them instead of filling them again (a
+migration that adds an index then builds it on the full tables), which saves the fill
+time between runs. Drop them with a last run without `--keep`, or DROP DATABASE.
+
 Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres).
 """
@@ -176,7 +182,7 @@ def fill(model_label: str, first: int, last: int) -> float:
     return time.perf_counter() - started
 
 
-def time_pages(client, repeat: int) -> dict[str, float]:
+def time_pages(client, repeat: int, only: set[str] | None = None) -> dict[str, float]:
     """Median milliseconds of each page (after one warm-up request)."""
     from datetime import timedelta
 
@@ -187,6 +193,8 @@ def time_pages(client, repeat: int) -> dict[str, float]:
     fields = {"week_ago": (now - timedelta(days=7)).isoformat(), "year": str(now.year)}
     results = {}
     for name, url_name, params in PAGES:
+        if only and name not in only:
+            continue
         query = {k: v.format(**fields) for k, v in params.items()}
         url = reverse(url_name)
         response = client.get(url, query)
@@ -228,7 +236,19 @@ def build(db_name: str, rows: int) -> None:
         print(f"{db_name}: {rows:,} {model_label} rows inserted and indexed in {seconds:.1f} s", flush=True)
 
 
-def measure(db_name: str, repeat: int) -> None:
+def migrate(db_name: str) -> None:
+    """Bring a kept database up to the current migrations (run in its own process)."""
+    _setup(db_name)
+    from django.core.management import call_command
+    from django.db import connection
+
+    call_command("migrate", verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(f"{db_name}: kept, migrated", flush=True)
+
+
+def measure(db_name: str, repeat: int, only: set[str] | None = None) -> None:
     """Print the pages' median times on one database as JSON (run in its own process)."""
     _setup(db_name)
     from django.contrib.auth import get_user_model
@@ -236,7 +256,20 @@ def measure(db_name: str, repeat: int) -> None:
 
     client = Client()
     client.force_login(get_user_model().objects.get(username="bench"))
-    print(json.dumps(time_pages(client, repeat)))
+    print(json.dumps(time_pages(client, repeat, only)))
+
+
+def _filled(db_name: str, rows: int) -> bool:
+    """Whether a kept database exists and holds `rows` rows of each table (from an earlier --keep run)."""
+    import psycopg
+
+    tables = ("notifications_notification", "outbox_externalrequest", "cancelations_cancelation")
+    try:
+        with psycopg.connect(db_url(db_name)) as conn:
+            counts = [conn.execute(f"SELECT max(id) FROM {table}").fetchone()[0] for table in tables]
+    except psycopg.Error:
+        return False
+    return counts == [rows] * 3
 
 
 def _run(*args: str) -> str:
@@ -253,36 +286,50 @@ def main() -> None:
     parser.add_argument("--large", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=3, help="alternating rounds (default 3)")
     parser.add_argument("--repeat", type=int, default=5, help="timed requests per page and round")
+    parser.add_argument("--only", default="", help="comma-separated page names to time (default all)")
+    parser.add_argument("--keep", action="store_true", help="keep the databases; reuse kept ones")
     parser.add_argument("--build", nargs=2, metavar=("DB", "ROWS"), help=argparse.SUPPRESS)
     parser.add_argument("--measure", metavar="DB", help=argparse.SUPPRESS)
+    parser.add_argument("--migrate", metavar="DB", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.build:
         return build(args.build[0], int(args.build[1]))
+    only = {name.strip() for name in args.only.split(",") if name.strip()}
+    unknown = only - {name for name, _, _ in PAGES}
+    if unknown:
+        parser.error(f"no such page: {', '.join(sorted(unknown))}")
+    if args.migrate:
+        return migrate(args.migrate)
     if args.measure:
-        return measure(args.measure, args.repeat)
+        return measure(args.measure, args.repeat, only)
 
     sizes = {f"{DB_PREFIX}_small": args.small, f"{DB_PREFIX}_large": args.large}
     try:
         for db_name, rows in sizes.items():
+            if args.keep and _filled(db_name, rows):
+                print(_run("--migrate", db_name).strip(), flush=True)
+                continue
             admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
             admin_sql(f"CREATE DATABASE {db_name}")
             print(_run("--build", db_name, str(rows)).strip(), flush=True)
         samples: dict[str, dict[str, list[float]]] = {db: {} for db in sizes}
         for round_number in range(args.rounds):
             for db_name in sizes:
-                for page, ms in json.loads(_run("--measure", db_name, "--repeat", str(args.repeat))).items():
+                timed = _run("--measure", db_name, "--repeat", str(args.repeat), "--only", args.only)
+                for page, ms in json.loads(timed).items():
                     samples[db_name].setdefault(page, []).append(ms)
             print(f"round {round_number + 1}/{args.rounds} done", flush=True)
         small, large = ({p: statistics.median(v) for p, v in samples[db].items()} for db in sizes)
         print(f"\n{'page':20} {args.small:>10,} rows {args.large:>12,} rows   ratio")
-        for name, _, _ in PAGES:
+        pages = [name for name, _, _ in PAGES if not only or name in only]
+        for name in pages:
             ratio = large[name] / small[name]
             flag = "" if ratio < 2 else "   <-- 2x or more"
             print(f"{name:20} {small[name]:10.1f} ms {large[name]:12.1f} ms   {ratio:4.2f}x{flag}")
-        worst = max(large[name] / small[name] for name, _, _ in PAGES)
+        worst = max(large[name] / small[name] for name in pages)
         print(f"\nworst ratio {worst:.2f}x (target < 2x); load average now {os.getloadavg()[0]:.1f}")
     finally:
-        for db_name in sizes:
+        for db_name in sizes if not args.keep else ():
             admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
 
 

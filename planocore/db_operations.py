@@ -1,7 +1,7 @@
 """Migration operations for what only PostgreSQL has (trigram indexes), leaving SQLite as it is.
 
     dependencies = [..., ("planocore", "0004_pg_trgm")]  # the pg_trgm extension
-    operations = [trigram_index("notifications_notification", "team_name", "notif_team_trgm_idx")]
+    operations = [trigram_index("notifications_notification", "team_name", "notif_team_trgm_idx", "gist")]
 
 `trigram_index` is a PostgreSQLOnly(RunSQL(...)). The wrapped operation changes the database on PostgreSQL
 only and never the migration state: the index is not in the model's Meta (SQLite could not build
@@ -51,15 +51,41 @@ class PostgreSQLOnly(Operation):
         return f"postgresql_{self.operation.migration_name_fragment}"
 
 
-def trigram_index(table: str, column: str, name: str) -> PostgreSQLOnly:
-    """A GIN trigram index on UPPER(column), which serves Django's `icontains` (UPPER(col) LIKE UPPER(...)).
+# The GiST signature length, in bytes (pg_trgm's default is 12). Measured at 1,000,000 rows
+# (bench/admin_scale.py's searches): 12 bytes took 4-20 ms a search, 32 up to 4 ms, 128 at
+# most 3 ms, with a smaller index; 256 was no better.
+GIST_SIGLEN = 128
+
+OPCLASSES = {"gin": "gin_trgm_ops", "gist": f"gist_trgm_ops(siglen={GIST_SIGLEN})"}
+
+
+def _trigram_index_sql(table: str, column: str, name: str, method: str) -> str:
+    return f'CREATE INDEX "{name}" ON "{table}" USING {method} (UPPER("{column}") {OPCLASSES[method]})'
+
+
+def trigram_index(table: str, column: str, name: str, method: str = "gin") -> PostgreSQLOnly:
+    """A trigram index on UPPER(column), which serves Django's `icontains` (UPPER(col) LIKE UPPER(...)).
+
+    `method` is "gin" or "gist"; the admin's substring searches use "gist" (notifications
+    migration 0005 and its siblings). A GIN scan for LIKE '%...%' checks every candidate
+    row of the term's rarest trigram against the posting list of each of its other
+    trigrams; a trigram most rows share ("tou", " is") has a posting list as long as the
+    table, and reading it costs tens of milliseconds at a million rows even when one row
+    matches (EXPLAIN: 1,100-1,700 index buffers for ~20 candidates). A GiST index holds
+    each row's trigrams together, so it descends only into subtrees whose signature has
+    all of them: 0.4-3 ms for the same searches. It is about 3.5 times GIN's size and
+    costs ~30 µs more per inserted row (GIN defers its work to a pending list).
 
     Written as SQL: Django renders OpClass(Upper(column)) as "(UPPER(col) gin_trgm_ops)",
     which PostgreSQL rejects. Needs ("planocore", "0004_pg_trgm") among the migration's dependencies.
     """
     return PostgreSQLOnly(
-        RunSQL(
-            f'CREATE INDEX "{name}" ON "{table}" USING gin (UPPER("{column}") gin_trgm_ops)',
-            f'DROP INDEX IF EXISTS "{name}"',
-        )
+        RunSQL(_trigram_index_sql(table, column, name, method), f'DROP INDEX IF EXISTS "{name}"')
+    )
+
+
+def trigram_index_dropped(table: str, column: str, name: str, method: str = "gin") -> PostgreSQLOnly:
+    """Drop a trigram index made by `trigram_index` (with the same arguments); unapplied, make it again."""
+    return PostgreSQLOnly(
+        RunSQL(f'DROP INDEX IF EXISTS "{name}"', _trigram_index_sql(table, column, name, method))
     )

@@ -11,9 +11,12 @@ turns, with a selective filter or search, into a walk along the created_at
 index until a matching row turns up (the whole table when one row matches),
 and the second reads every matching row. Here:
 
-- when the list holds few rows (the count the page already made), their dates
-  are read once, with the plan that suits the filter, and the periods come
-  from them;
+- when the whole list is on the page, the periods come from the page's rows
+  (no second read of the list: with a substring search that is a second
+  trigram index scan);
+- otherwise, when the list holds few rows (the count the page already made),
+  their dates are read once, with the plan that suits the filter, and the
+  periods come from them;
 - otherwise the candidate periods come from the whole table's MIN/MAX (two
   index probes) and each is kept only if an EXISTS on the filtered list finds a
   row in it (a match turns up fast, since many rows match): a dozen small
@@ -26,6 +29,7 @@ from django import template
 from django.contrib.admin.templatetags.admin_list import date_hierarchy as django_date_hierarchy
 from django.contrib.admin.templatetags.base import InclusionAdminNode
 from django.db import models
+from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 
 register = template.Library()
@@ -101,7 +105,11 @@ class _ChangeList:
 def fast_date_hierarchy(cl):
     field_name = cl.date_hierarchy
     dates = None
-    if cl.result_count <= SMALL_LIST:
+    if not cl.multi_page and LOOKUP_SEP not in field_name:
+        # The page shows the whole list: its rows' dates. Iterating cl.result_list fills the
+        # queryset's cache, and the rows below come from it: the list is read once, not twice.
+        dates = [getattr(row, field_name) for row in cl.result_list]
+    elif cl.result_count <= SMALL_LIST:
         # No LIMIT: the planner takes the filter's own indexes.
         dates = list(cl.queryset.order_by().values_list(field_name, flat=True))
     bounds = cl.model._default_manager.aggregate(first=models.Min(field_name), last=models.Max(field_name))

@@ -50,11 +50,17 @@ def test_changelist_filters_search_and_drill_down(staff, notify):
     assert f"created_at__month={timezone.now().month}".encode() in this_year.content
 
 
-@pytest.mark.parametrize("small_list", [1000, 0], ids=["dates-of-few-rows", "indexed-probes"])
-def test_drill_down_links_only_buckets_with_rows(staff, monkeypatch, small_list):
+@pytest.mark.parametrize(
+    "per_page,small_list",
+    [(50, 1000), (1, 1000), (1, 0)],
+    ids=["dates-of-the-page", "dates-of-few-rows", "indexed-probes"],
+)
+def test_drill_down_links_only_buckets_with_rows(staff, monkeypatch, per_page, small_list):
+    from notifications.admin import NotificationAdmin
     from planocore.templatetags import planocore_admin as notifications_admin
 
     monkeypatch.setattr(notifications_admin, "SMALL_LIST", small_list)
+    monkeypatch.setattr(NotificationAdmin, "list_per_page", per_page)
     first = Notification.objects.create(key="a")
     second = Notification.objects.create(key="b")
     now = timezone.now()
@@ -69,6 +75,24 @@ def test_drill_down_links_only_buckets_with_rows(staff, monkeypatch, small_list)
     assert f"created_at__year={now.year - 1}" not in content
     # Indexed probes only: no DISTINCT over the dates of every row.
     assert not [q["sql"] for q in queries.captured_queries if "DISTINCT" in q["sql"].upper()]
+
+
+def test_a_search_that_fits_on_one_page_reads_the_list_once_for_its_rows_and_dates(staff):
+    Notification.objects.bulk_create(
+        [
+            Notification(notification_type="email", email_subject="Your tour 777 is ready"),
+            Notification(notification_type="email", email_subject="Your tour 778 is ready"),
+        ]
+    )
+    with CaptureQueriesContext(connection) as queries:
+        page = staff.get(reverse(CHANGELIST), {"q": "tour 777 is"})
+
+    assert page.context["cl"].result_count == 1
+    assert [row.email_subject for row in page.context["cl"].result_list] == ["Your tour 777 is ready"]
+    assert f"created_at__year={timezone.now().year}".encode() in page.content
+    searches = [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"].upper()]
+    # The capped count and the rows; the drill-down's dates come from the rows.
+    assert len(searches) == 2, searches
 
 
 def test_change_page_shows_the_outgoing_requests_with_proof(staff, notify):
