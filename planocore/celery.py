@@ -30,10 +30,10 @@ def _database_connections_like_a_request(task=None, **kwargs) -> None:
     """Around each task, what Django does around each request: close connections past CONN_MAX_AGE or broken.
 
     Celery's own fix-up closes every connection around every task unless
-    settings.CELERY_DB_REUSE_MAX is set (then once every that many tasks): a new
-    PostgreSQL connection for each outbox send cost more than the send itself
-    (one worker of 2 processes: 46 sends/s with it, 135/s without; bench/latency.py
-    gives the figures with and without). Not for a task run in-process (eager):
+    settings.CELERY_DB_REUSE_MAX is set (then once every that many tasks): each
+    outbox send opened a new PostgreSQL connection, and a worker of 2 processes
+    fell behind at 40 calls/s (bench/latency.py: p50 7.3 s); keeping it, the same
+    worker carries 50 calls/s at p50 7 ms. Not for a task run in-process (eager):
     its caller owns the connection, perhaps inside a transaction.
     """
     if task is not None and not getattr(task.request, "is_eager", False):
