@@ -52,6 +52,7 @@ PAGES = [
     ("year drill-down", "admin:notifications_notification_changelist", {"created_at__year": "{year}"}),
     ("search olio id", "admin:notifications_notification_changelist", {"q": "OL-777"}),
     ("search subject", "admin:notifications_notification_changelist", {"q": "tour 777 is"}),
+    ("search common word", "admin:notifications_notification_changelist", {"q": "ready"}),
     ("search team", "admin:notifications_notification_changelist", {"q": "team 778 photo"}),
     ("production screen", "admin:notifications_productionnotification_changelist", {}),
     ("outbox list", "admin:outbox_externalrequest_changelist", {}),

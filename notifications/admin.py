@@ -10,7 +10,7 @@ import json
 
 from django import forms
 from django.contrib import admin, messages
-from django.contrib.admin.views.main import SEARCH_VAR
+from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
 from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, URLField
@@ -158,14 +158,27 @@ class NotificationAdmin(admin.ModelAdmin):
 
         A search ORs exact columns and substrings; the planner, guessing how
         many rows match, may walk the primary key backwards to find 50 of them
-        and read the whole table when one row matches. Ordering by an
-        expression makes it fetch the few matches through their indexes and
-        sort them. An address search (with @) reads the table either way.
+        and read the whole table when one row matches (0.7 s at 1,000,000 rows).
+        Ordering by an expression makes it fetch the few matches through their
+        indexes and sort them (2 ms). A word most rows hold ("ready") would then
+        sort every match (0.5 s): when the capped count says more than COUNT_CAP
+        rows match, the pages walk the primary key after all (`get_paginator`).
+        An address search (with @) reads the table either way.
         """
-        term = request.GET.get(SEARCH_VAR, "").strip()
-        if term and "@" not in term:
+        if self._searching_by_expression(request):
             return [(F("id") + 0).desc()]
         return super().get_ordering(request)
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        many_rows_ordering = ("-id",) if self._searching_by_expression(request) else ()
+        return self.paginator(
+            queryset, per_page, orphans, allow_empty_first_page, many_rows_ordering=many_rows_ordering
+        )
+
+    @staticmethod
+    def _searching_by_expression(request) -> bool:
+        term = request.GET.get(SEARCH_VAR, "").strip()
+        return bool(term) and "@" not in term and ORDER_VAR not in request.GET
 
     def get_search_results(self, request, queryset, search_term):
         """Exact matches on indexed columns; subjects, team names and addresses (with @) by substring.

@@ -39,7 +39,20 @@ class CappedCountPaginator(Paginator):
 
     An exact COUNT(*) reads every matching row, so on a large table it costs more
     than the page itself. Pages past the estimate simply come back empty.
+
+    `many_rows_ordering`: the order the pages take instead of the list's own when
+    more than COUNT_CAP rows match (the admin's search orders few matches by an
+    expression, which sorts every match: see NotificationAdmin.get_ordering).
     """
+
+    def __init__(self, *args, many_rows_ordering: tuple[str, ...] = (), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.many_rows_ordering = many_rows_ordering
+
+    def page(self, number):
+        if self.many_rows_ordering and self.count > COUNT_CAP:
+            self.object_list = self.object_list.order_by(*self.many_rows_ordering)
+        return super().page(number)
 
     @cached_property
     def count(self) -> int:

@@ -95,6 +95,37 @@ def test_a_search_that_fits_on_one_page_reads_the_list_once_for_its_rows_and_dat
     assert len(searches) == 2, searches
 
 
+def _rows_query(queries) -> str:
+    """The page's rows query: the ordered search."""
+    (rows,) = [q["sql"] for q in queries.captured_queries if "LIKE" in q["sql"] and "ORDER BY" in q["sql"]]
+    return rows
+
+
+def test_a_search_sorts_few_matches_and_walks_the_primary_key_for_many(staff, monkeypatch):
+    from django.contrib import admin
+
+    from planocore import admin_display
+
+    monkeypatch.setattr(admin_display, "COUNT_CAP", 3)
+    monkeypatch.setattr(admin.site._registry[Notification], "list_per_page", 2)
+    made = Notification.objects.bulk_create(
+        [Notification(notification_type="email", email_subject=f"Your tour {n} is ready") for n in range(5)]
+    )
+    newest = sorted(n.pk for n in made)[-2:][::-1]
+
+    with CaptureQueriesContext(connection) as queries:
+        page = staff.get(reverse(CHANGELIST), {"q": "ready"})
+    # More matches than the count's cap: newest first by the primary key, no sort of every match.
+    assert [n.pk for n in page.context["cl"].result_list] == newest
+    assert "+ 0" not in _rows_query(queries)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = staff.get(reverse(CHANGELIST), {"q": "tour 3 is"})
+    # Few matches: fetched through the indexes and sorted (`id + 0`).
+    assert [n.email_subject for n in page.context["cl"].result_list] == ["Your tour 3 is ready"]
+    assert "+ 0" in _rows_query(queries)
+
+
 def test_change_page_shows_the_outgoing_requests_with_proof(staff, notify):
     notify(EMAIL)
     notification = Notification.objects.get()
