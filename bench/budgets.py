@@ -24,16 +24,9 @@ import tempfile
 import time
 from pathlib import Path
 
+from dispatch import QueryCounter
+
 ROOT = Path(__file__).resolve().parent.parent
-
-
-class QueryCounter:
-    def __init__(self):
-        self.count = 0
-
-    def __call__(self, execute, sql, params, many, context):
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def _setup() -> None:
