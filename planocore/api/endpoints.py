@@ -56,6 +56,15 @@ class Endpoint:
     token_order: int = 100
 
 
+def endpoint_for(endpoints: dict[str, Endpoint], method: str) -> Endpoint | None:
+    """The Endpoint that serves `method`: HEAD takes GET's (token, permission, scoping, params).
+
+    A HEAD answer is GET's answer without the body, so it must cost what GET costs;
+    a view with no GET answers HEAD method-not-allowed.
+    """
+    return endpoints.get("GET" if method == "HEAD" else method)
+
+
 def order(number: int, *, list_item: str | None = None, example=None, in_example: bool = True) -> dict:
     """Return the `style` dict that gives a parameter its documentation order number.
 

@@ -8,6 +8,7 @@ from django.http import JsonResponse
 from django.urls import Resolver404, resolve
 
 from planocore.api import statuses
+from planocore.api.endpoints import endpoint_for
 from planocore.api.envelope import envelope
 
 logger = logging.getLogger("planocore.api")
@@ -100,7 +101,7 @@ class ApiRouteMiddleware:
         endpoints = getattr(view_class, "endpoints", None)
         if not endpoints:
             return None
-        endpoint = endpoints.get(request.method)
+        endpoint = endpoint_for(endpoints, request.method)
         if endpoint is None:
             return None  # the view answers method-not-allowed
         state = deployment_state()

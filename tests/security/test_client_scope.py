@@ -19,6 +19,7 @@ from messaging.models import MessagingClient
 from notifications.models import Notification
 from planocore.accounts.models import Application, Client, Employee
 from planocore.accounts.services import CLIENT_GROUP_PERMISSIONS, api_permissions, api_session_create
+from tests.security.test_head_requests import head_and_get
 
 pytestmark = pytest.mark.django_db
 
@@ -220,6 +221,14 @@ def cancelations(alice, bob):
 def test_a_client_lists_only_the_cancelations_it_made(client_api, cancelations):
     code, body = client_api.get(CANCELATIONS)
     assert code == 200 and ids(body) == {cancelations["alice"].pk}
+
+
+def test_a_clients_head_on_cancelations_has_its_scoped_lists_size(client_api, cancelations, api):
+    scoped_head, scoped_get = head_and_get(client_api, "/api/v1/cancelations")
+    assert scoped_head.status_code == 200
+    assert scoped_head["Content-Length"] == scoped_get["Content-Length"]
+    full = api.client.get("/api/v1/cancelations", **api._headers(None))
+    assert int(full["Content-Length"]) > int(scoped_head["Content-Length"])
 
 
 def test_trusted_callers_list_every_cancelation(trusted_api, cancelations):
