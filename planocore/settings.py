@@ -140,6 +140,9 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # --- API --------------------------------------------------------------------
 # How deeply arrays and objects may nest in a JSON body (API, webhooks); deeper is refused.
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Bytes an API request body may hold (a route's Endpoint may take fewer); a larger declared
+# Content-Length is refused before any of it is read, a chunked body is cut there.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "planocore.api.authentication.TokenAuthentication",
@@ -153,7 +156,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "planocore.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "planocore.api.parsers.FieldsOnlyMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "planocore.api.exceptions.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],

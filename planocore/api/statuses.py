@@ -130,6 +130,14 @@ TOO_MANY_REQUESTS = _status(
     "wait the number of seconds in the Retry-After header.",
     uncommon=True,
 )
+REQUEST_TOO_LARGE = _status(
+    "request-too-large",
+    413,
+    "This status is returned when the request body is larger than the route takes (its "
+    "Content-Length, or the bytes of a chunked body); nothing of it was read. The message "
+    "gives the limit in bytes.",
+    uncommon=True,
+)
 PROVIDER_FAILED = _status(
     "provider-failed",
     502,
@@ -167,6 +175,7 @@ UNCOMMON = [
     SERVICE_NOT_FOUND,
     METHOD_NOT_ALLOWED,
     TOO_MANY_REQUESTS,
+    REQUEST_TOO_LARGE,
     PROVIDER_FAILED,
     PROVIDER_UNAVAILABLE,
 ]

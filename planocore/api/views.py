@@ -11,6 +11,7 @@ from planocore.api.authentication import session_payload
 from planocore.api.endpoints import Endpoint, endpoint_for
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.middleware import method_not_allowed_message
 from planocore.api.pagination import Page, page_links, page_meta
 from planocore.api.parsers import Base64JSONParser
 from planocore.api.permissions import scoped
@@ -63,11 +64,7 @@ class ApiView(APIView):
         return super().get_parsers()
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        allowed = ", ".join(sorted(self.endpoints))
-        raise ApiError(
-            statuses.METHOD_NOT_ALLOWED,
-            f"{request.method} is not allowed on this route; use {allowed}.",
-        )
+        raise ApiError(statuses.METHOD_NOT_ALLOWED, method_not_allowed_message(request, self.endpoints))
 
     def raw_params(self, request, kwargs: dict) -> dict[str, Any]:
         """Query string, then body, then path params (later ones win).
