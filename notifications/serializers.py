@@ -10,10 +10,13 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from planocore.api import statuses
 from planocore.api.endpoints import order
+from planocore.api.exceptions import ApiError
 from planocore.api.fields import E164
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
+from planocore.providers.ringcentral.selectors import ringcentral_extension_default
 from planocore.routes.list_items import list_item_url
 
 MAX_RECIPIENTS = 50
@@ -60,6 +63,38 @@ FIELD_PARAMS = (
     "extension",
     "team_name",
 )
+
+
+# What a client (a customer's session) may not choose: PlanoCore sends as itself.
+SENDER_PARAMS = ("email_from", "phone_from", "extension")
+
+
+def _denied(param: str, message: str) -> ApiError:
+    return ApiError(statuses.PERMISSION_DENIED, f"`{param}`: {message}", param=param)
+
+
+def keep_client_to_itself(attrs: dict, user) -> None:
+    """A client sends only as PlanoCore and only to itself (issue 25.3): permission-denied naming the param.
+
+    No sender of its choosing (`email_from`, `phone_from`, `extension`); email only to its
+    user's address (to, cc and bcc), texts only to its Client record's phone. An sms or mms
+    goes from the default RingCentral extension, an email from DEFAULT_FROM_EMAIL.
+    """
+    for name in SENDER_PARAMS:
+        if attrs.get(name):
+            raise _denied(
+                name, "a client cannot choose the sender; leave it out (PlanoCore sends as itself)."
+            )
+    own_email = (user.email or "").lower()
+    for name in ("email_to", "email_cc", "email_bcc"):
+        if any(parseaddr(a)[1].lower() != own_email for a in Notification.split(attrs.get(name) or "")):
+            raise _denied(name, f"a client may email only its own address ({user.email}).")
+    own_phone = getattr(getattr(user, "client", None), "phone", "")
+    if any(number != own_phone for number in Notification.split(attrs.get("phone_to") or "")):
+        raise _denied("phone_to", "a client may text only its own phone (the phone of its client record).")
+    if attrs.get("notification_type") in (NotificationType.SMS, NotificationType.MMS):
+        sender = ringcentral_extension_default()
+        attrs["extension"] = sender.extension_number if sender is not None else ""
 
 
 def _required(message: str) -> ErrorDetail:
@@ -296,6 +331,7 @@ class NotificationCreateParams(ViewParam):
                 raise serializers.ValidationError(
                     {"notification_type": ["glip notifications are not open to clients."]}
                 )
+            keep_client_to_itself(attrs, self.context["request"].auth.user)
         problems = channel_problems(attrs)
         if problems:
             raise serializers.ValidationError(

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import environ
 
-from planocore.budgets import parse_rate
 from planocore.cache import cache_config
 from planocore.ops.logging import logging_config
 
@@ -163,7 +162,6 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "planocore.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DATETIME_FORMAT": "iso-8601",
-    "DEFAULT_THROTTLE_RATES": {"sign-in": env.str("SIGN_IN_RATE", default="10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PlanoCore API",
@@ -185,6 +183,10 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 # Failed token attempts allowed per client address per minute before
 # `too-many-requests`.
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
+# Sign-in attempts per client address (the API's and the admin login's, counted apart).
+SIGN_IN_RATE = env.str("SIGN_IN_RATE", default="10/min")
+# Notifications a client (a session acting through the Client role) may create.
+API_CLIENT_SEND_RATE = env.str("API_CLIENT_SEND_RATE", default="60/hour")
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # No broker: every task runs in the calling process (the embedded default).
@@ -266,7 +268,6 @@ RINGCENTRAL_BUDGETS = {
 # Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
 # extension, across workers, before the API answers too-many-requests ("N/period").
 RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")
-parse_rate(RINGCENTRAL_PASSWORD_FAILURE_RATE)  # a wrong value stops the start, not each request
 
 MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
 MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")

@@ -48,6 +48,15 @@ class ApiError(drf.APIException):
         super().__init__(detail=self.message, code=status.slug)
 
 
+def too_many_requests(message: str, retry_after: int) -> ApiError:
+    """too-many-requests with its Retry-After: the answer of every caller limit (planocore/budgets.py)."""
+    return ApiError(
+        statuses.TOO_MANY_REQUESTS,
+        f"{message}; try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
 def invalid_param(param: str, message: str) -> ApiError:
     return ApiError(statuses.INVALID_PARAM, f"`{param}`: {message}", param=param)
 
@@ -139,12 +148,7 @@ def as_api_error(exc: Exception) -> ApiError | None:
             statuses.INVALID_ENCODED_PARAMS, f"The request body could not be decoded: {exc.detail}"
         )
     if isinstance(exc, drf.Throttled):
-        wait = int(exc.wait or 60)
-        return ApiError(
-            statuses.TOO_MANY_REQUESTS,
-            f"Too many attempts; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
+        return too_many_requests("Too many attempts", max(1, round(exc.wait or 1)))
     if isinstance(exc, (drf.NotFound, Http404)):
         return ApiError(statuses.INVALID_PARAM, "`id`: no record with this id.", param="id")
     if isinstance(exc, SuspiciousOperation):

@@ -126,7 +126,8 @@ TOO_MANY_REQUESTS = _status(
     "too-many-requests",
     429,
     "This status is returned after too many failed token or sign-in attempts from one address, "
-    "or too many refused RingCentral password logins for one rc_extension; "
+    "too many notifications from one client, or too many refused RingCentral password logins "
+    "for one rc_extension; "
     "wait the number of seconds in the Retry-After header.",
     uncommon=True,
 )
