@@ -100,8 +100,10 @@ def messaging_client_create(
     """Create a client in SC for the user (externalId = user id) and store it as pending.
 
     The params are validated by the caller (ClientCreateParams); SC is called before
-    anything is written.
+    anything is written. A conversation belongs to one user: one that another user's
+    client (not removed) is linked to is refused before SC is asked.
     """
+    _check_conversation_is_free(target["conversationId"], user=user)
     backend = _backend()
     body = {"matchCriteria": dict(match_criteria), "confirmation": dict(confirmation), "target": dict(target)}
     try:
@@ -126,6 +128,19 @@ def messaging_client_create(
         primary=match_criteria.get("primary", True),
         linked_at=_sc_datetime(created.linked_at),
     )
+
+
+def _check_conversation_is_free(conversation_id: str, *, user) -> None:
+    """ValidationError (invalid-param) when another user's live client is linked to this conversation."""
+    taken = (
+        MessagingClient.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
+        .exclude(user=user)
+        .exists()
+    )
+    if conversation_id and taken:
+        raise ValidationError(
+            {"target.conversationId": "this conversation belongs to another user; give one of this user's."}
+        )
 
 
 @transaction.atomic
