@@ -94,12 +94,13 @@ def route_statuses(endpoint: Endpoint, method: str) -> list[Status]:
     (including `application`'s invalid-param and the failed-token budget),
     client-required when a role is needed, permission-denied when a permission is,
     missing-param when a param (or the token) is required, the body's statuses when
-    the method reads one (request-too-large among them), the registry's for every route, plus `responses`.
+    the method reads one (request-too-large among them), the registry's and
+    database-unavailable for every route, plus `responses`.
     """
     own = set(endpoint.responses)
     required = endpoint.params is not None and any(f.required for f in endpoint.params().fields.values())
     reads_body = method.upper() not in QUERY_ONLY_METHODS
-    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, *own}
+    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, statuses.DATABASE_UNAVAILABLE, *own}
     can |= {statuses.INVALID_ENCODED_PARAMS, statuses.ROUTE_NOT_FOUND, statuses.SERVICE_NOT_FOUND}
     can |= {statuses.IDENTIFY_REQUEST_ERROR, statuses.METHOD_NOT_ALLOWED}
     if endpoint.auth:

@@ -13,6 +13,7 @@ from django.urls import Resolver404, resolve
 from planocore.api import statuses
 from planocore.api.endpoints import endpoint_for
 from planocore.api.envelope import envelope
+from planocore.api.exceptions import DATABASE_DOWN, database_unavailable
 
 logger = logging.getLogger("planocore.api")
 _local = threading.local()
@@ -81,8 +82,10 @@ def body_within(request, limit: int) -> bool:
     return True
 
 
-def api_error_response(status: statuses.Status, message: str | None = None) -> JsonResponse:
-    return JsonResponse(envelope(status, message=message), status=status.code)
+def api_error_response(
+    status: statuses.Status, message: str | None = None, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    return JsonResponse(envelope(status, message=message), status=status.code, headers=headers)
 
 
 class ApiRouteMiddleware:
@@ -105,6 +108,11 @@ class ApiRouteMiddleware:
             return self.get_response(request)
         try:
             refusal = self.check(request)
+        except DATABASE_DOWN as exc:
+            error = database_unavailable(exc)
+            response = api_error_response(error.api_status, error.message, headers=error.headers)
+            response._has_been_logged = True  # the warning above is its one line
+            return response
         except Exception:
             request_id = getattr(request, "request_id", "-")
             logger.exception(

@@ -139,6 +139,13 @@ REQUEST_TOO_LARGE = _status(
     "gives the limit in bytes.",
     uncommon=True,
 )
+DATABASE_UNAVAILABLE = _status(
+    "database-unavailable",
+    503,
+    "This status is returned while PlanoCore's database cannot be reached; nothing was "
+    "stored. Try again after the number of seconds in the Retry-After header.",
+    uncommon=True,
+)
 PROVIDER_FAILED = _status(
     "provider-failed",
     502,
@@ -179,5 +186,6 @@ UNCOMMON = [
     REQUEST_TOO_LARGE,
     PROVIDER_FAILED,
     PROVIDER_UNAVAILABLE,
+    DATABASE_UNAVAILABLE,
 ]
 ALL = {status.slug: status for status in COMMON + UNCOMMON}
