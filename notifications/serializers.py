@@ -13,7 +13,7 @@ from notifications.models import DeliveryStatus, Notification, NotificationType,
 from planocore.api import statuses
 from planocore.api.endpoints import order
 from planocore.api.exceptions import ApiError
-from planocore.api.fields import E164
+from planocore.api.fields import E164, one_line
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
 from planocore.providers.ringcentral.selectors import ringcentral_extension_default
@@ -106,6 +106,7 @@ class _ListField(serializers.CharField):
 
     one = many = ""  # what an item is called, for the messages
     separator = ","
+    header = False  # the value becomes an email header: no line breaks
 
     def __init__(self, *, single: bool = False, **kwargs):
         self.single = single
@@ -118,6 +119,8 @@ class _ListField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        if self.header:
+            one_line(value)
         parts = Notification.split(value)
         if self.single and len(parts) > 1:
             raise serializers.ValidationError(f"give one {self.one}.")
@@ -132,6 +135,7 @@ class EmailListField(_ListField):
     """Comma-separated email addresses ("a@x.com, Name <b@y.com>"); `single` allows one."""
 
     one, many, separator = "email address", "addresses", ", "
+    header = True
 
     def check(self, part: str) -> None:
         try:
@@ -221,7 +225,9 @@ class NotificationCreateParams(ViewParam):
         style=order(300, example="ops@planomatic.example"),
         help_text="Indicates who the email notification is from (one address).",
     )
-    email_subject = _text(400, "Indicates the subject of an email notification.", 998)
+    email_subject = _text(
+        400, "Indicates the subject of an email notification (one line).", 998, validators=[one_line]
+    )
     email_technician = _text(500, "Technician the notification is about (name or email).", 254)
     user_id = _text(600, "User ID of associated usere record.", 64)
     olio_id = _text(700, "order ID", 64)
