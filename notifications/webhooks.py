@@ -15,7 +15,7 @@ import re
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mandrill import MandrillCombinedWebhookView
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from planocore.api.parsers import json_loads
 
@@ -71,18 +71,21 @@ def mandrill_events_fault(events) -> str | None:
     return None
 
 
+class WebhookNotConfigured(AnymailWebhookValidationFailure):
+    """No MANDRILL_WEBHOOK_KEY: every call is refused (403)."""
+
+
 class MandrillTrackingWebhookView(MandrillCombinedWebhookView):
     """anymail's Mandrill view that refuses every POST while no webhook key is set.
 
     With an empty key anyone could compute a valid signature, so no key means
-    no events are accepted (400), rather than all of them.
+    no events are accepted (403), rather than all of them. A missing or wrong
+    signature answers 401; each refusal is a JSON answer and one WARNING line.
     """
 
     def validate_request(self, request):
         if not self.webhook_key:  # what anymail read from ANYMAIL / MANDRILL_WEBHOOK_KEY
-            raise AnymailWebhookValidationFailure(
-                "MANDRILL_WEBHOOK_KEY is not set; Mandrill events are refused."
-            )
+            raise WebhookNotConfigured("MANDRILL_WEBHOOK_KEY is not set; Mandrill events are refused.")
         super().validate_request(request)
 
     def parse_events(self, request):
@@ -98,6 +101,14 @@ class MandrillTrackingWebhookView(MandrillCombinedWebhookView):
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure as exc:
+            # anymail lets it become Django's HTML 400 page with an ERROR and a traceback.
+            status = 403 if isinstance(exc, WebhookNotConfigured) else 401
+            logger.warning("Mandrill webhook call refused (%s): %s", status, exc)
+            message = (
+                str(exc) if status == 403 else "Missing or wrong X-Mandrill-Signature; nothing was applied."
+            )
+            return JsonResponse({"message": message}, status=status)
         except MandrillEventsRefused as exc:
             logger.warning("Mandrill webhook call refused: %s", exc)
             return HttpResponseBadRequest(
