@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format venv clean
+ENV_FILE ?= .env
+
+.PHONY: run test lint format venv clean secret
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -15,10 +17,16 @@ $(STAMP): requirements.txt requirements-dev.txt
 venv: $(STAMP)
 
 ## Set everything up and serve on http://127.0.0.1:8000 (SQLite, in-process tasks, sandbox providers).
-run: $(STAMP)
+run: secret $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data
 	$(BIN)/python manage.py runserver --insecure 127.0.0.1:8000
+
+## A random SECRET_KEY in the git-ignored .env, written once (settings.py has no built-in key).
+secret:
+	@grep -qs '^SECRET_KEY=.' $(ENV_FILE) || (umask 077; touch $(ENV_FILE); chmod 600 $(ENV_FILE); \
+		$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" >> $(ENV_FILE); \
+		echo "Wrote a random SECRET_KEY to $(ENV_FILE) (git-ignored; keep it: sessions and encrypted fields need it).")
 
 ## Lint, then the whole test suite.
 test: $(STAMP) lint

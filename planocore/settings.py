@@ -8,6 +8,7 @@ differs only by environment. The README's table lists every variable read here.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
 from planocore.cache import cache_config
 from planocore.ops.logging import logging_config
@@ -19,10 +20,15 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-local-only-planocore-development-key-change-me",
-)
+# No built-in key, whatever DJANGO_DEBUG says: `make run` writes a random one to the
+# git-ignored .env on its first run; every other start must be given one.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set it in the environment to 50 or more random characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or put it in the "
+        "checkout's .env; `make run` writes one there on its first run."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
