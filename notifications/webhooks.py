@@ -12,6 +12,7 @@ wrong type answers 400 and applies nothing of the batch.
 
 import logging
 import re
+import time
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mandrill import MandrillCombinedWebhookView
@@ -57,8 +58,10 @@ def mandrill_events_fault(events) -> str | None:
         if "_id" in event and (not isinstance(event["_id"], str) or not _MESSAGE_ID.fullmatch(event["_id"])):
             return f"{where}._id must be a message id."
         ts = event.get("ts")
-        if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS:
-            return f"{where}.ts must be a Unix time in seconds."
+        # Not after now plus a day: a future event would make every later one look older.
+        latest = min(MAX_TS, int(time.time()) + 86400)
+        if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= latest:
+            return f"{where}.ts must be a Unix time in seconds, not in the future."
         for parent, key, kind_of in _FIELDS:
             holder = event.get(parent) if parent else event
             value = holder.get(key) if isinstance(holder, dict) else None
