@@ -24,7 +24,7 @@ from notifications.models import DeliveryStatus, MandrillEvent, Notification, No
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
-from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
+from planocore.providers.fetch import FetchRefused, allow_http, allowed_hosts, check_url
 from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 
 logger = logging.getLogger("notifications")
@@ -78,16 +78,15 @@ def message_text(data: dict[str, Any]) -> str:
 def media_url_problem(url: str) -> str:
     """Why the server will not fetch `url` as an MMS's media ("" when the fence lets it through).
 
-    One message whatever the reason (scheme, allow-list, an internal host), so the
-    answer tells nothing of the server's network. A host that does not resolve now
-    cannot be judged yet: it is let through, and the fetch judges it again, the same
-    way, when the media is sent (a permanent, neutral failure if it is refused then).
+    One message whatever the reason (scheme, allow-list, an internal host, a host
+    that does not resolve: answering those two differently told callers which
+    internal names exist), so the answer tells nothing of the server's network.
+    The fetch judges the URL again, the same way, when the media is sent (a
+    permanent, neutral failure if it is refused then: DNS may have changed).
     """
     try:
         check_url(url)
-    except Unresolvable:
-        return ""
-    except FetchRefused:
+    except FetchRefused:  # Unresolvable included
         schemes = "http or https" if allow_http() else "https"
         hosts = " on a permitted media host" if allowed_hosts() else ""
         return (

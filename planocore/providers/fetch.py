@@ -24,8 +24,9 @@ API judges it first with `check_url`. The fence:
   MAX_REDIRECTS.
 - answer: 200 only; the Content-Type is checked against the caller's list before
   any of the body is read; a Content-Length over the cap is refused; the body is
-  read in chunks and refused the moment it passes `max_bytes`. Connect and read
-  timeouts of `timeout` seconds each, and the whole fetch within twice that.
+  read in chunks and refused the moment it passes `max_bytes`.
+- time: one deadline of twice `timeout` for the whole fetch, redirects included;
+  each connect and each read waits at most `timeout` and never past the deadline.
 
 Anything else raises FetchRefused. Its message says why, for the log only: the
 caller gets one neutral message from the code that called (no status, no
@@ -229,7 +230,11 @@ def check_url(url: str) -> Target:
 
 
 def _pool(target: Target, timeout: float) -> urllib3.HTTPConnectionPool:
-    """A connection pool to the checked address; TLS still verified for the URL's host name."""
+    """A connection pool to the checked address; TLS still verified for the URL's host name.
+
+    `timeout` bounds the connect and each read (fetch_url passes what is left of its deadline
+    when that is less than the provider timeout).
+    """
     common = {
         "host": target.address,
         "port": target.port,
@@ -252,10 +257,12 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
     """GET `url` within the fence: a 200 of one of `content_types`, at most `max_bytes`; else FetchRefused."""
     deadline = time.monotonic() + 2 * timeout
     for _ in range(MAX_REDIRECTS + 1):
-        if time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise FetchRefused("took too long")
         target = check_url(url)
-        pool = _pool(target, timeout)
+        # One deadline for the whole fetch, redirects included: no step waits past it.
+        pool = _pool(target, min(timeout, left))
         try:
             response = pool.urlopen(
                 "GET",
@@ -279,6 +286,8 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
             finally:
                 response.release_conn()
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if time.monotonic() >= deadline:
+                raise FetchRefused(f"{target.host} took too long") from None
             raise FetchRefused(f"{target.host}: {type(exc).__name__}") from None
         finally:
             pool.close()
@@ -303,7 +312,16 @@ def _read(
     chunks, size = [], 0
     # read1: whatever has arrived (up to a chunk), so a server dripping bytes
     # within the read timeout still meets the deadline.
-    while chunk := response.read1(CHUNK_BYTES, decode_content=False):
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchRefused(f"{target.host} took too long")
+        if sock is not None:  # no read may wait past the deadline either
+            sock.settimeout(min(sock.gettimeout() or left, left))
+        chunk = response.read1(CHUNK_BYTES, decode_content=False)
+        if not chunk:
+            break
         size += len(chunk)
         if size > max_bytes:
             raise FetchRefused(f"{target.host} sent more than {max_bytes} bytes")
