@@ -291,17 +291,25 @@ def test_refused_credentials_and_missing_configuration(api, person, sc_user, sun
 
 
 # --- a conversation belongs to one user (issue 25.4) -------------------------------------------
-def test_a_conversation_linked_to_another_user_is_invalid_param(
-    api, person, sc_user, sunshine_fake, django_user_model
-):
-    other = django_user_model.objects.create_user("otto", "otto@example.com", "x-Pass-123")
-    MessagingClient.objects.create(
-        user=other,
-        external_user_id=str(other.pk),
-        client_id="c-otto",
+def _linked(user, client_id: str, **extra) -> MessagingClient:
+    """A client of `user` already linked to CONVERSATION."""
+    return MessagingClient.objects.create(
+        user=user,
+        external_user_id=str(user.pk),
+        client_id=client_id,
         type="whatsapp",
         conversation_id=CONVERSATION,
+        **extra,
     )
+
+
+@pytest.fixture
+def otto(django_user_model):
+    return django_user_model.objects.create_user("otto", "otto@example.com", "x-Pass-123")
+
+
+def test_a_conversation_linked_to_another_user_is_invalid_param(api, person, sc_user, sunshine_fake, otto):
+    _linked(otto, "c-otto")
     code, body = api.post(clients_path(person.pk), whatsapp())
     assert (code, body["status"]) == (400, "invalid-param"), body
     assert list(body["errors"]) == ["target.conversationId"]
@@ -310,30 +318,14 @@ def test_a_conversation_linked_to_another_user_is_invalid_param(
 
 
 def test_the_same_user_may_link_another_client_to_its_conversation(api, person, sc_user, sunshine_fake):
-    MessagingClient.objects.create(
-        user=person,
-        external_user_id=str(person.pk),
-        client_id="c-ana",
-        type="mailgun",
-        conversation_id=CONVERSATION,
-    )
+    _linked(person, "c-ana")
     code, body = api.post(clients_path(person.pk), whatsapp())
     assert (code, body["status"]) == (200, "action-successful"), body
 
 
-def test_a_removed_client_no_longer_holds_its_conversation(
-    api, person, sc_user, sunshine_fake, django_user_model
-):
+def test_a_removed_client_no_longer_holds_its_conversation(api, person, sc_user, sunshine_fake, otto):
     from django.utils import timezone
 
-    other = django_user_model.objects.create_user("otto", "otto@example.com", "x-Pass-123")
-    MessagingClient.objects.create(
-        user=other,
-        external_user_id=str(other.pk),
-        client_id="c-otto",
-        type="whatsapp",
-        conversation_id=CONVERSATION,
-        removed_at=timezone.now(),
-    )
+    _linked(otto, "c-otto", removed_at=timezone.now())
     code, body = api.post(clients_path(person.pk), whatsapp())
     assert (code, body["status"]) == (200, "action-successful"), body
