@@ -34,7 +34,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings tests.settings > /dev/null
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .
