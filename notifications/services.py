@@ -78,15 +78,15 @@ def message_text(data: dict[str, Any]) -> str:
 def media_url_problem(url: str) -> str:
     """Why the server will not fetch `url` as an MMS's media ("" when the fence lets it through).
 
-    One message whatever the reason (scheme, allow-list, an internal host, a host
-    that does not resolve: answering those two differently told callers which
-    internal names exist), so the answer tells nothing of the server's network.
-    The fetch judges the URL again, the same way, when the media is sent (a
-    permanent, neutral failure if it is refused then: DNS may have changed).
+    One message whatever the reason (scheme, allow-list, an internal address
+    however it is spelled). A host name is not resolved here: the fetch resolves
+    and judges it when the media is sent (a permanent, neutral failure if it is
+    refused then), so the answer is the same for an internal name and one that
+    does not resolve, and tells nothing of the server's network.
     """
     try:
-        check_url(url)
-    except FetchRefused:  # Unresolvable included
+        check_url(url, resolve=False)
+    except FetchRefused:
         schemes = "http or https" if allow_http() else "https"
         hosts = " on a permitted media host" if allowed_hosts() else ""
         return (

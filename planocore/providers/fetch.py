@@ -173,11 +173,18 @@ def _allow_list_match(host: str, port: int, entries: list[str]) -> str | None:
     return None
 
 
-def _resolve(host: str, port: int) -> str:
-    """The address to connect to: every address the host resolves to must be public."""
+def _resolve(host: str, port: int, *, numeric_only: bool = False) -> str:
+    """The address to connect to: every address the host resolves to must be public.
+
+    `numeric_only`: read an address however it is spelled (`2130706433`, `0x7f.1`)
+    without asking DNS; a host name then gives "" (not judged here).
+    """
+    flags = socket.AI_NUMERICHOST if numeric_only else 0
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=flags)
     except (OSError, UnicodeError) as exc:
+        if numeric_only:
+            return ""
         raise Unresolvable(f"{host} does not resolve ({type(exc).__name__})") from None
     addresses = []
     for family, _, _, _, sockaddr in infos:
@@ -192,8 +199,13 @@ def _resolve(host: str, port: int) -> str:
     return addresses[0]
 
 
-def check_url(url: str) -> Target:
-    """Judge `url` by the fence and resolve its host once; raise FetchRefused or return where to connect."""
+def check_url(url: str, *, resolve: bool = True) -> Target:
+    """Judge `url` by the fence and resolve its host once; raise FetchRefused or return where to connect.
+
+    `resolve=False` judges everything but a host name's DNS answer (no lookup; the
+    Target's address is then ""): what the API does, leaving names to the fetch, so
+    that its answer cannot tell an internal name from one that does not resolve.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -222,7 +234,7 @@ def check_url(url: str) -> Target:
     if entry and literal is not None and _literal(_split_entry(entry)[0]) == literal:
         address = str(literal)  # an IP literal the allow-list names: permitted as it is
     else:
-        address = _resolve(host, port)
+        address = _resolve(host, port, numeric_only=not resolve)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"

@@ -78,11 +78,12 @@ def test_connections_are_checked_before_reuse(settings):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="a pooled connection ended by the server needs PostgreSQL"
+)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the applications migrations made
 def test_a_restarted_database_costs_no_request(api):
     """The server ends our pooled connection (as a restart does); the next request still answers."""
-    if connection.vendor != "postgresql":
-        pytest.skip("a pooled connection ended by the server needs PostgreSQL")
     params = connection.get_connection_params()
     old = {k: connection.settings_dict[k] for k in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
     connection.close()

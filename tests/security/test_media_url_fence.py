@@ -165,8 +165,14 @@ def _assert_neutral_failure(outcome, request):
     assert attempt.http_status is None and attempt.error == MEDIA_FETCH_FAILED
 
 
+# Host names the API leaves to the fetch (issue 25.8): no DNS at the API, so its answer
+# cannot tell an internal name from one that does not resolve.
+# ("localhost." is refused by the URL's shape alone, as before.)
+NAME_CASES = ["hostname"]
+
+
 # --- through the API: refused as invalid-param -----------------------------------------
-@pytest.mark.parametrize("case", INTERNAL_CASES)
+@pytest.mark.parametrize("case", [c for c in INTERNAL_CASES if c not in NAME_CASES])
 def test_api_refuses_internal_addresses(api, fence, ringcentral_fake, case):
     recorder, recorder6, _ = fence
     code, body = api.post(URL, {**MMS_PARAMS, "media_url": _internal_urls(recorder, recorder6)[case]})
@@ -198,18 +204,27 @@ def test_api_refuses_other_non_public_targets(api, fence, url):
     assert "media_url" in body["errors"]
 
 
-def test_a_host_that_does_not_resolve_is_refused_at_the_api_and_when_sent(
-    api, notify, fence, ringcentral_fake, settings
-):
-    """Issue 25.8: the API refuses it as it refuses an internal host (it used to store it: an
-    oracle of internal names); a send whose host stopped resolving fails neutrally."""
+def test_a_host_that_does_not_resolve_is_judged_when_sent(api, notify, ringcentral_fake, settings):
+    """A name is not resolved at the API (a DNS hiccup loses nothing); the send refuses it."""
     settings.MEDIA_URL_ALLOWED_HOSTS = [*settings.MEDIA_URL_ALLOWED_HOSTS, "no-such-host.invalid"]
     code, body = notify({**MMS_PARAMS, "media_url": "https://no-such-host.invalid/a.png"})
-    assert (code, body["status"]) == (400, "invalid-param"), body
-    assert not Notification.objects.exists()
-    outcome, request = _send("https://no-such-host.invalid/a.png")
-    _assert_neutral_failure(outcome, request)
+    assert (code, body["status"]) == (200, "action-successful"), body
+    request = ExternalRequest.objects.get()
+    assert request.status == ExternalRequest.Status.FAILED
+    assert request.last_error == MEDIA_FETCH_FAILED
     assert ringcentral_fake.mms == []
+
+
+@pytest.mark.parametrize("case", NAME_CASES)
+def test_an_internal_host_name_is_judged_when_sent(notify, fence, ringcentral_fake, case):
+    """Issue 25.8: an internal name answers at the API as a name that does not resolve (both
+    taken, both refused at send time, neutrally); the internal service receives nothing."""
+    recorder, recorder6, _ = fence
+    code, body = notify({**MMS_PARAMS, "media_url": _internal_urls(recorder, recorder6)[case]})
+    assert (code, body["status"]) == (200, "action-successful"), body
+    request = ExternalRequest.objects.get()
+    assert (request.status, request.last_error) == (ExternalRequest.Status.FAILED, MEDIA_FETCH_FAILED)
+    _assert_nothing_reached(recorder, recorder6, ringcentral_fake)
 
 
 def test_api_refuses_plain_http_by_default(api, settings):
@@ -233,7 +248,7 @@ def test_admin_form_refuses_an_internal_media_url(client, staff_user, fence):
     client.force_login(staff_user)
     data = {
         **MMS_PARAMS,
-        "media_url": _internal_urls(recorder, recorder6)["hostname"],
+        "media_url": _internal_urls(recorder, recorder6)["direct"],  # names: judged at send (25.8)
         "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
         "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
     }
@@ -588,12 +603,21 @@ def test_fast_redirects_are_followed_within_the_deadline(fence, settings):
     assert fetched.content == PNG
 
 
-def test_the_api_answers_the_same_for_an_unresolvable_host_and_an_internal_one(api, fence):
-    """An internal name answered invalid-param and an unresolvable one 200: an oracle of host names."""
+def test_the_api_answers_the_same_for_an_unresolvable_host_and_an_internal_one(api, fence, monkeypatch):
+    """An internal name answered invalid-param and an unresolvable one 200: an oracle of host names.
+
+    Now the API asks DNS nothing about a name (the fetch does), so both answers are alike."""
+    asked = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        asked.append((host, kwargs.get("flags", 0)))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
     answers = []
     for url in ("https://no-such-host.invalid/a.png", "https://localhost/a.png"):
         code, body = api.post(URL, {**MMS_PARAMS, "media_url": url})
-        answers.append((code, body["status"], body["message"], body.get("errors")))
-    assert answers[0] == answers[1]
-    assert answers[0][:2] == (400, "invalid-param")
-    assert not Notification.objects.exists()
+        answers.append((code, body["status"], body["message"]))
+    assert answers[0] == answers[1] and answers[0][:2] == (200, "action-successful")
+    assert all(flags & socket.AI_NUMERICHOST for _, flags in asked)  # never a DNS lookup
