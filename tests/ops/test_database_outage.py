@@ -13,6 +13,9 @@ import pytest
 from django.core.cache import cache
 from django.db import OperationalError, close_old_connections, connection
 
+from conftest import Api
+from planocore.accounts.models import Application
+from planocore.accounts.services import application_token_create
 from planocore.api import statuses
 
 GLIP = "/api/v1/glip/messages"
@@ -81,9 +84,14 @@ def test_connections_are_checked_before_reuse(settings):
 @pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a pooled connection ended by the server needs PostgreSQL"
 )
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)  # the applications migrations made
-def test_a_restarted_database_costs_no_request(api):
+@pytest.mark.django_db(transaction=True)
+def test_a_restarted_database_costs_no_request():
     """The server ends our pooled connection (as a restart does); the next request still answers."""
+    # A transactional test's database was flushed: the migrations' applications may be gone.
+    application, _ = Application.objects.get_or_create(
+        slug="planox2", defaults={"name": "PlanoX2", "role": Application.Role.EMPLOYEE}
+    )
+    api = Api(application_token_create(application=application, permissions=None)[1])
     params = connection.get_connection_params()
     old = {k: connection.settings_dict[k] for k in ("CONN_MAX_AGE", "CONN_HEALTH_CHECKS")}
     connection.close()
