@@ -25,6 +25,7 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
 from planocore.delivery import DeliveryState
 from planocore.outbox.models import Channel, ExternalRequest
@@ -159,6 +160,17 @@ def _bars(days: list[dict]) -> list[dict]:
     return bars
 
 
+def _today_urls(channel: str, since: datetime) -> dict[str, str]:
+    """Per chart bucket, the outbox list of exactly the channel's requests it counts today."""
+    base = reverse("admin:outbox_externalrequest_changelist")
+    urls = {}
+    for kind in KINDS:
+        states = ",".join(state for state, bucket in BUCKETS.items() if bucket == kind)
+        query = {"channel__exact": channel, "status__in": states, "created_at__gte": since.isoformat()}
+        urls[kind] = f"{base}?{urlencode(query)}"
+    return urls
+
+
 def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
     """Per channel: sent / failed / waiting today and on each of the last `days` days, with chart bars.
 
@@ -179,6 +191,7 @@ def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
         bucket = counts.setdefault((day, channel), dict.fromkeys(KINDS, 0))
         bucket[BUCKETS.get(status, "waiting")] += n
     dates = [first + timedelta(days=offset) for offset in range(days)]
+    today_start = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
     channels = []
     for channel in Channel:
         series = []
@@ -190,6 +203,7 @@ def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
                 "channel": channel.value,
                 "label": channel.label,
                 "today": series[-1],
+                "today_urls": _today_urls(channel.value, today_start),
                 "days": series,
                 "total": sum(day["total"] for day in series),
                 "bars": _bars(series),

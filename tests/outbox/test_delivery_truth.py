@@ -185,6 +185,12 @@ def test_every_dashboard_number_links_to_exactly_the_rows_it_counts(admin_client
         assert listed == int(shown), f"{key}: dashboard {shown}, list {listed}"
     counts = {key: int(shown) for _, _, key, shown in rows}
     assert counts == {"due": 2, "queued": 2, "sending": 1, "retrying": 1, "failed": 1, "abandoned": 1}
+    today = re.findall(r'<a href="([^"]+)"[^>]*><strong class="today-(\w+)">(\d+)</strong>', html)
+    assert len(today) == 3 * 5  # sent, failed, waiting for each channel
+    for href, kind, shown in today:
+        listed = admin_client.get(href.replace("&amp;", "&")).context["cl"].result_count
+        assert listed == int(shown), f"today {kind}: dashboard {shown}, list {listed} ({href})"
+    assert sum(int(shown) for _, _, shown in today) == ExternalRequest.objects.count()
     blocks = re.findall(r'<h3><a href="([^"]+)">[^<]*<span class="failure-count">(\d+)</span>', html)
     assert blocks
     for href, shown in blocks:
