@@ -218,6 +218,8 @@ OUTBOX_MAX_AGE_HOURS = env.int("OUTBOX_MAX_AGE_HOURS", default=48)
 OUTBOX_RETRY_PRIORITY = 5  # the seeds' rule: priority >= 5 is retried automatically
 # Work due and no sweep for this long: the dashboard and /healthz say the sweep has stopped.
 OUTBOX_SWEEP_STALE_SECONDS = env.int("OUTBOX_SWEEP_STALE_SECONDS", default=120)
+# /metrics counts recent requests and attempts over this window (bounded reads, never history).
+METRICS_WINDOW_SECONDS = env.int("METRICS_WINDOW_SECONDS", default=300)
 # Retry delays: exponential from BASE, capped at MAX, with jitter (docs/outbox.md).
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)

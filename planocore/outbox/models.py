@@ -164,6 +164,8 @@ class ExternalRequestAttempt(models.Model):
         PERMANENT = "permanent", "Permanent failure"
 
     request = models.ForeignKey(ExternalRequest, on_delete=models.CASCADE, related_name="attempt_log")
+    # The request's channel, copied so that /metrics counts recent attempts from one index alone.
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
@@ -174,6 +176,10 @@ class ExternalRequestAttempt(models.Model):
 
     class Meta:
         ordering = ["request_id", "number"]
+        indexes = [
+            # /metrics: the attempts of the last few minutes by channel and outcome, index only.
+            models.Index(fields=["started_at", "channel", "outcome"], name="attempt_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.request_id} attempt {self.number}: {self.outcome}"
