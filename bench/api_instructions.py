@@ -23,7 +23,8 @@ configurations:
 - API: POST /api/v1/notifications, each committed id published to the broker on
   commit (planocore/outbox/enqueue.py `hand_off`).
 
-Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+Environment: BENCH_INSTRUCTIONS_DATABASE (the database it creates and drops; default
+planocore_bench_instructions), BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres), BENCH_BROKER_URL (default
 redis://127.0.0.1:6379/15).
 """
@@ -44,7 +45,7 @@ from pgserver import admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DB_NAME = "planocore_bench_instructions"
+DB_NAME = os.environ.get("BENCH_INSTRUCTIONS_DATABASE", "planocore_bench_instructions")  # one per engineer
 WARM_UP = 30
 
 HELPER_C = """
