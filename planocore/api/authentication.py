@@ -9,7 +9,7 @@ its last use. Failed attempts are counted per client address in the cache
 """
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -34,7 +34,6 @@ class Principal:
     application_token: ApplicationToken | None = None
     session: ApiSession | None = None
     user: object = None
-    permission_cache: dict = field(default_factory=dict)
     # Set by the permission check when a session acts through the Client role only:
     # the id of the user whose records are all it may see (planocore.api.permissions.scoped).
     client_user_id: int | None = None
