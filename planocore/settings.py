@@ -278,7 +278,7 @@ ANYMAIL = {
     "REQUESTS_TIMEOUT": PROVIDER_TIMEOUT_SECONDS,
 }
 EMAIL_BACKEND = (
-    "anymail.backends.mandrill.EmailBackend"
+    "planocore.providers.email.MandrillBackend"  # anymail's, on the providers' transport
     if MANDRILL_API_KEY
     else env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 )
