@@ -16,7 +16,6 @@ BENCH_DATABASE_URL, BENCH_BROKER_URL (default redis://127.0.0.1:6379/15).
 
 import argparse
 import cProfile
-import io
 import json
 import os
 import pstats
@@ -24,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from api import PAYLOADS, QUEUE, app_env, prepare_database
+from api import PAYLOADS, QUEUE, app_env, prepare_database, wsgi_post
 from pgserver import admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -42,25 +41,7 @@ def child(requests: int, token: str, sort: str, top: int) -> None:
     body = json.dumps(PAYLOADS["sms"]).encode()
 
     def call() -> None:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": "/api/v1/notifications",
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": "application/json",
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-        }
-        status = []
-        response = app(environ, lambda s, h, e=None: status.append(s))
-        b"".join(response)
-        response.close()
-        if not status[0].startswith("200"):
-            raise SystemExit(f"answered {status[0]}")
+        wsgi_post(app, "/api/v1/notifications", body, token)
 
     for _ in range(WARM_UP):
         call()

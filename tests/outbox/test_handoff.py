@@ -70,3 +70,39 @@ def test_each_commit_publishes_its_id_on_redis_at_once(celery_conf, redis_queue)
     assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
         Status.PENDING
     }
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_the_redis_transport_publishes_through_one_client(celery_conf, redis_queue, monkeypatch, settings):
+    # settings.CELERY_BROKER_TRANSPORT with a redis:// broker (planocore/outbox/broker.py):
+    # kombu's own channel built a redis.Redis for every message.
+    import redis
+
+    assert settings.CELERY_BROKER_TRANSPORT is None or settings.CELERY_BROKER_TRANSPORT.endswith(":Transport")
+    celery_conf(
+        task_always_eager=False,
+        broker_url=REDIS_URL,
+        broker_transport="planocore.outbox.broker:Transport",
+        task_default_queue=redis_queue,
+    )
+    built = []
+    real_init = redis.Redis.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    ids = []
+    for n in range(4):
+        with transaction.atomic():
+            ids.append(enqueue(channel="sms", payload={"n": n}, priority=5).pk)
+        if n == 0:
+            first = len(built)
+    assert len(built) == first  # the three later publishes built no client
+    client = redis.Redis.from_url(REDIS_URL)
+    published = [
+        json.loads(b64decode(json.loads(m)["body"]))[0][0] for m in client.lrange(redis_queue, 0, -1)
+    ]
+    assert sorted(published) == ids
