@@ -9,7 +9,9 @@ first one; a `redis.Redis` is safe to share between threads (each command takes
 a connection from the channel's pool). Everything else is kombu's.
 
 settings.CELERY_BROKER_TRANSPORT names it when CELERY_BROKER_URL is a `redis://`
-URL. What it earns: see the figures in docs/outbox.md ("Hand-off").
+URL. With it (and the API's route check no longer resolving the URL a second
+time), bench/api_instructions.py counted 9.37 M instructions a request against
+10.22 M before (callgrind, PostgreSQL, Redis, 60 requests).
 """
 
 from contextlib import contextmanager
