@@ -6,7 +6,7 @@ class GlipConfig(AppConfig):
     verbose_name = "Glip"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
 
-    def demo_data(self, stdout) -> None:
+    def demo_data(self, stdout, *, base: str) -> None:
         """For `manage.py load_demo_data`: with no RingCentral credentials, import the sandbox's teams."""
         import io
 
@@ -20,7 +20,7 @@ class GlipConfig(AppConfig):
         stdout.write(
             f"\n  Sandbox Glip teams (no RingCentral credentials): {out.getvalue().strip()} Post to one:\n"
             "    curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
-            '-d \'{"team_name":"General","message":"Hello"}\' http://127.0.0.1:8000/api/v1/glip/messages\n'
+            '-d \'{"team_name":"General","message":"Hello"}\' ' + base + "/api/v1/glip/messages\n"
         )
 
     def ready(self) -> None:

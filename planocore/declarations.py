@@ -10,7 +10,8 @@ and the platform reads it here.
   of its models (`planocore.accounts.services.client_group_permissions`).
 - `sandbox_glip_teams()`: (chat id, name, description) of teams the sandbox's Glip team
   list shows first (`planocore.providers.sandbox.sandbox_teams`).
-- `demo_data(stdout)`: what `manage.py load_demo_data` adds for the app, and prints.
+- `demo_data(stdout, base=)`: what `manage.py load_demo_data` adds for the app, and
+  prints (`base`: the URL the app is served on, for the links).
 """
 
 from typing import Any

@@ -28,6 +28,7 @@ from planocore.providers.base import ProviderBackend, ProviderError, ProviderRes
 
 class SandboxBackend(ProviderBackend):
     name = "sandbox"
+    label = "the sandbox"
 
     def build(self, *, channel, action, payload, secrets):
         return {"channel": channel, "action": action, "payload": payload}
