@@ -184,6 +184,10 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# kombu's Redis transport, publishing through one client per channel (planocore/outbox/broker.py).
+CELERY_BROKER_TRANSPORT = (
+    "planocore.outbox.broker:Transport" if CELERY_BROKER_URL.startswith("redis://") else None
+)
 # No broker: every task runs in the calling process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -282,7 +286,7 @@ ANYMAIL = {
     "REQUESTS_TIMEOUT": PROVIDER_TIMEOUT_SECONDS,
 }
 EMAIL_BACKEND = (
-    "anymail.backends.mandrill.EmailBackend"
+    "planocore.providers.email.MandrillBackend"  # anymail's, on the providers' transport
     if MANDRILL_API_KEY
     else env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 )
