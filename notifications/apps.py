@@ -5,6 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may do with its own notifications (planocore.declarations).
+    client_permissions = ("notifications.view_notification", "notifications.add_notification")
 
     def ready(self) -> None:
         from anymail.signals import tracking
@@ -26,9 +28,10 @@ class NotificationsConfig(AppConfig):
         tracking.connect(receivers.mandrill_tracking, dispatch_uid="notifications.mandrill_tracking")
         register_failures(
             "production_notifications",
-            "Production notifications (emails Mandrill refused or failed)",
+            "Production notifications (emails refused, failed or bounced)",
             selectors.production_failures,
             selectors.production_failures_url,
+            lambda: selectors.production_problems().count(),
         )
         register_list_item(
             "notification_type",

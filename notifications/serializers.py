@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from notifications.channels import channel_problems
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
 from planocore.api import statuses
 from planocore.api.endpoints import order
@@ -215,9 +216,11 @@ class NotificationCreateParams(ViewParam):
     status = _text(
         200,
         "status of the notification. Replaced by the server on a notification it sends (one with a "
-        "notification_type and processed not 1): `queued` when none is given, then its delivery "
-        "status (`sent`, `retrying`, `failed`, `abandoned`; for email, Mandrill's `delivered`, "
-        "`opened`, `bounced`…). Kept as given on a notification stored and not sent.",
+        "notification_type and processed not 1): `queued` when none is given, then the state of its "
+        "latest outgoing request (`sending`, `retrying`, `sent`, `failed`, `abandoned`, `suppressed`: "
+        "docs/outbox.md). What Mandrill reports afterwards (`delivered`, `opened`, `bounced`…) is "
+        "each request's `delivery_status` in the `default-with-proof` view. Kept as given on a "
+        "notification stored and not sent.",
         50,
     )
     email_from = EmailListField(
@@ -323,8 +326,6 @@ class NotificationCreateParams(ViewParam):
         return value
 
     def validate(self, attrs: dict) -> dict:
-        from notifications.services import channel_problems
-
         own = self.client_id_of_caller()
         if own is not None:
             # A client notifies itself only, and never posts to Glip (the staff's chat).
@@ -448,6 +449,9 @@ def request_proof(request) -> dict[str, Any]:
         "sent_at": _iso(request.sent_at),
         "next_attempt_at": _iso(request.next_attempt_at),
         "updated_at": _iso(request.updated_at),
+        "superseded_by": request.superseded_by_id,
+        "resolved_at": _iso(request.resolved_at),
+        "resolution": request.resolution,
         # Backends store the response with secrets already removed.
         "response": request.response,
     }

@@ -20,7 +20,10 @@ from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.permissions import client_user_id
 from planocore.api.views import ApiView
 from planocore.budgets import CallerLimit
+from planocore.delivery import DeliveryState
+from planocore.outbox.models import Channel
 from planocore.outbox.services import send_now
+from planocore.providers.registry import provider_label
 
 # Notifications each client (a customer's session) may create: the one caller limit.
 CLIENT_SENDS = CallerLimit("api:client-sends", rate=lambda: settings.API_CLIENT_SEND_RATE)
@@ -73,10 +76,11 @@ class NotificationsView(ApiView):
         if outcome is not None and not outcome.succeeded and not outcome.skipped:
             raise ApiError(
                 statuses.MANDRILL_EMAIL_FAILED,
-                f"Mandrill did not take the email: {outcome.error} Notification {notification.pk} is kept"
+                f"{provider_label(Channel.EMAIL)} did not take the email: {outcome.error} "
+                f"Notification {notification.pk} is kept"
                 + (
                     " and will be retried."
-                    if outcome.request.status == "pending"
+                    if outcome.request.status == DeliveryState.RETRYING
                     else "; staff can resend it."
                 ),
                 data=data,

@@ -8,7 +8,6 @@ import uuid
 from django.conf import settings
 from django.core.handlers.wsgi import LimitedStream
 from django.http import HttpResponse, JsonResponse
-from django.urls import Resolver404, resolve
 
 from planocore.api import statuses
 from planocore.api.endpoints import endpoint_for
@@ -89,11 +88,13 @@ def api_error_response(
 
 
 class ApiRouteMiddleware:
-    """For /api/ paths: unknown path → route-non-existent; undeployed → route/service-not-found.
+    """For /api/ paths: undeployed → route/service-not-found, before the view runs.
 
-    Runs before the view, so an undeployed route's view never runs. The deployment
-    state comes from the cache (no query). An error while identifying the route
-    answers identify-request-error.
+    Django resolves the path once; this checks the view it found (`process_view`),
+    so an undeployed route's view never runs. An unknown path is Django's 404,
+    answered route-non-existent by `planocore.api.handlers.page_not_found`. The
+    deployment state comes from the cache (no query). An error while identifying
+    the route answers identify-request-error.
     """
 
     def __init__(self, get_response):
@@ -105,9 +106,13 @@ class ApiRouteMiddleware:
             limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
             if limit is not None and not body_within(request, limit):
                 return HttpResponse(f"Request body too large (limit {limit} bytes).", status=413)
-            return self.get_response(request)
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not request.path_info.startswith("/api/"):
+            return None
         try:
-            refusal = self.check(request)
+            return self.check(request, view_func)
         except DATABASE_DOWN as exc:
             error = database_unavailable(exc)
             response = api_error_response(error.api_status, error.message, headers=error.headers)
@@ -122,25 +127,11 @@ class ApiRouteMiddleware:
                 statuses.IDENTIFY_REQUEST_ERROR,
                 f"{statuses.IDENTIFY_REQUEST_ERROR.description} Request id: {request_id}.",
             )
-        if refusal is not None:
-            return refusal
-        return self.get_response(request)
 
-    def check(self, request):
+    def check(self, request, view_func):
         from planocore.routes.registry import deployment_state
 
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            response = api_error_response(
-                statuses.ROUTE_NON_EXISTENT,
-                f"No route {request.path_info}; see /documentation/ for the routes.",
-            )
-            # The seeds make this a 500, but it is the caller's mistake: no error log line.
-            logger.info("No route %s %s", request.method, request.path_info)
-            response._has_been_logged = True
-            return response
-        view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+        view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
         endpoints = getattr(view_class, "endpoints", None)
         if not endpoints:
             return None

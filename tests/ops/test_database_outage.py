@@ -65,7 +65,8 @@ def test_healthz_names_the_database(client, settings):
     with connection.execute_wrapper(database_down):
         response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "error", "broker": "not-configured", "cache": "ok"}
+    body = response.json()
+    assert (body["database"], body["broker"], body["cache"]) == ("error", "not-configured", "ok")
 
 
 @pytest.mark.django_db
