@@ -40,6 +40,7 @@ class DeliveryStatus:
         ("complained", "Marked as spam (email tracking)"),
         (FAILED, "Refused by the provider"),
         (ABANDONED, "Given up after retries"),
+        ("suppressed", "Not sent: the recipient withdrew consent (no provider called)"),
     ]
 
 

@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from notifications.models import DeliveryStatus, MandrillEvent, Notification, NotificationType, Processed
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.delivery import DeliveryState
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
 from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
@@ -34,6 +35,7 @@ _OUTCOME_STATUS = {
     ExternalRequest.Status.PENDING: DeliveryStatus.RETRYING,
     ExternalRequest.Status.FAILED: DeliveryStatus.FAILED,
     ExternalRequest.Status.ABANDONED: DeliveryStatus.ABANDONED,
+    DeliveryState.SUPPRESSED: DeliveryState.SUPPRESSED,
 }
 # Tracking events that change `status` (anymail event types); the others (sent,
 # queued, unknown...) add nothing to what the send already recorded.
@@ -309,7 +311,7 @@ def notification_record_outcome(*, request: ExternalRequest) -> None:
     changes: dict[str, Any] = {"status": status, "updated_at": now}
     if request.status == ExternalRequest.Status.SUCCEEDED:
         changes.update(processed=Processed.YES, processed_at=now)
-    else:
+    elif request.status != DeliveryState.SUPPRESSED:  # not a provider's failure
         changes["provider_failed_at"] = now
     Notification.objects.filter(pk=request.object_id).update(**changes)
 

@@ -25,6 +25,7 @@ CLIENT_GROUP_PERMISSIONS = (
     "messaging.view_messagingclient",
     "messaging.add_messagingclient",
     "messaging.delete_messagingclient",
+    "inbound.view_inboundmessage",
 )
 
 

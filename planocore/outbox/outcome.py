@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from planocore.delivery import DeliveryState
 from planocore.outbox.attempt import Attempt, backoff_seconds
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.outbox.signals import outcome_recorded
@@ -55,6 +56,15 @@ def apply(attempt: Attempt, now: datetime) -> None:
         request.attempts -= 1
         request.next_attempt_at = now + timedelta(seconds=attempt.defer_seconds)
         attempt.kind = "skipped"
+        return
+    if attempt.suppressed is not None:
+        # No provider was called: not an attempt, and never tried again.
+        request.status = DeliveryState.SUPPRESSED
+        request.attempts -= 1
+        request.next_attempt_at = None
+        request.secret_payload = ""
+        request.last_error = attempt.suppressed.describe()[:2000]
+        attempt.kind = "suppressed"
         return
     number = request.attempts
     if attempt.result is not None:
@@ -121,8 +131,8 @@ def write(attempts: list[Attempt], token: str, *, careful: bool) -> list[Attempt
         return None  # a lease ran out and another worker holds some row (never when careful)
     ExternalRequestAttempt.objects.bulk_create([a.attempt_row for a in kept if a.attempt_row])
     for a in kept:
-        if a.attempt_row is None:
-            continue
+        if a.attempt_row is None and a.suppressed is None:
+            continue  # given back untouched: nothing to tell
         if not careful:
             if _failures(a.request, log=False):
                 return None

@@ -8,7 +8,7 @@ import pytest
 import planocore
 from planocore.accounts.services import api_app_labels, api_permissions
 
-FEATURE_APPS = {"glip", "notifications", "cancelations", "messaging"}
+FEATURE_APPS = {"glip", "notifications", "cancelations", "messaging", "inbound"}
 
 
 def _imported_modules(tree: ast.AST):

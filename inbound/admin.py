@@ -1,0 +1,107 @@
+"""Admin of inbound: the inbox (unanswered first) and the suppressions, lifted with a note.
+
+Plain ModelAdmin code: the records are written by the webhooks and the services, so
+the pages are read-only except for marking a message answered and lifting a suppression.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
+from django.db.models import F
+from django.utils import timezone
+
+from inbound.models import InboundMessage, Suppression, SuppressionChange
+from inbound.services import suppression_lift
+
+
+@admin.register(InboundMessage)
+class InboundMessageAdmin(admin.ModelAdmin):
+    list_display = (
+        "id",
+        "channel",
+        "from_address",
+        "short_text",
+        "keyword",
+        "notification",
+        "received_at",
+        "answered_at",
+    )
+    list_filter = ("channel", "keyword", ("answered_at", admin.EmptyFieldListFilter))
+    search_fields = ("=from_address", "=user_id", "=notification__id")
+    list_select_related = ("notification",)
+    show_full_result_count = False
+    actions = ("mark_answered",)
+    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+
+    def get_ordering(self, request):
+        return [F("answered_at").asc(nulls_first=True), "-id"]  # the inbox: unanswered first
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="text")
+    def short_text(self, obj):
+        return obj.text[:60] or obj.subject[:60]
+
+    @admin.action(description="Mark answered", permissions=["change"])
+    def mark_answered(self, request, queryset):
+        count = queryset.filter(answered_at__isnull=True).update(answered_at=timezone.now())
+        self.message_user(request, f"{count} message(s) marked answered.", messages.SUCCESS)
+
+
+class SuppressionChangeInline(admin.TabularInline):
+    model = SuppressionChange
+    fields = ("at", "action", "note", "by")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+class SuppressionForm(forms.ModelForm):
+    lift_with_note = forms.CharField(
+        required=False, max_length=500, help_text="Lift the suppression: say why (kept in its history)."
+    )
+
+    class Meta:
+        model = Suppression
+        fields: list[str] = []
+
+
+@admin.register(Suppression)
+class SuppressionAdmin(admin.ModelAdmin):
+    form = SuppressionForm
+    list_display = ("id", "kind", "address", "reason", "since", "lifted_at")
+    list_filter = ("kind", "reason", ("lifted_at", admin.EmptyFieldListFilter))
+    search_fields = ("=address",)
+    show_full_result_count = False
+    inlines = (SuppressionChangeInline,)
+    readonly_fields = (
+        "kind",
+        "address",
+        "reason",
+        "detail",
+        "since",
+        "inbound_message",
+        "lifted_at",
+        "lifted_by",
+        "lift_note",
+    )
+    fields = (*readonly_fields, "lift_with_note")
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # kept for its history: lift it instead
+
+    def save_model(self, request, obj, form, change):
+        note = form.cleaned_data.get("lift_with_note", "").strip()
+        if not note:
+            return
+        try:
+            suppression_lift(suppression=obj, note=note, by=request.user)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)

@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class InboundConfig(AppConfig):
+    name = "inbound"
+    verbose_name = "Inbound and consent"
+    default_auto_field = "django.db.models.BigAutoField"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+
+    def ready(self) -> None:
+        from anymail.signals import inbound, tracking
+
+        from inbound import receivers
+        from planocore.consent import register_suppression_check
+
+        tracking.connect(receivers.mandrill_tracking, dispatch_uid="inbound.mandrill_tracking")
+        inbound.connect(receivers.mandrill_inbound, dispatch_uid="inbound.mandrill_inbound")
+        register_suppression_check("inbound", receivers.suppressions_for_sends)

@@ -1,0 +1,368 @@
+"""Writes of the inbound app: record an inbound message once, learn consent from it, lift suppressions.
+
+Every provider event becomes at most one InboundMessage: its (provider, event id)
+is unique, so a replay, even a concurrent one, fails the insert and changes nothing.
+A message is linked to the notification it most likely answers and to that
+notification's user. An SMS whose whole text is a consent keyword acts on it:
+the STOP family suppresses SMS and MMS to the sender, the START family lifts that
+suppression (kept in its history), HELP is answered with INBOUND_HELP_TEXT through the outbox.
+"""
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from inbound import selectors
+from inbound.models import (
+    InboundChannel,
+    InboundMessage,
+    SuppressedKind,
+    Suppression,
+    SuppressionChange,
+    SuppressionReason,
+)
+from inbound.phones import normalize_phone
+from planocore.outbox.models import Channel
+from planocore.outbox.services import enqueue
+
+logger = logging.getLogger("inbound")
+
+STOP_WORDS = frozenset({"STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT"})
+START_WORDS = frozenset({"START", "UNSTOP", "YES"})
+HELP_WORDS = frozenset({"HELP"})
+_NOT_LETTERS = re.compile(r"[^A-Z]")
+
+
+def consent_keyword(text: str) -> str:
+    """The consent keyword a message is (its whole text, any case, punctuation ignored), or ""."""
+    word = _NOT_LETTERS.sub("", (text or "")[:40].upper())
+    return word if word in STOP_WORDS | START_WORDS | HELP_WORDS else ""
+
+
+@dataclass
+class Inbound:
+    """One inbound message as a provider described it, normalised."""
+
+    channel: str
+    provider: str
+    event_id: str
+    from_address: str
+    to_address: str = ""
+    text: str = ""
+    subject: str = ""
+    media: list | None = None
+    received_at: datetime | None = None
+    provider_message_id: str = ""
+    conversation_id: str = ""
+    user_id: str = ""
+
+
+@transaction.atomic
+def inbound_message_record(*, inbound: Inbound) -> InboundMessage | None:
+    """Store the message once, linked to the notification it answers; act on its consent keyword.
+
+    Returns None for a duplicate (the provider's event id was seen already).
+    """
+    received_at = inbound.received_at or timezone.now()
+    notification = selectors.notification_answered(
+        channel=inbound.channel,
+        from_address=inbound.from_address,
+        to_address=inbound.to_address,
+        conversation_id=inbound.conversation_id,
+        received_at=received_at,
+    )
+    message = InboundMessage(
+        channel=inbound.channel,
+        provider=inbound.provider,
+        provider_event_id=inbound.event_id[:200],
+        provider_message_id=inbound.provider_message_id[:200],
+        from_address=inbound.from_address[:254],
+        to_address=inbound.to_address[:254],
+        text=inbound.text,
+        subject=inbound.subject[:998],
+        media=inbound.media or [],
+        received_at=received_at,
+        conversation_id=inbound.conversation_id[:64],
+        user_id=(inbound.user_id or (notification.user_id if notification else ""))[:64],
+        notification=notification,
+        keyword=consent_keyword(inbound.text) if inbound.channel == InboundChannel.SMS else "",
+    )
+    try:
+        with transaction.atomic():
+            message.save()
+    except IntegrityError:
+        return None  # a replay of an event already stored
+    if message.keyword in STOP_WORDS:
+        suppression_add(
+            kind=SuppressedKind.PHONE,
+            address=message.from_address,
+            reason=SuppressionReason.STOP,
+            detail=f"Replied {message.keyword}",
+            since=received_at,
+            inbound_message=message,
+        )
+    elif message.keyword in START_WORDS:
+        suppression_resume(
+            kind=SuppressedKind.PHONE, address=message.from_address, note=f"Replied {message.keyword}"
+        )
+    elif message.keyword in HELP_WORDS:
+        _answer_help(message)
+    return message
+
+
+def _answer_help(message: InboundMessage) -> None:
+    """Answer HELP with INBOUND_HELP_TEXT from the number it was sent to, through the outbox."""
+    from planocore.providers.ringcentral.models import RingCentralExtension
+
+    extension = RingCentralExtension.objects.filter(
+        login_phone_number=message.to_address, active=True
+    ).first()
+    enqueue(
+        channel=Channel.SMS,
+        action="send",
+        payload={
+            "from": message.to_address,
+            "to": [message.from_address],
+            "text": settings.INBOUND_HELP_TEXT,
+            "extension_id": extension.pk if extension else None,
+        },
+        priority=settings.OUTBOX_RETRY_PRIORITY,
+        source=message,
+    )
+    message.answered_at = timezone.now()
+    message.save(update_fields=["answered_at"])
+
+
+# --- suppressions ---------------------------------------------------------------------
+@transaction.atomic
+def suppression_add(
+    *,
+    kind: str,
+    address: str,
+    reason: str,
+    since: datetime | None = None,
+    detail: str = "",
+    inbound_message: InboundMessage | None = None,
+) -> Suppression:
+    """Suppress sends to `address` (idempotent: an active suppression is kept as it is).
+
+    An event older than the address's last lift changes nothing (a late or
+    replayed bounce must not undo what staff lifted).
+    """
+    since = since or timezone.now()
+    active = Suppression.objects.select_for_update().filter(
+        kind=kind, address=address, lifted_at__isnull=True
+    )
+    existing = active.first()
+    if existing is not None:
+        return existing
+    last_lift = (
+        Suppression.objects.filter(kind=kind, address=address, lifted_at__isnull=False)
+        .order_by("-lifted_at")
+        .first()
+    )
+    if last_lift is not None and last_lift.lifted_at >= since:
+        return last_lift
+    try:
+        with transaction.atomic():
+            suppression = Suppression.objects.create(
+                kind=kind,
+                address=address,
+                reason=reason,
+                detail=detail[:500],
+                since=since,
+                inbound_message=inbound_message,
+            )
+    except IntegrityError:  # a concurrent event suppressed it first
+        return Suppression.objects.get(kind=kind, address=address, lifted_at__isnull=True)
+    SuppressionChange.objects.create(
+        suppression=suppression, action=SuppressionChange.Action.SUPPRESSED, note=detail[:500], at=since
+    )
+    logger.info("Suppressed %s %s (%s)", kind, address, reason)
+    return suppression
+
+
+@transaction.atomic
+def suppression_lift(*, suppression: Suppression, note: str, by=None) -> Suppression:
+    """Lift a suppression with a note (kept in its history); sends to the address go again."""
+    note = (note or "").strip()
+    if not note:
+        raise ValidationError(
+            {"note": ["Say why the suppression is lifted (the note is kept in its history)."]}
+        )
+    suppression = Suppression.objects.select_for_update().get(pk=suppression.pk)
+    if suppression.lifted_at is not None:
+        raise ValidationError(
+            {"id": [f"Suppression {suppression.pk} was already lifted on {suppression.lifted_at}."]}
+        )
+    _lift(suppression, note=note[:500], by=by, action=SuppressionChange.Action.LIFTED)
+    return suppression
+
+
+def suppression_resume(*, kind: str, address: str, note: str) -> Suppression | None:
+    """The recipient asked to resume (START): lift its active suppression of that kind, if any."""
+    suppression = (
+        Suppression.objects.select_for_update()
+        .filter(kind=kind, address=address, lifted_at__isnull=True)
+        .first()
+    )
+    if suppression is None or suppression.reason != SuppressionReason.STOP:
+        return None  # START undoes a STOP, not a bounce staff must look at
+    _lift(suppression, note=note, by=None, action=SuppressionChange.Action.RESUMED)
+    return suppression
+
+
+def _lift(suppression: Suppression, *, note: str, by, action: str) -> None:
+    now = timezone.now()
+    suppression.lifted_at = now
+    suppression.lifted_by = by
+    suppression.lift_note = note
+    suppression.save(update_fields=["lifted_at", "lifted_by", "lift_note"])
+    SuppressionChange.objects.create(suppression=suppression, action=action, note=note, by=by, at=now)
+
+
+def send_addresses(channel: str, payload: dict) -> tuple[str | None, list[str]]:
+    """The kind of address a send goes to and its recipients, normalised as suppressions store them."""
+    kind = selectors.suppressed_kind_of_channel(channel)
+    if kind == SuppressedKind.PHONE:
+        addresses = [normalize_phone(str(n)) or str(n) for n in payload.get("to") or []]
+    elif kind == SuppressedKind.EMAIL:
+        addresses = [parseaddr(str(a))[1].lower() for a in payload.get("to") or []]
+    elif kind == SuppressedKind.CONVERSATION:
+        addresses = [str(payload.get("user_id") or "")]
+    else:
+        return None, []
+    return kind, [a for a in addresses if a]
+
+
+def send_suppressions(*, sends: list[tuple[str, dict]]) -> list[Suppression | None]:
+    """For each (channel, payload), the active suppression of one of its recipients, or None.
+
+    A send is suppressed when any recipient is (consent is per person: a text to
+    several numbers must not reach one who said STOP). One query for the list;
+    none when no send goes to a channel consent applies to.
+    """
+    recipients = [send_addresses(channel, payload) for channel, payload in sends]
+    wanted = {(kind, address) for kind, addresses in recipients if kind for address in addresses}
+    found = {(s.kind, s.address): s for s in selectors.active_suppressions(wanted)}
+    return [
+        next((found[(kind, a)] for a in addresses if (kind, a) in found), None)
+        for kind, addresses in recipients
+    ]
+
+
+# --- RingCentral ----------------------------------------------------------------------
+_RC_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")
+INSTANT_SMS = re.compile(r"^/restapi/v1\.0/account/[^/]+/extension/[^/]+/message-store/instant\?type=SMS$")
+
+
+def ringcentral_event_fault(event) -> str | None:
+    """What is wrong with an instant-message event's shape, or None."""
+    if not isinstance(event, dict):
+        return "The body is not a JSON object."
+    if not isinstance(event.get("uuid"), str) or not _RC_ID.fullmatch(event["uuid"]):
+        return "uuid must be the event's id (letters, digits, `_.:-`)."
+    if not isinstance(event.get("event"), str):
+        return "event must be the event filter string."
+    body = event.get("body")
+    if not INSTANT_SMS.match(event["event"]):
+        return None  # another event type: ignored
+    if not isinstance(body, dict):
+        return "body must be an object."
+    sender = body.get("from")
+    if not isinstance(sender, dict) or normalize_phone(sender.get("phoneNumber")) is None:
+        return "body.from.phoneNumber must be a phone number."
+    to = body.get("to")
+    if not isinstance(to, list) or not all(isinstance(t, dict) for t in to):
+        return "body.to must be a list of objects."
+    for key in ("subject", "id", "creationTime", "conversationId"):
+        if body.get(key) is not None and not isinstance(body[key], str | int):
+            return f"body.{key} has the wrong type."
+    attachments = body.get("attachments")
+    if attachments is not None and (
+        not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments)
+    ):
+        return "body.attachments must be a list of objects."
+    return None
+
+
+def ringcentral_event_apply(*, event: dict) -> InboundMessage | None:
+    """Store one instant-message event (checked by `ringcentral_event_fault`); None: ignored or seen."""
+    if not INSTANT_SMS.match(event["event"]):
+        return None
+    body = event["body"]
+    if body.get("direction", "Inbound") != "Inbound":
+        return None
+    to = [normalize_phone(t.get("phoneNumber")) for t in body["to"]]
+    media = [
+        {k: a.get(k) for k in ("id", "type", "contentType", "uri") if a.get(k) is not None}
+        for a in body.get("attachments") or []
+        if a.get("type") == "MmsAttachment"
+    ]
+    received_at = parse_datetime(str(body.get("creationTime") or "")) or timezone.now()
+    return inbound_message_record(
+        inbound=Inbound(
+            channel=InboundChannel.SMS,
+            provider="ringcentral",
+            event_id=event["uuid"],
+            from_address=normalize_phone(body["from"]["phoneNumber"]),
+            to_address=next((t for t in to if t), ""),
+            text=str(body.get("subject") or ""),
+            media=media,
+            received_at=received_at,
+            provider_message_id=str(body.get("id") or ""),
+            conversation_id=str(body.get("conversationId") or ""),
+        )
+    )
+
+
+# --- Mandrill -------------------------------------------------------------------------
+# Mandrill events (their own names) that mean "never send to this address again".
+MANDRILL_SUPPRESSING = {
+    "hard_bounce": SuppressionReason.HARD_BOUNCE,
+    "spam": SuppressionReason.COMPLAINT,
+    "unsub": SuppressionReason.UNSUBSCRIBE,
+    "reject": SuppressionReason.REJECT,
+}
+
+
+def mandrill_event_suppress(
+    *, esp_type: str, recipient: str | None, occurred_at: datetime | None, detail: str = ""
+) -> Suppression | None:
+    """Suppress the address of a hard bounce, a complaint, an unsubscribe or a reject; not others."""
+    reason = MANDRILL_SUPPRESSING.get(esp_type)
+    address = (recipient or "").strip().lower()
+    if reason is None or not address:
+        return None
+    return suppression_add(
+        kind=SuppressedKind.EMAIL, address=address[:254], reason=reason, since=occurred_at, detail=detail
+    )
+
+
+def mandrill_inbound_record(
+    *, from_email: str, to_email: str, subject: str, text: str, received_at: datetime | None, raw_id: str
+) -> InboundMessage | None:
+    """Store a Mandrill inbound email once (no id from Mandrill: a digest of its time and Message-ID)."""
+    event_id = hashlib.sha256(f"{received_at and received_at.timestamp()}|{raw_id}".encode()).hexdigest()
+    return inbound_message_record(
+        inbound=Inbound(
+            channel=InboundChannel.EMAIL,
+            provider="mandrill",
+            event_id=event_id,
+            from_address=(from_email or "").strip().lower(),
+            to_address=(to_email or "").strip().lower(),
+            subject=subject or "",
+            text=text or "",
+            received_at=received_at,
+            provider_message_id=raw_id[:200],
+        )
+    )
