@@ -11,8 +11,12 @@ class InboundConfig(AppConfig):
         from anymail.signals import inbound, tracking
 
         from inbound import receivers
+        from messaging.signals import conversation_message
         from planocore.consent import register_suppression_check
 
         tracking.connect(receivers.mandrill_tracking, dispatch_uid="inbound.mandrill_tracking")
         inbound.connect(receivers.mandrill_inbound, dispatch_uid="inbound.mandrill_inbound")
+        conversation_message.connect(
+            receivers.conversation_message, dispatch_uid="inbound.conversation_message"
+        )
         register_suppression_check("inbound", receivers.suppressions_for_sends)

@@ -53,3 +53,8 @@ def mandrill_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs
         received_at=event.timestamp,
         raw_id=str(message.get("Message-ID") or ""),
     )
+
+
+def conversation_message(sender, message, **kwargs) -> bool:
+    """Store a user's Sunshine Conversations message (messaging's webhook); False for a replay."""
+    return services.conversation_message_record(message=message) is not None

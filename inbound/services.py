@@ -366,3 +366,21 @@ def mandrill_inbound_record(
             provider_message_id=raw_id[:200],
         )
     )
+
+
+# --- Sunshine Conversations -----------------------------------------------------------
+def conversation_message_record(*, message) -> InboundMessage | None:
+    """Store a user's conversation message (a `messaging.services.MessageFromUser`) once, by event id."""
+    return inbound_message_record(
+        inbound=Inbound(
+            channel=InboundChannel.CONVERSATION,
+            provider="sunshine",
+            event_id=message.event_id,
+            from_address=message.external_user_id,
+            user_id=message.external_user_id,
+            text=message.text,
+            received_at=message.received_at,
+            provider_message_id=message.message_id,
+            conversation_id=message.conversation_id,
+        )
+    )
