@@ -10,8 +10,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
 
-from inbound.models import InboundMessage, Suppression, SuppressionChange
-from inbound.services import suppression_lift
+from inbound.models import ApplicationCallback, InboundMessage, Suppression, SuppressionChange
+from inbound.services import application_callback_set, suppression_lift
 
 
 @admin.register(InboundMessage)
@@ -105,3 +105,37 @@ class SuppressionAdmin(admin.ModelAdmin):
             suppression_lift(suppression=obj, note=note, by=request.user)
         except ValidationError as exc:
             self.message_user(request, " ".join(exc.messages), messages.ERROR)
+
+
+class ApplicationCallbackForm(forms.ModelForm):
+    url = forms.URLField(
+        max_length=500, assume_scheme="https", help_text="https URL the events are POSTed to."
+    )
+
+    class Meta:
+        model = ApplicationCallback
+        fields = ["application", "url", "active"]
+
+
+@admin.register(ApplicationCallback)
+class ApplicationCallbackAdmin(admin.ModelAdmin):
+    """Setting a URL makes a new signing secret, shown once in the page's message (never stored in clear)."""
+
+    form = ApplicationCallbackForm
+    list_display = ("application", "url", "active", "updated_at")
+
+    def save_model(self, request, obj, form, change):
+        if change and "url" not in form.changed_data:
+            obj.save(update_fields=["active", "updated_at"])
+            return
+        try:
+            callback, secret = application_callback_set(application=obj.application, url=obj.url)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        obj.pk, obj.secret = callback.pk, callback.secret
+        self.message_user(
+            request,
+            f"The signing secret of {callback.application.slug}'s callbacks (shown once): {secret}",
+            messages.WARNING,
+        )

@@ -13,10 +13,14 @@ class InboundConfig(AppConfig):
         from inbound import receivers
         from messaging.signals import conversation_message
         from planocore.consent import register_suppression_check
+        from planocore.outbox.signals import outcome_recorded
 
         tracking.connect(receivers.mandrill_tracking, dispatch_uid="inbound.mandrill_tracking")
         inbound.connect(receivers.mandrill_inbound, dispatch_uid="inbound.mandrill_inbound")
         conversation_message.connect(
             receivers.conversation_message, dispatch_uid="inbound.conversation_message"
+        )
+        outcome_recorded.connect(
+            receivers.outgoing_request_outcome, dispatch_uid="inbound.outgoing_request_outcome"
         )
         register_suppression_check("inbound", receivers.suppressions_for_sends)

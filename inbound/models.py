@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from planocore.crypto import EncryptedTextField
+
 
 class InboundChannel(models.TextChoices):
     SMS = "sms", "SMS or MMS through RingCentral"
@@ -176,3 +178,21 @@ class WebhookSubscription(models.Model):
 
     def __str__(self) -> str:
         return f"RingCentral subscription {self.subscription_id}"
+
+
+class ApplicationCallback(models.Model):
+    """Where PlanoCore POSTs an application's events (replies, delivery states), signed with its secret."""
+
+    application = models.OneToOneField(
+        "planocore.Application", on_delete=models.CASCADE, related_name="callback"
+    )
+    url = models.URLField(max_length=500, help_text="https URL the events are POSTed to (fenced).")
+    secret = EncryptedTextField(
+        editable=False, help_text="HMAC-SHA256 signing secret (stored encrypted, shown once)."
+    )
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.application}: {self.url}"

@@ -6,6 +6,7 @@ They stay thin: each calls one service.
 from anymail.signals import AnymailInboundEvent, AnymailTrackingEvent
 
 from inbound import services
+from notifications.services import notification_content_type_id
 from planocore.consent import Suppressed
 
 
@@ -58,3 +59,9 @@ def mandrill_inbound(sender, event: AnymailInboundEvent, esp_name: str, **kwargs
 def conversation_message(sender, message, **kwargs) -> bool:
     """Store a user's Sunshine Conversations message (messaging's webhook); False for a replay."""
     return services.conversation_message_record(message=message) is not None
+
+
+def outgoing_request_outcome(sender, request, **kwargs) -> None:
+    """A notification's request has a new state: tell the application that made it, if it listens."""
+    if request.content_type_id and request.content_type_id == notification_content_type_id():
+        services.delivery_state_callback(request=request)

@@ -152,3 +152,11 @@ class SuppressionOut(serializers.ModelSerializer):
             }
             for change in suppression.history.all()
         ]
+
+
+class CallbackSetParams(serializers.Serializer):
+    url = serializers.URLField(
+        max_length=500,
+        style=order(2, example="https://planox2.example/planocore-events"),
+        help_text="Where PlanoCore POSTs the application's events (https; public hosts only).",
+    )

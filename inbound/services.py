@@ -11,6 +11,8 @@ suppression (kept in its history), HELP is answered with INBOUND_HELP_TEXT throu
 import hashlib
 import logging
 import re
+import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from email.utils import parseaddr
@@ -23,6 +25,7 @@ from django.utils.dateparse import parse_datetime
 
 from inbound import selectors
 from inbound.models import (
+    ApplicationCallback,
     InboundChannel,
     InboundMessage,
     SuppressedKind,
@@ -31,8 +34,10 @@ from inbound.models import (
     SuppressionReason,
 )
 from inbound.phones import normalize_phone
-from planocore.outbox.models import Channel
+from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
+from planocore.providers.callback import CHANNEL as CALLBACK_CHANNEL
+from planocore.providers.fetch import FetchRefused, Unresolvable, check_url
 
 logger = logging.getLogger("inbound")
 
@@ -101,6 +106,12 @@ def inbound_message_record(*, inbound: Inbound) -> InboundMessage | None:
             message.save()
     except IntegrityError:
         return None  # a replay of an event already stored
+    if notification is not None and notification.updated_in:
+        callback_event(
+            application_slug=notification.updated_in,
+            event_type="inbound_message.received",
+            data=inbound_message_data(message),
+        )
     if message.keyword in STOP_WORDS:
         suppression_add(
             kind=SuppressedKind.PHONE,
@@ -383,4 +394,99 @@ def conversation_message_record(*, message) -> InboundMessage | None:
             provider_message_id=message.message_id,
             conversation_id=message.conversation_id,
         )
+    )
+
+
+# --- callbacks to applications ---------------------------------------------------------
+def inbound_message_data(message: InboundMessage) -> dict:
+    """An inbound message as callbacks carry it (the API's fields)."""
+    return {
+        "id": message.pk,
+        "channel": message.channel,
+        "from_address": message.from_address,
+        "to_address": message.to_address,
+        "subject": message.subject,
+        "text": message.text,
+        "received_at": message.received_at.isoformat(),
+        "user_id": message.user_id,
+        "notification_id": message.notification_id,
+        "keyword": message.keyword,
+    }
+
+
+@transaction.atomic
+def application_callback_set(*, application, url: str) -> tuple[ApplicationCallback, str]:
+    """Set the application's callback URL and a new signing secret; return both (the secret, in clear, once).
+
+    The URL must pass the fence (https, the allow-list, public addresses); a host that
+    does not resolve now is let through, as for media URLs (each send checks again).
+    """
+    try:
+        check_url(url)
+    except Unresolvable:
+        pass
+    except FetchRefused:
+        raise ValidationError(
+            {
+                "url": [
+                    "This URL is not allowed: use https to a public host (or one in MEDIA_URL_ALLOWED_HOSTS)."
+                ]
+            }
+        ) from None
+    secret = "pcw_" + secrets.token_urlsafe(32)
+    callback, _ = ApplicationCallback.objects.update_or_create(
+        application=application, defaults={"url": url, "secret": secret, "active": True}
+    )
+    return callback, secret
+
+
+def callback_event(*, application_slug: str, event_type: str, data: dict) -> ExternalRequest | None:
+    """Enqueue a signed event to the application's callback URL, if it set one (through the outbox)."""
+    callback = ApplicationCallback.objects.filter(application__slug=application_slug, active=True).first()
+    if callback is None:
+        return None
+    return _enqueue_callback(callback, event_type, data)
+
+
+def _enqueue_callback(callback: ApplicationCallback, event_type: str, data: dict) -> ExternalRequest:
+    event = {
+        "id": uuid.uuid4().hex,
+        "type": event_type,
+        "created_at": timezone.now().isoformat(),
+        "application": callback.application.slug,
+        "data": data,
+    }
+    return enqueue(
+        channel=CALLBACK_CHANNEL,
+        action="post",
+        payload={"url": callback.url, "event": event},
+        secrets={"secret": callback.secret},
+        priority=settings.OUTBOX_RETRY_PRIORITY,
+        source=callback,
+        recipient=callback.url,
+    )
+
+
+def delivery_state_callback(*, request: ExternalRequest) -> ExternalRequest | None:
+    """Tell the application that made a notification its new delivery state (one query when none listens)."""
+    from notifications.models import Notification
+
+    slugs = Notification.objects.filter(pk=request.object_id).values("updated_in")
+    callback = (
+        ApplicationCallback.objects.filter(active=True, application__slug__in=slugs)
+        .select_related("application")
+        .first()
+    )
+    if callback is None:
+        return None
+    return _enqueue_callback(
+        callback,
+        "notification.delivery",
+        {
+            "notification_id": int(request.object_id),
+            "state": request.status,
+            "request_id": request.pk,
+            "channel": request.channel,
+            "error": request.last_error,
+        },
     )

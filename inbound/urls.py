@@ -14,6 +14,9 @@ urlpatterns = [
         views.NotificationRepliesView.as_view(),
         name="notification-replies",
     ),
+    re_path(
+        r"^applications/callback/?$", views.ApplicationCallbackView.as_view(), name="application-callback"
+    ),
     re_path(r"^suppressions/?$", views.SuppressionsView.as_view(), name="suppressions"),
     re_path(r"^suppressions/(?P<id>[^/]+)/?$", views.SuppressionView.as_view(), name="suppression"),
 ]

@@ -11,6 +11,7 @@ from django.views.decorators.http import require_POST
 
 from inbound import selectors, services
 from inbound.serializers import (
+    CallbackSetParams,
     InboundMessageIdParams,
     InboundMessageListParams,
     InboundMessageOut,
@@ -19,8 +20,9 @@ from inbound.serializers import (
     SuppressionListParams,
     SuppressionOut,
 )
+from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
-from planocore.api.exceptions import invalid_param
+from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.parsers import json_loads
 from planocore.api.views import ApiView
@@ -187,3 +189,35 @@ class SuppressionView(ApiView):
         suppression = services.suppression_lift(suppression=suppression, note=request.params["note"], by=user)
         suppression = selectors.suppression_list().get(pk=suppression.pk)
         return self.respond(SuppressionOut(suppression).data, message="The suppression was lifted.")
+
+
+class ApplicationCallbackView(ApiView):
+    service = SERVICE
+    service_name = SERVICE_NAME
+    endpoints = {
+        "POST": Endpoint(
+            slug="applications-callback-set",
+            title="Set the application's callback URL",
+            purpose="Set where PlanoCore POSTs the calling application's events: replies to its notifications"
+            " (inbound_message.received) and their delivery states (notification.delivery), as JSON signed "
+            "with HMAC-SHA256 (X-PlanoCore-Signature: v1=hex of '<timestamp>.<body>'), with "
+            "X-PlanoCore-Timestamp and X-PlanoCore-Event-Id. Answers a new signing secret, shown this "
+            "once; setting the URL again makes a new secret.",
+            params=CallbackSetParams,
+            permission="inbound.add_applicationcallback",
+        ),
+    }
+
+    def post(self, request):
+        application = request.auth.application if request.auth is not None else None
+        if application is None:
+            raise ApiError(
+                statuses.PERMISSION_DENIED, "Call this route with an application's token or session."
+            )
+        callback, secret = services.application_callback_set(
+            application=application, url=request.params["url"]
+        )
+        return self.respond(
+            {"application": application.slug, "url": callback.url, "secret": secret},
+            message="The callback URL is set. Keep the secret: it is not shown again.",
+        )

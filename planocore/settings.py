@@ -365,6 +365,8 @@ PROVIDER_BACKENDS = {
             else "planocore.providers.sandbox.SandboxClientsBackend"
         ),
     ),
+    # Applications' callbacks (docs/inbound.md): real HTTP to the URL an application set, fenced.
+    "callback": env.str("PROVIDER_BACKEND_CALLBACK", default="planocore.providers.callback.CallbackBackend"),
 }
 
 # --- Domain settings ----------------------------------------------------------
