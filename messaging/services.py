@@ -299,6 +299,15 @@ def _at(event: dict, path: tuple[str, ...]):
     return value
 
 
+def _shape_fault(where: str, event: dict, shape) -> str | None:
+    """The first (path, kind) of `shape` whose value in the event is present but of the wrong type."""
+    for path, kind in shape:
+        value = _at(event, path)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"{where}.{'.'.join(path)} has the wrong type."
+    return None
+
+
 def webhook_event_fault(index: int, event) -> str | None:
     """What is wrong with the shape of `events[index]`, or None (other types are not checked)."""
     where = f"events[{index}]"
@@ -313,10 +322,9 @@ def webhook_event_fault(index: int, event) -> str | None:
     created_at = event.get("createdAt")
     if created_at is not None and _sc_datetime(created_at) is None:
         return f"{where}.createdAt must be an ISO-8601 time."
-    for path, kind in _EVENT_SHAPE:
-        value = _at(event, path)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            return f"{where}.{'.'.join(path)} has the wrong type."
+    fault = _shape_fault(where, event, _EVENT_SHAPE)
+    if fault:
+        return fault
     client_id = _at(event, ("payload", "client", "id"))
     if client_id is not None and (not isinstance(client_id, str) or not _SC_ID.fullmatch(client_id)):
         return f"{where}.payload.client.id must be a client id."
@@ -361,10 +369,9 @@ def message_event_fault(where: str, event: dict) -> str | None:
     """What is wrong with the shape of a conversation:message event, or None."""
     if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
         return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
-    for path, kind in _MESSAGE_SHAPE:
-        value = _at(event, path)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            return f"{where}.{'.'.join(path)} has the wrong type."
+    fault = _shape_fault(where, event, _MESSAGE_SHAPE)
+    if fault:
+        return fault
     received = _at(event, ("payload", "message", "received"))
     if received is not None and _sc_datetime(received) is None:
         return f"{where}.payload.message.received must be an ISO-8601 time."

@@ -10,6 +10,8 @@ from planocore.providers.registry import reset_backends
 OUR_NUMBER = "+16505550100"
 CUSTOMER = "+14155550123"
 TOKEN = "verification-token-for-tests"
+# An SMS notification from our number to the customer (POST /api/v1/notifications params).
+SMS = {"notification_type": "sms", "phone_from": OUR_NUMBER, "phone_to": CUSTOMER, "email_body": "Hi"}
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from inbound.services import Inbound, inbound_message_record
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.services import process_due
 from tests.fakes.base import FakeServer, Reply
+from tests.inbound.conftest import SMS
 
 pytestmark = pytest.mark.django_db
 
@@ -69,14 +70,8 @@ def test_a_reply_is_called_back_signed_and_retried_when_the_receiver_fails(
     assert stored and secret not in stored
     assert ApplicationCallback.objects.get().secret == secret
 
-    sms = {
-        "notification_type": "sms",
-        "phone_from": "+16505550100",
-        "phone_to": "+14155550123",
-        "email_body": "Hi",
-    }
     with django_capture_on_commit_callbacks(execute=True):
-        code, body = api.post("/api/v1/notifications", sms)
+        code, body = api.post("/api/v1/notifications", SMS)
     notification_id = body["data"]["id"]
     delivery = receiver.verified(secret)
     assert [(e["type"], e["data"]["notification_id"], e["data"]["state"]) for e in delivery] == [
@@ -119,12 +114,6 @@ def test_a_callback_url_the_fence_refuses_is_invalid(api, settings):
 
 
 def test_without_a_callback_nothing_is_enqueued(api, django_capture_on_commit_callbacks):
-    sms = {
-        "notification_type": "sms",
-        "phone_from": "+16505550100",
-        "phone_to": "+14155550123",
-        "email_body": "Hi",
-    }
     with django_capture_on_commit_callbacks(execute=True):
-        api.post("/api/v1/notifications", sms)
+        api.post("/api/v1/notifications", SMS)
     assert not ExternalRequest.objects.filter(channel="callback").exists()

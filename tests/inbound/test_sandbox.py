@@ -8,6 +8,7 @@ from django.core.management import CommandError, call_command
 from inbound.models import InboundMessage, Suppression
 from notifications.models import Notification
 from planocore.outbox.models import ExternalRequest
+from tests.inbound.conftest import SMS
 
 pytestmark = pytest.mark.django_db
 
@@ -19,21 +20,15 @@ def _simulate(*args) -> str:
 
 
 def test_a_simulated_stop_suppresses_the_next_send(api, django_capture_on_commit_callbacks):
-    sms = {
-        "notification_type": "sms",
-        "phone_from": "+16505550100",
-        "phone_to": "+14155550123",
-        "email_body": "Hi",
-    }
     with django_capture_on_commit_callbacks(execute=True):
-        code, body = api.post("/api/v1/notifications", sms)
+        code, body = api.post("/api/v1/notifications", SMS)
     assert code == 200 and Notification.objects.get().status == "sent"
 
     assert "keyword STOP" in _simulate("--sms", "stop", "--from", "(415) 555-0123")
     assert Suppression.objects.get().address == "+14155550123"  # a national number, read as US
 
     with django_capture_on_commit_callbacks(execute=True):
-        code, body = api.post("/api/v1/notifications", sms)
+        code, body = api.post("/api/v1/notifications", SMS)
     held = ExternalRequest.objects.get(object_id=str(body["data"]["id"]))
     assert held.status == "suppressed" and held.attempt_log.count() == 0
 
