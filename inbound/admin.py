@@ -9,13 +9,32 @@ from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
 from django.utils import timezone
+from django.utils.html import format_html_join
 
 from inbound.models import ApplicationCallback, InboundMessage, Suppression, SuppressionChange
-from inbound.services import application_callback_set, suppression_lift
+from inbound.services import (
+    application_callback_set,
+    callbacks_changed,
+    inbound_message_reply,
+    suppression_lift,
+)
+
+
+class InboundMessageForm(forms.ModelForm):
+    reply = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Sent as a new notification to the sender on the same channel; marks the message answered.",
+    )
+
+    class Meta:
+        model = InboundMessage
+        fields: list[str] = []
 
 
 @admin.register(InboundMessage)
 class InboundMessageAdmin(admin.ModelAdmin):
+    form = InboundMessageForm
     list_display = (
         "id",
         "channel",
@@ -31,7 +50,8 @@ class InboundMessageAdmin(admin.ModelAdmin):
     list_select_related = ("notification",)
     show_full_result_count = False
     actions = ("mark_answered",)
-    readonly_fields = [f.name for f in InboundMessage._meta.fields]
+    readonly_fields = ["thread", *[f.name for f in InboundMessage._meta.fields]]
+    fields = ("thread", "reply", *[f.name for f in InboundMessage._meta.fields])
 
     def get_ordering(self, request):
         return [F("answered_at").asc(nulls_first=True), "-id"]  # the inbox: unanswered first
@@ -42,6 +62,38 @@ class InboundMessageAdmin(admin.ModelAdmin):
     @admin.display(description="text")
     def short_text(self, obj):
         return obj.text[:60] or obj.subject[:60]
+
+    @admin.display(description="thread")
+    def thread(self, obj):
+        """The notification it answers, then every reply to it, oldest first."""
+        if obj.notification is None:
+            return "(not linked to a notification)"
+        notification = obj.notification
+        lines = [
+            (
+                notification.created_at,
+                "PlanoCore",
+                notification.email_subject or notification.email_body[:200],
+            )
+        ]
+        lines += [
+            (r.received_at, r.from_address, r.text[:200])
+            for r in notification.replies.order_by("received_at")
+        ]
+        return format_html_join(
+            "", "<p><b>{}</b> {}: {}</p>", ((f"{at:%Y-%m-%d %H:%M}", who, text) for at, who, text in lines)
+        )
+
+    def save_model(self, request, obj, form, change):
+        text = form.cleaned_data.get("reply", "").strip()
+        if not text:
+            return
+        try:
+            reply = inbound_message_reply(message=obj, text=text)
+        except ValidationError as exc:
+            self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            return
+        self.message_user(request, f"The reply was sent as notification #{reply.pk}.", messages.SUCCESS)
 
     @admin.action(description="Mark answered", permissions=["change"])
     def mark_answered(self, request, queryset):
@@ -127,6 +179,7 @@ class ApplicationCallbackAdmin(admin.ModelAdmin):
     def save_model(self, request, obj, form, change):
         if change and "url" not in form.changed_data:
             obj.save(update_fields=["active", "updated_at"])
+            callbacks_changed()
             return
         try:
             callback, secret = application_callback_set(application=obj.application, url=obj.url)

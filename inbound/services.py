@@ -18,6 +18,7 @@ from datetime import datetime
 from email.utils import parseaddr
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -437,11 +438,19 @@ def application_callback_set(*, application, url: str) -> tuple[ApplicationCallb
     callback, _ = ApplicationCallback.objects.update_or_create(
         application=application, defaults={"url": url, "secret": secret, "active": True}
     )
+    callbacks_changed()
     return callback, secret
+
+
+def callbacks_changed() -> None:
+    """Forget the cached set of listening applications once the change commits."""
+    transaction.on_commit(lambda: cache.delete(CALLBACK_SLUGS_KEY))
 
 
 def callback_event(*, application_slug: str, event_type: str, data: dict) -> ExternalRequest | None:
     """Enqueue a signed event to the application's callback URL, if it set one (through the outbox)."""
+    if application_slug not in listening_applications():
+        return None
     callback = ApplicationCallback.objects.filter(application__slug=application_slug, active=True).first()
     if callback is None:
         return None
@@ -467,11 +476,32 @@ def _enqueue_callback(callback: ApplicationCallback, event_type: str, data: dict
     )
 
 
+CALLBACK_SLUGS_KEY = "inbound:callback-slugs"
+
+
+def listening_applications() -> frozenset[str]:
+    """The slugs of applications with an active callback (cached 60 s; dropped when one is set)."""
+    return cache.get_or_set(
+        CALLBACK_SLUGS_KEY,
+        lambda: frozenset(
+            ApplicationCallback.objects.filter(active=True).values_list("application__slug", flat=True)
+        ),
+        60,
+    )
+
+
 def delivery_state_callback(*, request: ExternalRequest) -> ExternalRequest | None:
-    """Tell the application that made a notification its new delivery state (one query when none listens)."""
+    """Tell the application that made a notification its new delivery state.
+
+    Runs on every outcome of a notification's request: no query while no application
+    listens (the cached set of listening slugs), two when one does.
+    """
     from notifications.models import Notification
 
-    slugs = Notification.objects.filter(pk=request.object_id).values("updated_in")
+    listening = listening_applications()
+    if not listening:
+        return None
+    slugs = Notification.objects.filter(pk=request.object_id, updated_in__in=listening).values("updated_in")
     callback = (
         ApplicationCallback.objects.filter(active=True, application__slug__in=slugs)
         .select_related("application")
@@ -490,3 +520,42 @@ def delivery_state_callback(*, request: ExternalRequest) -> ExternalRequest | No
             "error": request.last_error,
         },
     )
+
+
+# --- staff replies ---------------------------------------------------------------------
+@transaction.atomic
+def inbound_message_reply(*, message: InboundMessage, text: str):
+    """Answer an inbound message with a new notification on its channel; mark the message answered.
+
+    SMS go back from the number the message came to, email to its sender with "Re:" and
+    the subject, conversation messages to the same user. The reply keeps the answered
+    notification's user, key and application (`updated_in`). Raise ValidationError when
+    the text is empty or the notification cannot be made (e.g. no messaging client).
+    """
+    from notifications.services import notification_create
+
+    text = (text or "").strip()
+    if not text:
+        raise ValidationError({"text": ["Write the reply."]})
+    answered = message.notification
+    data = {
+        "key": answered.key if answered else "reply",
+        "user_id": message.user_id,
+        "updated_in": answered.updated_in if answered else "",
+        "email_body": text,
+    }
+    if message.channel == InboundChannel.SMS:
+        data.update(notification_type="sms", phone_to=message.from_address)
+        data["phone_from"] = message.to_address or (answered.phone_from if answered else "")
+        if not data["phone_from"] and answered is not None:
+            data["extension"] = answered.extension
+    elif message.channel == InboundChannel.EMAIL:
+        subject = message.subject if message.subject.lower().startswith("re:") else f"Re: {message.subject}"
+        data.update(notification_type="email", email_to=message.from_address, email_subject=subject.strip())
+        data["email_from"] = message.to_address or (answered.email_from if answered else "")
+    else:
+        data.update(notification_type="conversation", user_id=message.from_address)
+    reply = notification_create(data={k: v for k, v in data.items() if v not in ("", None)})
+    message.answered_at = timezone.now()
+    message.save(update_fields=["answered_at"])
+    return reply
