@@ -19,9 +19,9 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from planocore.delivery import DeliveryState
 from planocore.outbox.attempt import Attempt, backoff_seconds
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
+from planocore.outbox.problems import resolve_replaced
 from planocore.outbox.signals import outcome_recorded
 
 logger = logging.getLogger("planocore.outbox")
@@ -44,6 +44,11 @@ OUTCOME_FIELDS = [
 ]
 
 
+def waiting_state(request: ExternalRequest) -> str:
+    """`queued` before the first try of its series (a new request, or one staff retried), else `retrying`."""
+    return Status.RETRYING if request.attempts > request.attempts_before_staff_retry else Status.QUEUED
+
+
 def apply(attempt: Attempt, now: datetime) -> None:
     """Set the row's new state in memory from its attempt (written by `_record`)."""
     request = attempt.request
@@ -52,14 +57,14 @@ def apply(attempt: Attempt, now: datetime) -> None:
     request.updated_at = now
     if attempt.defer_seconds is not None:
         # Not an attempt: give the claim's count back and wait for the budget.
-        request.status = Status.PENDING
         request.attempts -= 1
+        request.status = waiting_state(request)
         request.next_attempt_at = now + timedelta(seconds=attempt.defer_seconds)
         attempt.kind = "skipped"
         return
     if attempt.suppressed is not None:
         # No provider was called: not an attempt, and never tried again.
-        request.status = DeliveryState.SUPPRESSED
+        request.status = Status.SUPPRESSED
         request.attempts -= 1
         request.next_attempt_at = None
         request.secret_payload = ""
@@ -68,7 +73,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
         return
     number = request.attempts
     if attempt.result is not None:
-        request.status = Status.SUCCEEDED
+        request.status = Status.SENT
         request.provider_message_id = attempt.result.message_id[:200]
         request.response = attempt.result.response
         request.secret_payload = ""
@@ -76,7 +81,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
         request.next_attempt_at = None
         request.last_error = ""
         attempt.kind = "sent"
-        outcome = ExternalRequestAttempt.Outcome.SUCCEEDED
+        outcome = ExternalRequestAttempt.Outcome.SENT
     else:
         exc = attempt.error
         series_start = request.staff_retried_at or request.created_at
@@ -88,7 +93,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
             request.status, request.next_attempt_at, attempt.kind = Status.ABANDONED, None, "abandoned"
         else:
             delay = backoff_seconds(series_attempts, exc.retry_after)
-            request.status, attempt.kind = Status.PENDING, "retrying"
+            request.status, attempt.kind = Status.RETRYING, "retrying"
             request.next_attempt_at = now + timedelta(seconds=delay)
         request.last_error = exc.message[:2000]
         if exc.response:
@@ -130,6 +135,9 @@ def write(attempts: list[Attempt], token: str, *, careful: bool) -> list[Attempt
     if _update_outcomes([a.request for a in kept], token) != len(kept):
         return None  # a lease ran out and another worker holds some row (never when careful)
     ExternalRequestAttempt.objects.bulk_create([a.attempt_row for a in kept if a.attempt_row])
+    for a in kept:
+        if a.request.supersedes and a.request.status == Status.SENT:
+            resolve_replaced(a.request)
     for a in kept:
         if a.attempt_row is None and a.suppressed is None:
             continue  # given back untouched: nothing to tell
@@ -241,7 +249,7 @@ def record(attempts: list[Attempt]) -> list[Attempt]:
 
 
 def release(rows: list[ExternalRequest]) -> None:
-    """Give claimed rows back untouched: pending again, in their place in line, the claim not counted."""
+    """Give claimed rows back untouched: waiting again, in their place in line, the claim not counted."""
     if not rows:
         return
     now = timezone.now()
