@@ -70,3 +70,35 @@ def test_a_message_event_of_the_wrong_shape_applies_nothing(client):
     assert response.status_code == 400
     assert "content.text" in response.json()["message"]
     assert not InboundMessage.objects.exists()
+
+
+def test_a_conversation_send_to_a_removed_client_is_suppressed(api, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    from messaging.models import MessagingClient
+    from planocore.outbox.models import ExternalRequest
+    from planocore.outbox.services import process_due
+
+    person = get_user_model().objects.create_user("cy", "cy@example.com", "pw-123456-x")
+    client_row = MessagingClient.objects.create(
+        user=person,
+        external_user_id=str(person.pk),
+        client_id="5e0000000000000000000ccc",
+        type="whatsapp",
+        status="active",
+        conversation_id="conv-removed",
+    )
+    with django_capture_on_commit_callbacks(execute=False):  # queued, not sent yet
+        code, body = api.post(
+            "/api/v1/notifications",
+            {"notification_type": "conversation", "user_id": str(person.pk), "email_body": "Hi"},
+        )
+    assert code == 200, body
+    client_row.status, client_row.removed_at = "inactive", timezone.now()
+    client_row.save()
+
+    process_due()
+    request = ExternalRequest.objects.get(channel="conversation")
+    assert request.status == "suppressed" and request.attempt_log.count() == 0
+    assert "messaging client was removed" in request.last_error
+    assert Notification.objects.get(pk=body["data"]["id"]).status == "suppressed"
