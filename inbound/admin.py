@@ -8,6 +8,8 @@ from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import F
+from django.http import HttpResponseRedirect
+from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
 
@@ -16,6 +18,7 @@ from inbound.services import (
     application_callback_set,
     callbacks_changed,
     inbound_message_reply,
+    simulate_inbound,
     suppression_lift,
 )
 
@@ -55,6 +58,26 @@ class InboundMessageAdmin(admin.ModelAdmin):
 
     def get_ordering(self, request):
         return [F("answered_at").asc(nulls_first=True), "-id"]  # the inbox: unanswered first
+
+    def get_urls(self):
+        simulate = self.admin_site.admin_view(self.simulate_view)
+        return [path("simulate/", simulate, name="inbound_inboundmessage_simulate"), *super().get_urls()]
+
+    def simulate_view(self, request):
+        """The sandbox's button (a form on the changelist): make an inbound SMS, bounce or message."""
+        if request.method == "POST" and self.has_view_permission(request):
+            data = request.POST
+            try:
+                said = simulate_inbound(
+                    kind=data.get("kind", ""),
+                    text=data.get("text", "")[:2000],
+                    address=data.get("address", "")[:254],
+                )
+            except ValidationError as exc:
+                self.message_user(request, " ".join(exc.messages), messages.ERROR)
+            else:
+                self.message_user(request, said, messages.SUCCESS)
+        return HttpResponseRedirect(reverse("admin:inbound_inboundmessage_changelist"))
 
     def has_add_permission(self, request):
         return False

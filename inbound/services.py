@@ -559,3 +559,56 @@ def inbound_message_reply(*, message: InboundMessage, text: str):
     message.answered_at = timezone.now()
     message.save(update_fields=["answered_at"])
     return reply
+
+
+# --- the sandbox -----------------------------------------------------------------------
+def simulate_inbound(*, kind: str, text: str = "", address: str = "", to: str = "") -> str:
+    """Make an inbound event happen with no provider (the command, the admin's button); say what happened.
+
+    `kind` "sms": an SMS `text` from the number `address` (to our number `to`, optional);
+    "bounce": a hard bounce of the email `address`; "conversation": a message `text` from
+    the user id `address`. They go through the services the webhooks use (provider
+    `sandbox`). Raise ValidationError naming what is wrong.
+    """
+    event_id = f"simulated-{uuid.uuid4().hex}"
+    if kind == "sms":
+        number = normalize_phone(address)
+        if number is None:
+            raise ValidationError({"from": ["Give the sender's phone number, e.g. +14155550123."]})
+        message = inbound_message_record(
+            inbound=Inbound(
+                channel=InboundChannel.SMS,
+                provider="sandbox",
+                event_id=event_id,
+                from_address=number,
+                to_address=normalize_phone(to) or "",
+                text=text,
+                received_at=timezone.now(),
+            )
+        )
+        linked = f", answering notification #{message.notification_id}" if message.notification_id else ""
+        keyword = f" (keyword {message.keyword})" if message.keyword else ""
+        return f"Inbound SMS #{message.pk} from {number}{keyword}{linked}."
+    if kind == "bounce":
+        suppression = mandrill_event_suppress(
+            esp_type="hard_bounce", recipient=address, occurred_at=timezone.now(), detail="simulated"
+        )
+        if suppression is None or "@" not in suppression.address:
+            raise ValidationError({"bounce": ["Give an email address."]})
+        return f"Email to {suppression.address} suppressed (hard bounce), suppression #{suppression.pk}."
+    if kind == "conversation":
+        if not address:
+            raise ValidationError({"user_id": ["Give the user id of the conversation message."]})
+        message = inbound_message_record(
+            inbound=Inbound(
+                channel=InboundChannel.CONVERSATION,
+                provider="sandbox",
+                event_id=event_id,
+                from_address=address[:64],
+                user_id=address[:64],
+                text=text,
+                received_at=timezone.now(),
+            )
+        )
+        return f"Conversation message #{message.pk} from user {address}."
+    raise ValidationError({"kind": [f"'{kind}' is not sms, bounce or conversation."]})

@@ -86,3 +86,21 @@ def _inline_management() -> dict:
         f"{prefix}-0-id": str(Suppression.objects.get().history.get().pk),
         f"{prefix}-0-suppression": str(Suppression.objects.get().pk),
     }
+
+
+def test_the_sandbox_button_makes_a_stop_happen(admin_client):
+    page = admin_client.get("/admin/inbound/inboundmessage/")
+    assert 'id="simulate-inbound"' in page.content.decode()
+    response = admin_client.post(
+        "/admin/inbound/inboundmessage/simulate/",
+        {"kind": "sms", "address": "+15550002222", "text": "STOP"},
+        follow=True,
+    )
+    assert "keyword STOP" in response.content.decode()
+    assert Suppression.objects.get().address == "+15550002222"
+    response = admin_client.post(
+        "/admin/inbound/inboundmessage/simulate/",
+        {"kind": "bounce", "address": "not an address"},
+        follow=True,
+    )
+    assert "Give an email address." in response.content.decode()
