@@ -28,7 +28,7 @@ nothing:
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from django.db.models import Count, Min, Subquery
+from django.db.models import Count, Subquery
 from django.utils import timezone
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
@@ -64,12 +64,11 @@ def provider_name(channel: str) -> str:
 
 
 def _oldest_due(now: datetime):
+    """The next attempt time of the longest-due waiting request (one row: `outbox_due_age_idx` in order)."""
     return (
-        ExternalRequest.objects.order_by()
-        .filter(status__in=WAITING, next_attempt_at__lte=now)
-        .values("status")
-        .annotate(oldest=Min("next_attempt_at"))
-        .values("oldest")
+        ExternalRequest.objects.filter(status__in=WAITING, next_attempt_at__lte=now)
+        .order_by("next_attempt_at", "id")
+        .values("next_attempt_at")[:1]
     )
 
 
