@@ -6,6 +6,8 @@ class InboundConfig(AppConfig):
     verbose_name = "Inbound and consent"
     default_auto_field = "django.db.models.BigAutoField"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may do with its own replies (planocore.declarations).
+    client_permissions = ("inbound.view_inboundmessage",)
 
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
