@@ -14,7 +14,27 @@ class MessagingConfig(AppConfig):
     )
 
     def ready(self) -> None:
+        from planocore.consent import register_suppression_check
+
         checks.register(check_sunshine_settings, "messaging")
+        register_suppression_check("messaging", removed_clients_check)
+
+
+def removed_clients_check(*, sends: list[tuple[str, dict]]) -> list:
+    """The outbox's consent check for conversations: a conversation whose clients were all removed."""
+    from messaging.selectors import removed_conversations
+    from planocore.consent import Suppressed
+
+    wanted = {str(p.get("conversation_id") or "") for channel, p in sends if channel == "conversation"}
+    removed = removed_conversations(wanted - {""})
+    return [
+        Suppressed(
+            reason="The messaging client was removed", since=removed[cid], address=f"conversation {cid}"
+        )
+        if channel == "conversation" and (cid := str(payload.get("conversation_id") or "")) in removed
+        else None
+        for channel, payload in sends
+    ]
 
 
 def check_sunshine_settings(app_configs=None, **kwargs) -> list[checks.CheckMessage]:

@@ -1,5 +1,7 @@
 """Reads of the messaging app that more than one caller needs."""
 
+from datetime import datetime
+
 from django.db.models import F
 
 from messaging.models import MessagingClient
@@ -25,3 +27,23 @@ def conversation_for_user(user_id: int | str | None) -> str | None:
         .values_list("conversation_id", flat=True)
         .first()
     )
+
+
+def removed_conversations(conversation_ids: set[str]) -> dict[str, datetime]:
+    """Of these conversations, those whose every client was removed, with when the last one was (one query).
+
+    A conversation no client of ours holds is not listed (nothing is known of it).
+    """
+    if not conversation_ids:
+        return {}
+    rows = MessagingClient.objects.filter(conversation_id__in=sorted(conversation_ids)).values_list(
+        "conversation_id", "status", "removed_at"
+    )
+    live: set[str] = set()
+    removed: dict[str, datetime] = {}
+    for conversation_id, status, removed_at in rows:
+        if status != MessagingClient.Status.INACTIVE or removed_at is None:
+            live.add(conversation_id)
+        elif conversation_id not in removed or removed_at > removed[conversation_id]:
+            removed[conversation_id] = removed_at
+    return {cid: at for cid, at in removed.items() if cid not in live}

@@ -20,6 +20,7 @@ from django.utils.dateparse import parse_datetime
 from sunshine_conversations_client import ClientCreate
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
+from messaging.signals import conversation_message
 from planocore.errors import ServiceUnavailable
 from planocore.providers.base import ProviderError
 from planocore.providers.registry import get_backend
@@ -330,11 +331,25 @@ def _at(event: dict, path: tuple[str, ...]):
     return value
 
 
+def _shape_fault(where: str, event: dict, shape) -> str | None:
+    """The first (path, kind[, longest]) of `shape` whose value is of the wrong type or too long."""
+    for path, kind, *bound in shape:
+        value = _at(event, path)
+        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
+            return f"{where}.{'.'.join(path)} has the wrong type."
+        longest = bound[0] if bound else None
+        if isinstance(value, str) and longest is not None and len(value) > longest:
+            return f"{where}.{'.'.join(path)} is longer than {longest} characters."
+    return None
+
+
 def webhook_event_fault(index: int, event) -> str | None:
     """What is wrong with the shape of `events[index]`, or None (other types are not checked)."""
     where = f"events[{index}]"
     if not isinstance(event, dict):
         return f"{where} is not an object."
+    if event.get("type") == MESSAGE_EVENT:
+        return message_event_fault(where, event)
     if event.get("type") not in CLIENT_EVENTS:
         return None
     if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
@@ -342,12 +357,9 @@ def webhook_event_fault(index: int, event) -> str | None:
     created_at = event.get("createdAt")
     if created_at is not None and _sc_datetime(created_at) is None:
         return f"{where}.createdAt must be an ISO-8601 time from 2000 to now."
-    for path, kind, longest in _EVENT_SHAPE:
-        value = _at(event, path)
-        if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
-            return f"{where}.{'.'.join(path)} has the wrong type."
-        if isinstance(value, str) and longest is not None and len(value) > longest:
-            return f"{where}.{'.'.join(path)} is longer than {longest} characters."
+    fault = _shape_fault(where, event, _EVENT_SHAPE)
+    if fault:
+        return fault
     external_id = str(_at(event, ("payload", "user", "externalId")) or "")
     too_long_a_number = external_id.isdigit() and not USER_ID.fullmatch(external_id)
     if external_id and (not _EXTERNAL_ID.fullmatch(external_id) or too_long_a_number):
@@ -359,6 +371,69 @@ def webhook_event_fault(index: int, event) -> str | None:
     if linked_at is not None and _sc_datetime(linked_at) is None:
         return f"{where}.payload.client.linkedAt must be an ISO-8601 time from 2000 to now."
     return None
+
+
+MESSAGE_EVENT = "conversation:message"
+# Where a conversation:message event carries each value it uses: (path, kind).
+_MESSAGE_SHAPE = (
+    (("payload",), dict),
+    (("payload", "conversation"), dict),
+    (("payload", "conversation", "id"), str),
+    (("payload", "message"), dict),
+    (("payload", "message", "id"), str),
+    (("payload", "message", "received"), str),
+    (("payload", "message", "author"), dict),
+    (("payload", "message", "author", "type"), str),
+    (("payload", "message", "author", "user"), dict),
+    (("payload", "message", "author", "user", "externalId"), (str, int)),
+    (("payload", "message", "content"), dict),
+    (("payload", "message", "content", "type"), str),
+    (("payload", "message", "content", "text"), str),
+)
+
+
+@dataclass
+class MessageFromUser:
+    """A user's conversation message, as the `conversation_message` signal carries it."""
+
+    event_id: str
+    conversation_id: str
+    message_id: str
+    external_user_id: str  # the PlanoCore user id (the SC user's externalId)
+    text: str
+    received_at: datetime
+
+
+def message_event_fault(where: str, event: dict) -> str | None:
+    """What is wrong with the shape of a conversation:message event, or None."""
+    if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
+        return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
+    fault = _shape_fault(where, event, _MESSAGE_SHAPE)
+    if fault:
+        return fault
+    received = _at(event, ("payload", "message", "received"))
+    if received is not None and _sc_datetime(received) is None:
+        return f"{where}.payload.message.received must be an ISO-8601 time from 2000 to now."
+    return None
+
+
+def _message_from_user(event: dict) -> MessageFromUser | None:
+    """The user's message an event carries; None for a business's own message or one without a user."""
+    message = _at(event, ("payload", "message")) or {}
+    author = message.get("author") or {}
+    external_id = str((author.get("user") or {}).get("externalId") or "")
+    if author.get("type") != "user" or not external_id:
+        return None
+    return MessageFromUser(
+        event_id=event["id"],
+        conversation_id=str(_at(event, ("payload", "conversation", "id")) or ""),
+        message_id=str(message.get("id") or ""),
+        external_user_id=external_id[:64],
+        text=str((message.get("content") or {}).get("text") or ""),
+        received_at=_sc_datetime(message.get("received"))
+        or _sc_datetime(event.get("createdAt"))
+        or timezone.now(),
+    )
 
 
 @dataclass
@@ -373,10 +448,24 @@ def webhook_events_apply(*, events: list) -> WebhookResult:
 
     Each event is its own transaction that first inserts its id into
     ProcessedWebhookEvent (unique): a replay, even a concurrent one, fails that insert
-    and changes nothing. Other event types are ignored.
+    and changes nothing. A user's `conversation:message` is sent on as the
+    `messaging.signals.conversation_message` signal (the inbound app stores it, once
+    by event id). Other event types are ignored.
     """
     result = WebhookResult()
     for event in events:
+        if isinstance(event, dict) and event.get("type") == MESSAGE_EVENT:
+            message = _message_from_user(event)
+            answers = (
+                [] if message is None else conversation_message.send(sender=MessageFromUser, message=message)
+            )
+            if not answers:
+                result.ignored += 1
+            elif any(stored for _, stored in answers):
+                result.applied += 1
+            else:
+                result.duplicates += 1
+            continue
         if not isinstance(event, dict) or event.get("type") not in CLIENT_EVENTS or not event.get("id"):
             result.ignored += 1
             continue

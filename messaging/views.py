@@ -111,7 +111,7 @@ def _webhook_reply(status: int, message: str, **data) -> JsonResponse:
 @csrf_exempt
 @require_POST
 def sunshine_conversations_webhook(request):
-    """Receive SC's webhook calls ({"app", "webhook", "events": [...]}) for client events.
+    """Receive SC's webhook calls ({"app", "webhook", "events": [...]}): client events, users' messages.
 
     Authenticated by the X-API-Key header (the webhook's secret) compared in
     constant time; with no secret configured every call is refused. A body that is

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "notifications.apps.NotificationsConfig",
     "cancelations.apps.CancelationsConfig",
     "messaging.apps.MessagingConfig",
+    "inbound.apps.InboundConfig",
 ]
 
 MIDDLEWARE = [
@@ -227,6 +228,11 @@ CELERY_BEAT_SCHEDULE = {
         "task": "glip.tasks.import_default_extensions_glip_teams",
         "schedule": 24 * 60 * 60.0,
     },
+    # Renews the RingCentral webhook subscriptions well before they expire (docs/inbound.md).
+    "renew-ringcentral-webhooks": {
+        "task": "inbound.tasks.renew_ringcentral_subscriptions",
+        "schedule": 24 * 60 * 60.0,
+    },
 }
 
 # --- Outbox -----------------------------------------------------------------
@@ -310,6 +316,27 @@ SUNSHINE_CONVERSATIONS_KEY_ID = env.str("SUNSHINE_CONVERSATIONS_KEY_ID", default
 SUNSHINE_CONVERSATIONS_SECRET = env.str("SUNSHINE_CONVERSATIONS_SECRET", default="")
 SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET = env.str("SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET", default="")
 
+# --- Inbound messages and consent (docs/inbound.md) ---------------------------------
+# The public URL RingCentral posts inbound SMS to (https://<host>/webhooks/ringcentral),
+# and the secret it must send back on every event (Verification-Token).
+RINGCENTRAL_WEBHOOK_ADDRESS = env.str("RINGCENTRAL_WEBHOOK_ADDRESS", default="")
+RINGCENTRAL_WEBHOOK_VERIFICATION_TOKEN = env.str("RINGCENTRAL_WEBHOOK_VERIFICATION_TOKEN", default="")
+# A subscription lives this long and is renewed (beat, daily) when it expires within RENEW_BEFORE.
+RINGCENTRAL_WEBHOOK_EXPIRES_IN = env.int("RINGCENTRAL_WEBHOOK_EXPIRES_IN", default=30 * 24 * 3600)
+RINGCENTRAL_WEBHOOK_RENEW_BEFORE_SECONDS = env.int(
+    "RINGCENTRAL_WEBHOOK_RENEW_BEFORE_SECONDS", default=7 * 24 * 3600
+)
+# A reply is linked to the latest notification to the same address sent this many hours before it.
+INBOUND_REPLY_WINDOW_HOURS = env.int("INBOUND_REPLY_WINDOW_HOURS", default=72)
+# The answer to HELP (sent through the outbox from the number that received it).
+INBOUND_HELP_TEXT = env.str(
+    "INBOUND_HELP_TEXT",
+    default="PlanoCore notifications about your shoot. Reply STOP to stop texts, START to resume. "
+    "Msg&data rates may apply.",
+)
+# Numbers written without + and a country code are read in this region (phonenumbers).
+PHONE_DEFAULT_REGION = env.str("PHONE_DEFAULT_REGION", default="US")
+
 _ringcentral_configured = bool(RINGCENTRAL_CLIENT_ID and RINGCENTRAL_CLIENT_SECRET)
 _sunshine_configured = bool(
     SUNSHINE_CONVERSATIONS_APP_ID and SUNSHINE_CONVERSATIONS_KEY_ID and SUNSHINE_CONVERSATIONS_SECRET
@@ -359,6 +386,8 @@ PROVIDER_BACKENDS = {
             else "planocore.providers.sandbox.SandboxClientsBackend"
         ),
     ),
+    # Applications' callbacks (docs/inbound.md): real HTTP to the URL an application set, fenced.
+    "callback": env.str("PROVIDER_BACKEND_CALLBACK", default="planocore.providers.callback.CallbackBackend"),
 }
 
 # --- Domain settings ----------------------------------------------------------

@@ -15,6 +15,7 @@ api_v1 = [
     path("", include("notifications.urls")),
     path("", include("cancelations.urls")),
     path("", include("messaging.urls")),
+    path("", include("inbound.urls")),
 ]
 
 urlpatterns = [
@@ -27,6 +28,7 @@ urlpatterns = [
     path("admin/login/", admin_login),  # before the admin's own: throttled
     path("admin/", admin.site.urls),
     path("webhooks/sunshine-conversations", include("messaging.webhook_urls")),
+    path("webhooks/ringcentral", include("inbound.webhook_urls")),
     path("webhooks/", include("notifications.webhook_urls")),
     # Operations: outside /api/ (no envelope, no API token); see docs/operations.md.
     path("healthz", ops_views.healthz, name="healthz"),

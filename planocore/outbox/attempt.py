@@ -1,6 +1,8 @@
 """One attempt: call a claimed request's backend, with no lock held and no transaction open.
 
-`call_backend` consults the provider's shared budget first (a budget that says "not now"
+`call_backend` first asks the consent registry (planocore/consent.py) whether the
+recipient withdrew consent: then no provider is called and the request ends
+`suppressed`. It consults the provider's shared budget next (a budget that says "not now"
 makes no attempt: the row goes back to pending uncounted), then calls the
 backend and keeps what came of it in an `Attempt`, which `outcome.record` writes.
 A 429 penalizes the account (and API group) in the shared budget: the outbox is
@@ -17,6 +19,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import timezone
 
+from planocore.consent import Suppressed, suppressions_for
 from planocore.crypto import decrypt_json
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
 from planocore.providers import ratelimit, transport
@@ -50,6 +53,7 @@ class Attempt:
     result: ProviderResult | None = None
     error: ProviderError | None = None
     defer_seconds: float | None = None  # budget said "not now": no attempt counted
+    suppressed: Suppressed | None = None  # the recipient withdrew consent: no provider called
     kind: str = ""
     recorded: bool = False
     attempt_row: ExternalRequestAttempt | None = field(default=None, repr=False)
@@ -69,9 +73,21 @@ def _budget_wait(backend: ProviderBackend, key: str | None, waits: dict[str, flo
     return wait
 
 
-def call_backend(request: ExternalRequest, waits: dict[str, float]) -> Attempt:
-    """Call the request's backend (no lock held, no transaction open) and keep what came of it."""
+def call_backend(
+    request: ExternalRequest, waits: dict[str, float], held: dict[int, Suppressed] | None = None
+) -> Attempt:
+    """Call the request's backend (no lock held, no transaction open) and keep what came of it.
+
+    `held` is `planocore.consent.suppressions_for` of the batch the request is in
+    (asked here when None): a suppressed request makes no provider call.
+    """
     attempt = Attempt(request=request)
+    if held is None:
+        held = suppressions_for([request])
+    attempt.suppressed = held.get(request.pk)
+    if attempt.suppressed is not None:
+        attempt.started = timezone.now()
+        return attempt
     try:
         backend = get_backend(request.channel)
     except ImproperlyConfigured as exc:

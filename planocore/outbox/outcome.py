@@ -62,6 +62,15 @@ def apply(attempt: Attempt, now: datetime) -> None:
         request.next_attempt_at = now + timedelta(seconds=attempt.defer_seconds)
         attempt.kind = "skipped"
         return
+    if attempt.suppressed is not None:
+        # No provider was called: not an attempt, and never tried again.
+        request.status = Status.SUPPRESSED
+        request.attempts -= 1
+        request.next_attempt_at = None
+        request.secret_payload = ""
+        request.last_error = attempt.suppressed.describe()[:2000]
+        attempt.kind = "suppressed"
+        return
     number = request.attempts
     if attempt.result is not None:
         request.status = Status.SENT
@@ -131,8 +140,8 @@ def write(attempts: list[Attempt], token: str, *, careful: bool) -> list[Attempt
         if a.request.supersedes and a.request.status == Status.SENT:
             resolve_replaced(a.request)
     for a in kept:
-        if a.attempt_row is None:
-            continue
+        if a.attempt_row is None and a.suppressed is None:
+            continue  # given back untouched: nothing to tell
         if not careful:
             if _failures(a.request, log=False):
                 return None

@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models, transaction
 from django.utils import timezone
 
+from planocore.consent import suppressions_for
 from planocore.outbox.attempt import Attempt, call_backend
 from planocore.outbox.claim import claim, claim_batch, claim_for_caller, renew_lease
 from planocore.outbox.models import ExternalRequest, SweepHeartbeat
@@ -25,7 +26,8 @@ from planocore.outbox.outcome import record, release
 class SendOutcome:
     """What one send came to.
 
-    `kind` is one of "sent", "failed", "retrying", "abandoned", "skipped"
+    `kind` is one of "sent", "failed", "retrying", "abandoned", "suppressed" (the
+    recipient withdrew consent: no provider was called), "skipped"
     (another worker holds the row, it is not due, or the provider's budget said
     "not now": the row went back to pending without counting an attempt).
     """
@@ -47,19 +49,22 @@ class ProcessCounts:
     failed: int = 0
     retrying: int = 0
     abandoned: int = 0
+    suppressed: int = 0
     skipped: int = 0
 
     @property
     def total(self) -> int:
-        return self.sent + self.failed + self.retrying + self.abandoned + self.skipped
+        return self.sent + self.failed + self.retrying + self.abandoned + self.suppressed + self.skipped
 
     def add(self, kind: str) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
 
     def __str__(self) -> str:
+        # `suppressed` shows only when some were (sends to recipients who withdrew consent).
+        held = f"suppressed={self.suppressed} " if self.suppressed else ""
         return (
             f"sent={self.sent} failed={self.failed} retrying={self.retrying} "
-            f"abandoned={self.abandoned} skipped={self.skipped}"
+            f"abandoned={self.abandoned} {held}skipped={self.skipped}"
         )
 
 
@@ -172,6 +177,7 @@ def _heartbeat(counts: ProcessCounts, *, took_ms: int) -> None:
 
 def _run_batch(batch, counts: ProcessCounts, should_stop, on_outcome) -> None:
     waits: dict[str, float] = {}
+    held = suppressions_for(batch)  # the recipients who withdrew consent: one lookup a batch
     pending: list[Attempt] = []
     oldest = 0.0
     renew_at = time.monotonic() + settings.OUTBOX_LEASE_SECONDS / 3
@@ -201,7 +207,7 @@ def _run_batch(batch, counts: ProcessCounts, should_stop, on_outcome) -> None:
         request = remaining.pop(0)
         if not pending:
             oldest = time.monotonic()
-        pending.append(call_backend(request, waits))
+        pending.append(call_backend(request, waits, held))
         if (
             len(pending) >= settings.OUTBOX_RECORD_EVERY
             or time.monotonic() - oldest >= settings.OUTBOX_RECORD_SECONDS

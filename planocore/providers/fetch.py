@@ -2,7 +2,8 @@
 
 Every URL the server fetches on a caller's behalf goes through `fetch_url` (today:
 an MMS's `media_url`, in `planocore.providers.ringcentral.backends.fetch_media`), and the
-API judges it first with `check_url`. The fence:
+API judges it first with `check_url`. An application's callback URL is POSTed to through
+`post_url`, fenced the same way (no redirect followed). The fence:
 
 - scheme: `https` only; `http` too when settings.MEDIA_URL_ALLOW_HTTP is on. No
   user:password in the URL.
@@ -85,6 +86,10 @@ class FetchRefused(Exception):
 
 class Unresolvable(FetchRefused):
     """The host gave no address: nothing to judge yet (the API lets it through; a fetch refuses it)."""
+
+
+class NoAnswer(FetchRefused):
+    """The checked address did not answer (refused, reset, timed out): trying later may help."""
 
 
 @dataclass(frozen=True)
@@ -328,3 +333,49 @@ def _read(
             raise FetchRefused(f"{target.host} took too long")
         chunks.append(chunk)
     return Fetched(url=target.url, content=b"".join(chunks), content_type=content_type)
+
+
+@dataclass
+class Posted:
+    """The answer to a fenced POST: its status, headers and at most 1,000 bytes of its body."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+
+def post_url(url: str, *, body: bytes, headers: dict[str, str], timeout: float) -> Posted:
+    """POST `body` to `url` within the fence (checked address, no redirect followed); else FetchRefused.
+
+    Any status is returned (the caller judges it); connection failures and
+    timeouts raise NoAnswer, whose message names only the host.
+    """
+    target = check_url(url)
+    pool = transport.pinned_pool(
+        "callback",
+        scheme=target.scheme,
+        address=target.address,
+        port=target.port,
+        host=target.host,
+        seconds=timeout,
+        ca_certs=certifi.where(),
+    )
+    try:
+        response = pool.urlopen(
+            "POST",
+            target.path,
+            body=body,
+            headers={"Host": target.host_header, "User-Agent": "PlanoCore callback", **headers},
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            assert_same_host=False,
+        )
+        try:
+            return Posted(response.status, dict(response.headers), response.read(1000))
+        finally:
+            response.release_conn()
+    except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+        raise NoAnswer(f"{target.host}: {type(exc).__name__}") from None
+    finally:
+        pool.close()

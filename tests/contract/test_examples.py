@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from cancelations.models import CancelationReason
 from conftest import Api
 from glip.models import GlipTeam
+from inbound.services import Inbound, inbound_message_record, suppression_add
 from planocore.accounts.services import api_session_create
 from planocore.routes.docs import route_doc
 from planocore.routes.registry import iter_api_routes
@@ -63,6 +64,11 @@ def world(api, sunshine_fake, django_capture_on_commit_callbacks):
     )
     assert code == 200, body
     ids["client_id"] = body["data"]["client_id"]
+    message = inbound_message_record(
+        inbound=Inbound(channel="sms", provider="ringcentral", event_id="seed", from_address="+14155550123")
+    )
+    ids["inbound_message"] = message.pk
+    ids["suppression"] = suppression_add(kind="phone", address="+14155550123", reason="stop").pk
     return {"user": user, "ids": ids}
 
 
@@ -72,6 +78,10 @@ def _ids_for(route, world) -> dict:
         return {"id": ids["cancelation"]}
     if route.path.startswith("/api/v1/notifications"):
         return {"id": ids["notification"]}
+    if route.path.startswith("/api/v1/inbound_messages"):
+        return {"id": ids["inbound_message"]}
+    if route.path.startswith("/api/v1/suppressions"):
+        return {"id": ids["suppression"]}
     if route.path.startswith("/api/v1/glip/messages"):
         return {"id": ids["glip_message"]}
     if route.path.startswith("/api/v1/users/{user_id}"):

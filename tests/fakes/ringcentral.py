@@ -11,6 +11,13 @@ Endpoints:
   .../mms (multipart: a JSON part plus attachments, at most 10 and 1,500,000 bytes).
 - GET /_media/{name}: not RingCentral's; serves files added with `add_media` so MMS
   tests have a media_url to fetch.
+- Webhook subscriptions (ringcentral-webhooks-notes.yaml): POST /restapi/v1.0/subscription
+  first makes the handshake, a real POST to `deliveryMode.address` with a
+  `Validation-Token` header (the create fails, SUB-525, unless the answer echoes it
+  within 3 s, under 1024 bytes); GET (list, one), POST .../renew, DELETE. Kept in
+  `subscriptions`; `blacklist(id)` marks one Blacklisted. `deliver_sms(text=, from_=)`
+  POSTs an InstantMessageEvent to every active subscription's address with its
+  Verification-Token (over real HTTP) and returns the answers.
 
 API calls need a valid `Authorization: Bearer` access token (401 otherwise). What
 it accepted is kept in `posts`, `sms`, `mms`, `logins`; every request in
@@ -46,6 +53,7 @@ from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
+import requests
 
 from tests.fakes.base import FakeServer, Received, Reply
 
@@ -126,6 +134,8 @@ class RingCentralFake(FakeServer):
         self.sms: list[dict[str, Any]] = []
         self.mms: list[dict[str, Any]] = []
         self.logins: list[dict[str, str]] = []
+        self.subscriptions: dict[str, dict[str, Any]] = {}  # id → SubscriptionInfo (+ verificationToken)
+        self.handshakes: list[dict[str, Any]] = []  # what each handshake got back
         self.rate_limits: dict[str, int] = dict(RATE_LIMITS)
         self.rate_window = 60.0
         self.enforce_rate_limits = False
@@ -266,6 +276,12 @@ class RingCentralFake(FakeServer):
             "POST", r"/restapi/v1\.0/account/(?P<account>[^/]+)/extension/(?P<ext>[^/]+)/mms", self.send_mms
         )
         self.route("GET", r"/_media/(?P<name>[^/]+)", self.get_media)
+        subscriptions = r"/restapi/v1\.0/subscription"
+        self.route("POST", subscriptions, self.create_subscription)
+        self.route("GET", subscriptions, self.list_subscriptions)
+        self.route("GET", subscriptions + r"/(?P<sid>[^/]+)", self.read_subscription)
+        self.route("POST", subscriptions + r"/(?P<sid>[^/]+)/renew", self.renew_subscription)
+        self.route("DELETE", subscriptions + r"/(?P<sid>[^/]+)", self.delete_subscription)
 
     def _issue(self, owner: str) -> Reply:
         access, refresh = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
@@ -502,6 +518,150 @@ class RingCentralFake(FakeServer):
             }
         )
         return Reply(200, info)
+
+    # --- webhook subscriptions ---------------------------------------------------------
+    def _public_subscription(self, info: dict[str, Any]) -> dict[str, Any]:
+        mode = {k: v for k, v in info["deliveryMode"].items() if k != "verificationToken"}
+        return {**{k: v for k, v in info.items() if k != "owner"}, "deliveryMode": mode}
+
+    def _expiry(self, seconds: int) -> str:
+        return datetime.fromtimestamp(time.time() + seconds, UTC).isoformat().replace("+00:00", "Z")
+
+    def create_subscription(self, received: Received, groups: dict[str, str]) -> Reply:
+        owner = self._owner(received)
+        if owner is None:
+            return self._unauthorized()
+        body = received.json() if received.body else None
+        mode = (body or {}).get("deliveryMode") if isinstance(body, dict) else None
+        if not isinstance(mode, dict) or not body.get("eventFilters") or not mode.get("address"):
+            return _error(400, "CMN-101", "eventFilters and deliveryMode.address are required")
+        token = secrets.token_hex(8)
+        try:
+            answer = requests.post(mode["address"], headers={"Validation-Token": token}, timeout=3)
+            size = len(answer.content) + sum(len(k) + len(v) + 4 for k, v in answer.headers.items())
+            ok = answer.status_code == 200 and answer.headers.get("Validation-Token") == token and size < 1024
+            self.handshakes.append({"address": mode["address"], "status": answer.status_code, "ok": ok})
+        except requests.RequestException as exc:
+            self.handshakes.append(
+                {"address": mode["address"], "status": None, "ok": False, "error": str(exc)}
+            )
+            ok = False
+        if not ok:
+            return _error(400, "SUB-525", "WebHook server response is invalid")
+        expires_in = int(body.get("expiresIn") or 604800)
+        sid = f"sub-{next(self._ids)}"
+        info = {
+            "uri": f"{self.url}/restapi/v1.0/subscription/{sid}",
+            "id": sid,
+            "eventFilters": list(body["eventFilters"]),
+            "disabledFilters": [],
+            "expirationTime": self._expiry(expires_in),
+            "expiresIn": expires_in,
+            "status": "Active",
+            "creationTime": _now(),
+            "deliveryMode": {"transportType": "WebHook", **mode},
+            "owner": owner,
+        }
+        with self._data_lock:
+            self.subscriptions[sid] = info
+        return Reply(200, self._public_subscription(info))
+
+    def _subscription(self, received: Received, sid: str) -> dict[str, Any] | Reply:
+        owner = self._owner(received)
+        if owner is None:
+            return self._unauthorized()
+        info = self.subscriptions.get(sid)
+        if info is None or info["owner"] != owner:
+            return _error(404, "SUB-520", "Subscription not found")
+        return info
+
+    def list_subscriptions(self, received: Received, groups: dict[str, str]) -> Reply:
+        owner = self._owner(received)
+        if owner is None:
+            return self._unauthorized()
+        mine = [self._public_subscription(i) for i in self.subscriptions.values() if i["owner"] == owner]
+        return Reply(200, {"records": mine})
+
+    def read_subscription(self, received: Received, groups: dict[str, str]) -> Reply:
+        info = self._subscription(received, groups["sid"])
+        return info if isinstance(info, Reply) else Reply(200, self._public_subscription(info))
+
+    def renew_subscription(self, received: Received, groups: dict[str, str]) -> Reply:
+        info = self._subscription(received, groups["sid"])
+        if isinstance(info, Reply):
+            return info
+        info["expirationTime"] = self._expiry(info["expiresIn"])
+        return Reply(200, self._public_subscription(info))
+
+    def delete_subscription(self, received: Received, groups: dict[str, str]) -> Reply:
+        info = self._subscription(received, groups["sid"])
+        if isinstance(info, Reply):
+            return info
+        with self._data_lock:
+            self.subscriptions.pop(groups["sid"], None)
+        return Reply(204, None)
+
+    def blacklist(self, sid: str) -> None:
+        self.subscriptions[sid]["status"] = "Blacklisted"
+
+    def expire_soon(self, sid: str, seconds: int = 60) -> None:
+        self.subscriptions[sid]["expirationTime"] = self._expiry(seconds)
+
+    def sms_event(
+        self, *, text: str, from_: str, to: str = "+16505550100", uuid: str | None = None, attachments=None
+    ) -> dict[str, Any]:
+        """An InstantMessageEvent as RingCentral delivers it (the contract's example's shape)."""
+        message_id = str(next(self._ids))
+        return {
+            "uuid": uuid or secrets.token_hex(16),
+            "event": f"/restapi/v1.0/account/37439510/extension/{DEFAULT_OWNER}"
+            "/message-store/instant?type=SMS",
+            "timestamp": _now(),
+            "subscriptionId": "",
+            "ownerId": DEFAULT_OWNER,
+            "body": {
+                "id": message_id,
+                "to": [{"phoneNumber": to, "name": "PlanoCore", "target": True}],
+                "from": {"phoneNumber": from_},
+                "type": "SMS",
+                "creationTime": _now(),
+                "lastModifiedTime": _now(),
+                "readStatus": "Unread",
+                "priority": "Normal",
+                "attachments": attachments
+                or [{"id": message_id, "type": "Text", "contentType": "text/plain"}],
+                "direction": "Inbound",
+                "availability": "Alive",
+                "subject": text,
+                "messageStatus": "Received",
+                "conversationId": "7265128936219380120",
+            },
+        }
+
+    def deliver(self, event: dict[str, Any], *, token: str | None = None) -> list[requests.Response]:
+        """POST `event` to every active subscription's address, as RingCentral does (its Verification-Token,
+        or `token` when given); return the answers."""
+        answers = []
+        for info in list(self.subscriptions.values()):
+            if info["status"] != "Active":
+                continue
+            headers = {
+                "Content-Type": "application/json; charset=UTF-8",
+                "User-Agent": "RingCentral-Webhook/8.3",
+            }
+            secret = token if token is not None else info["deliveryMode"].get("verificationToken")
+            if secret:
+                headers["Verification-Token"] = secret
+            body = {**event, "subscriptionId": info["id"]}
+            answers.append(
+                requests.post(info["deliveryMode"]["address"], json=body, headers=headers, timeout=10)
+            )
+        return answers
+
+    def deliver_sms(
+        self, *, text: str, from_: str, to: str = "+16505550100", **kwargs
+    ) -> list[requests.Response]:
+        return self.deliver(self.sms_event(text=text, from_=from_, to=to), **kwargs)
 
     def get_media(self, received: Received, groups: dict[str, str]) -> Reply:
         entry = self.media.get(groups["name"])

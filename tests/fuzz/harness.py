@@ -147,6 +147,8 @@ class Seeds:
     glip_message_ids: list[int] = field(default_factory=list)
     user_ids: list[int] = field(default_factory=list)
     client_ids: list[str] = field(default_factory=list)
+    inbound_message_ids: list[int] = field(default_factory=list)
+    suppression_ids: list[int] = field(default_factory=list)
     # The sign-in route's body (base64 of the JSON params) for the seeded person.
     sign_in_body: str = ""
 
@@ -157,6 +159,10 @@ class Seeds:
             return {"id": self.notification_ids}
         if path.startswith("/api/v1/glip/messages/{id}"):
             return {"id": self.glip_message_ids}
+        if path.startswith("/api/v1/inbound_messages/{id}"):
+            return {"id": self.inbound_message_ids}
+        if path.startswith("/api/v1/suppressions/{id}"):
+            return {"id": self.suppression_ids}
         if path.startswith("/api/v1/users/{user_id}/clients/{client_id}"):
             return {"user_id": self.user_ids, "client_id": self.client_ids}
         if path.startswith("/api/v1/users/{user_id}"):
@@ -362,4 +368,13 @@ def seed(call, *, sunshine_fake) -> Seeds:
             "target": {"conversationId": CONVERSATION},
         }
         seeds.client_ids.append(ok("POST", f"/api/v1/users/{person.pk}/clients", client)["client_id"])
+    # Replies and suppressions come from providers, not the API: made by the services. Several
+    # suppressions, since each can be lifted once.
+    from inbound.services import Inbound, inbound_message_record, suppression_add
+
+    for number in range(10):
+        phone = f"+1415555{number:04d}"
+        reply = Inbound(channel="sms", provider="ringcentral", event_id=f"fuzz-{number}", from_address=phone)
+        seeds.inbound_message_ids.append(inbound_message_record(inbound=reply).pk)
+        seeds.suppression_ids.append(suppression_add(kind="phone", address=phone, reason="stop").pk)
     return seeds

@@ -10,7 +10,7 @@ import planocore
 from planocore.accounts.services import api_app_labels, api_permissions, client_group_permissions
 from planocore.outbox.models import Channel
 
-FEATURE_APPS = {"glip", "notifications", "cancelations", "messaging"}
+FEATURE_APPS = {"glip", "notifications", "cancelations", "messaging", "inbound"}
 ROOT = Path(planocore.__file__).parent
 # The project's wiring, which must name every app: INSTALLED_APPS and the beat
 # schedule (settings), the URL conf. The platform app is everything else.
@@ -121,4 +121,5 @@ def test_the_client_group_holds_what_the_apps_declare():
         "messaging.view_messagingclient",
         "messaging.add_messagingclient",
         "messaging.delete_messagingclient",
+        "inbound.view_inboundmessage",  # a client reads the replies to its own notifications
     }

@@ -3,7 +3,7 @@
 The path of README's "Try it": load_demo_data (which imports the sandbox's Glip
 teams), the Glip team import run again, a Glip
 message, a notification of each type, a cancelation with its notice and a
-messaging client, all on the sandbox providers.
+messaging client, all on the sandbox providers; then a reply and a STOP (simulate_inbound).
 """
 
 import io
@@ -107,3 +107,21 @@ def test_a_fresh_clone_walks_every_feature(fresh_clone, django_capture_on_commit
     assert requests.count() == 7
     assert {r.status for r in requests} == {"sent"}
     assert all(r.response.get("sandbox") for r in requests)
+
+    # A reply comes back, linked to the latest text to that number (the MMS); then a STOP,
+    # and the next SMS is suppressed.
+    latest = Notification.objects.filter(phone_to="+15550002222").latest("id")
+    assert latest.notification_type == "mms"
+    _run("simulate_inbound", "--sms", "Can we make it 10?", "--from", "+15550002222")
+    (reply,) = call("get", "/api/v1/inbound_messages")
+    assert (reply["notification_id"], reply["text"]) == (latest.pk, "Can we make it 10?")
+    _run("simulate_inbound", "--sms", "STOP", "--from", "+15550002222")
+    data = call("post", "/api/v1/notifications", {"notification_type": "sms", **params["sms"]})
+    assert Notification.objects.get(pk=data["id"]).status == "suppressed"
+    (suppression,) = call("get", "/api/v1/suppressions")
+    assert (suppression["address"], suppression["reason"], suppression["active"]) == (
+        "+15550002222",
+        "stop",
+        True,
+    )
+    assert ExternalRequest.objects.filter(status="suppressed").count() == 1

@@ -1,0 +1,28 @@
+from django.apps import AppConfig
+
+
+class InboundConfig(AppConfig):
+    name = "inbound"
+    verbose_name = "Inbound and consent"
+    default_auto_field = "django.db.models.BigAutoField"
+    api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may do with its own replies (planocore.declarations).
+    client_permissions = ("inbound.view_inboundmessage",)
+
+    def ready(self) -> None:
+        from anymail.signals import inbound, tracking
+
+        from inbound import receivers
+        from messaging.signals import conversation_message
+        from planocore.consent import register_suppression_check
+        from planocore.outbox.signals import outcome_recorded
+
+        tracking.connect(receivers.mandrill_tracking, dispatch_uid="inbound.mandrill_tracking")
+        inbound.connect(receivers.mandrill_inbound, dispatch_uid="inbound.mandrill_inbound")
+        conversation_message.connect(
+            receivers.conversation_message, dispatch_uid="inbound.conversation_message"
+        )
+        outcome_recorded.connect(
+            receivers.outgoing_request_outcome, dispatch_uid="inbound.outgoing_request_outcome"
+        )
+        register_suppression_check("inbound", receivers.suppressions_for_sends)
