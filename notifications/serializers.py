@@ -9,14 +9,18 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
-from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from notifications.models import Notification, NotificationType, Processed
 from planocore.api.endpoints import order
-from planocore.api.fields import E164
+from planocore.api.fields import E164, api_datetime
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
+from planocore.delivery import DeliveryState, ProviderEvent
 from planocore.routes.list_items import list_item_url
 
 MAX_RECIPIENTS = 50
+# What `status` may be filtered by: the names of the delivery vocabulary (planocore/delivery.py).
+# A caller's own status string is stored as given, but is not a filter value.
+STATUS_FILTER_CHOICES = [*DeliveryState.choices, *ProviderEvent.choices]
 
 DEFAULT_VIEW = "default-view"
 PROOF_VIEW = "default-with-proof"
@@ -313,13 +317,13 @@ class NotificationListParams(PageParams, ViewParam):
     page_order = 1200
 
     key = _text(200, "Only notifications with this key.", 100)
-    status = serializers.CharField(
+    status = serializers.ChoiceField(
+        choices=STATUS_FILTER_CHOICES,
         required=False,
-        max_length=50,
         style=order(300),
-        help_text="Only notifications with this status ("
-        + ", ".join(v for v, _ in DeliveryStatus.CHOICES)
-        + ", …).",
+        help_text="Only notifications with this status: a delivery state ("
+        + ", ".join(DeliveryState.values)
+        + ") or a provider's event (" + ", ".join(ProviderEvent.values) + ").",
     )
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices, required=False, style=order(400), help_text="Only this type."
@@ -331,8 +335,8 @@ class NotificationListParams(PageParams, ViewParam):
     processed = serializers.ChoiceField(
         choices=Processed.choices, required=False, style=order(900), help_text="0 or 1."
     )
-    created_at_after = _datetime(1000, "Only notifications created at or after this time.")
-    created_at_before = _datetime(1100, "Only notifications created before this time.")
+    created_after = _datetime(1000, "Only notifications created at or after this time.")
+    created_before = _datetime(1100, "Only notifications created before this time.")
 
 
 class NotificationDetailParams(ViewParam):
@@ -340,8 +344,7 @@ class NotificationDetailParams(ViewParam):
 
 
 # --- output -------------------------------------------------------------------
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+_iso = api_datetime
 
 
 def _default(n: Notification) -> dict[str, Any]:

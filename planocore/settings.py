@@ -159,7 +159,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "planocore.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DATETIME_FORMAT": "iso-8601",
+    # Every datetime the API answers, in data and in messages: UTC, microseconds, `Z`
+    # (planocore.api.fields.api_datetime for values outside serializers; TIME_ZONE is UTC).
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
     "DEFAULT_THROTTLE_RATES": {"sign-in": env.str("SIGN_IN_RATE", default="10/min")},
 }
 SPECTACULAR_SETTINGS = {
