@@ -257,6 +257,10 @@ class ClientRemoveParams(ParamsSerializer):
 
 
 class MessagingClientOut(serializers.ModelSerializer):
+    """A client as callers see it: `id` is Sunshine Conversations' client id (what the remove
+    route takes as `client_id`, also answered under that name); the local row's id is not shown."""
+
+    id = serializers.CharField(source="client_id", read_only=True)
     user_id = serializers.IntegerField(read_only=True)
 
     class Meta:

@@ -1,4 +1,4 @@
-"""Issue 26, item 5: nothing to create answers no-params-decoded; a token that is not a string, invalid-token."""
+"""Issue 26, item 5: nothing to create is no-params-decoded; a token that is not a string, invalid-token."""
 
 import json
 
