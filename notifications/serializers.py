@@ -323,7 +323,9 @@ class NotificationListParams(PageParams, ViewParam):
         style=order(300),
         help_text="Only notifications with this status: a delivery state ("
         + ", ".join(DeliveryState.values)
-        + ") or a provider's event (" + ", ".join(ProviderEvent.values) + ").",
+        + ") or a provider's event ("
+        + ", ".join(ProviderEvent.values)
+        + ").",
     )
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices, required=False, style=order(400), help_text="Only this type."
