@@ -170,11 +170,43 @@ class ViewParam(serializers.Serializer):
         return value
 
 
+def _given(name: str) -> dict:
+    """JSON Schema: `name` is given and not blank (white space is blank but in `email_body`, kept as sent)."""
+    given = {"minLength": 1} if name == "email_body" else {"pattern": r"\S"}
+    return {"required": [name], "properties": {name: given}}
+
+
+def _of_type(*kinds: str, needs: tuple[str, ...] = (), also: tuple[dict, ...] = ()) -> dict:
+    """JSON Schema: a notification of one of `kinds` (sent) with the params `needs` given, and `also`."""
+    rule = {"required": ["notification_type"], "properties": {"notification_type": {"enum": list(kinds)}}}
+    return {**rule, "allOf": [*(_given(name) for name in needs), *also]}
+
+
+_TEXT = {"anyOf": [_given("email_body"), _given("email_subject")]}  # services.message_text
+_SENDER = {"anyOf": [_given("phone_from"), _given("extension")]}
+
+
 class NotificationCreateParams(ViewParam):
     """The seed's params in the seed's order (its order numbers kept), then `team_name`.
 
-    Beyond each field's format, `validate` checks what each notification_type needs.
+    Beyond each field's format, `validate` checks what each notification_type needs
+    (`services.channel_problems`); `openapi_rules` says the same in the schema, but for
+    what needs records (an active team, a known extension, a linked user).
     """
+
+    openapi_rules = {
+        "minProperties": 1,  # a create route given no params answers no-params-decoded
+        "anyOf": [
+            {"not": {"required": ["notification_type"]}},  # stored, not sent
+            {"properties": {"notification_type": {"enum": [""]}}},
+            {"required": ["processed"], "properties": {"processed": {"enum": [Processed.YES]}}},
+            _of_type(NotificationType.EMAIL, needs=("email_to",), also=(_TEXT,)),
+            _of_type(NotificationType.SMS, needs=("phone_to",), also=(_TEXT, _SENDER)),
+            _of_type(NotificationType.MMS, needs=("phone_to", "media_url"), also=(_TEXT, _SENDER)),
+            _of_type(NotificationType.GLIP, needs=("team_name",), also=(_TEXT,)),
+            _of_type(NotificationType.CONVERSATION, needs=("user_id",), also=(_TEXT,)),
+        ]
+    }
 
     key = _text(100, "key identifier. Typically in slug form.", 100)
     status = _text(

@@ -175,6 +175,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "planocore.api.schema.apply_rules",
+        "planocore.api.schema.token_only",
         "planocore.api.schema.strip_optional_slash",
     ],
 }

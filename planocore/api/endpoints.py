@@ -38,6 +38,8 @@ class Endpoint:
     clients: what a session acting through the Client role may do here, on top of
       the permission: CLIENTS_CLOSED (the default: a new route is closed to
       customers until it says otherwise), CLIENTS_OWN or CLIENTS_OPEN.
+    session_token: the route acts on a user's session and takes a session token only
+      (signing out, registering as a client): its documentation and example say so.
     responses: statuses this route's own handler answers (provider-failed, mandrill-email-failed,
       permission-denied raised by hand, ...); the ones the platform answers are derived
       by `route_statuses`.
@@ -54,6 +56,7 @@ class Endpoint:
     clients: str = CLIENTS_CLOSED
     responses: tuple[Status, ...] = field(default_factory=tuple)
     token_order: int = 100
+    session_token: bool = False
 
 
 def order(number: int, *, list_item: str | None = None, example=None, in_example: bool = True) -> dict:

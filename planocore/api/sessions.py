@@ -141,6 +141,7 @@ class CurrentSessionView(ApiView):
             "Later requests with it answer invalid-token.",
             role_required=False,
             clients=CLIENTS_OWN,
+            session_token=True,
             responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),
     }

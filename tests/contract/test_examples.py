@@ -30,7 +30,7 @@ SESSION_ROUTES = {"sessions-current-delete", "users-client-register"}
 @pytest.fixture
 def world(api, sunshine_fake, django_capture_on_commit_callbacks):
     """The records the examples name: a Glip team, a reason, a user, and one record of each route."""
-    GlipTeam.objects.get_or_create(name="Photographers", defaults={"chat_id": "chat-1", "active": True})
+    GlipTeam.objects.get_or_create(name="General", defaults={"chat_id": "chat-1", "active": True})
     CancelationReason.objects.get_or_create(slug="client-request", defaults={"text": "Client request"})
     user = get_user_model().objects.create_user("example", "user@example.com", "correct horse battery staple")
     sunshine_fake.add_user(str(user.pk))
@@ -46,7 +46,7 @@ def world(api, sunshine_fake, django_capture_on_commit_callbacks):
         code, body = api.post("/api/v1/notifications", {"key": "seed", "processed": 1})
         assert code == 200, body
         ids["notification"] = body["data"]["id"]
-        code, body = api.post("/api/v1/glip/messages", {"team_name": "Photographers", "message": "hi"})
+        code, body = api.post("/api/v1/glip/messages", {"team_name": "General", "message": "hi"})
         assert code == 200, body
         ids["glip_message"] = body["data"]["id"]
     code, body = api.post(
