@@ -9,20 +9,17 @@ password. The create examples go first, as a reader trying the API does: the det
 examples name the records they make (id 1) and the demo client (user 2).
 """
 
-import base64
 import io
-import json
 import re
-from urllib.parse import urlencode
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 
-from conftest import Api
 from planocore.accounts.services import api_session_create
 from planocore.routes.docs import route_doc
 from planocore.routes.registry import iter_api_routes
+from tests.contract.test_examples import send_as_documented
 
 pytestmark = pytest.mark.django_db(transaction=True, reset_sequences=True)
 
@@ -36,21 +33,6 @@ def demo():
         "token": re.search(r"API token \(application planox2, shown once\): (pca_\S+)", text).group(1),
         "client_password": re.search(r"client@planocore\.local\s+password (\S+)", text).group(1),
     }
-
-
-def _send(route, params: dict) -> tuple[int, dict]:
-    doc = route_doc(route)
-    path = re.sub(r"{(\w+)}", lambda m: str(params.pop(m.group(1))), route.path)
-    client = Api().client
-    if route.endpoint.sensitive:
-        body = base64.b64encode(json.dumps(params).encode()).decode()
-        response = client.generic(route.method, path, body, content_type="text/plain")
-    elif doc.body_in_query:
-        query = {k: json.dumps(v) if isinstance(v, (dict, list, bool)) else v for k, v in params.items()}
-        response = client.generic(route.method, f"{path}?{urlencode(query)}")
-    else:
-        response = client.generic(route.method, path, json.dumps(params), content_type="application/json")
-    return response.status_code, json.loads(response.content)
 
 
 def test_every_served_example_succeeds_on_the_demo_data(demo, django_capture_on_commit_callbacks):
@@ -67,7 +49,7 @@ def test_every_served_example_succeeds_on_the_demo_data(demo, django_capture_on_
         if route.endpoint.slug == "sessions-create":
             params.update(email="client@planocore.local", password=demo["client_password"])
         with django_capture_on_commit_callbacks(execute=True):
-            code, body = _send(route, params)
+            code, body = send_as_documented(route, params)
         sent += 1
         if body["status"] != "action-successful":
             failures.append(
