@@ -14,7 +14,13 @@ from django.utils.http import urlencode
 from cancelations import services
 from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
 from notifications.models import Notification
-from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.admin_display import (
+    CappedCountPaginator,
+    ProblemFilter,
+    ask_for_note,
+    short_datetime,
+    shortened,
+)
 from planocore.api.exceptions import in_admin_words
 
 # A rule's param, as the form field that shows its error.
@@ -352,12 +358,17 @@ class NoteForm(forms.Form):
         self.fields["note"].label = note_label
 
 
+class NoticeProblemFilter(ProblemFilter):
+    pass  # every notice not made is a problem until handled
+
+
 @admin.register(CancelationNoticeProblem)
 class CancelationNoticeProblemAdmin(admin.ModelAdmin):
     """Notices that could not be made (docs/cancelations.md): read-only, newest first."""
 
-    list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem"]
-    list_filter = ["notification_type", "transition", "created_at"]
+    list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem", "handled"]
+    list_filter = [NoticeProblemFilter, "notification_type", "transition", "created_at"]
+    actions = ["mark_handled"]
     list_select_related = ["cancelation"]
     search_fields = ["=cancelation__id", "problem"]
     date_hierarchy = "created_at"
@@ -367,6 +378,25 @@ class CancelationNoticeProblemAdmin(admin.ModelAdmin):
     def cancelation_link(self, obj: CancelationNoticeProblem):
         url = reverse("admin:cancelations_cancelation_change", args=[obj.cancelation_id])
         return format_html('<a href="{}">{}</a>', url, obj.cancelation)
+
+    @admin.display(description="handled")
+    def handled(self, obj: CancelationNoticeProblem):
+        if obj.resolved_at is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.resolution, short_datetime(obj.resolved_at))
+
+    @admin.action(description="Mark handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these notice problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        count = services.notice_problems_mark_handled(queryset=queryset, user=request.user, note=note)
+        self.message_user(request, f"{count} notice problem(s) marked handled.", messages.SUCCESS)
+        if skipped := queryset.count() - count:
+            self.message_user(request, f"Left alone: {skipped} already handled.", messages.WARNING)
+        return None
 
     def has_add_permission(self, request):
         return False

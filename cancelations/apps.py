@@ -19,6 +19,7 @@ class CancelationsConfig(AppConfig):
             "Cancelation notices not made",
             selectors.notice_problem_failures,
             selectors.notice_problems_url,
+            lambda: selectors.notice_problems_open().count(),
         )
 
         register_list_item(

@@ -21,6 +21,7 @@ from planocore.api.filters import filter_list
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 from planocore.outbox.services import send_now
+from planocore.providers.registry import provider_label
 from planocore.providers.ringcentral.credentials import password_logins_spent
 
 BY_NAME = Keyset("name", "id")
@@ -94,7 +95,7 @@ class GlipMessagesView(ListMixin, ApiView):
         will_retry = data["will_retry"]
         raise ApiError(
             statuses.PROVIDER_FAILED,
-            f"RingCentral did not take the post: {outcome.error} "
+            f"{provider_label('glip')} did not take the post: {outcome.error} "
             + (
                 "It will be retried (priority 5 or more)."
                 if will_retry

@@ -20,13 +20,30 @@ from django.utils.html import format_html, format_html_join
 from notifications import services
 from notifications.models import DeliveryStatus, Notification, ProductionNotification
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
-from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.admin_display import (
+    CappedCountPaginator,
+    ProblemFilter,
+    ask_for_note,
+    short_datetime,
+    shortened,
+    state_badge,
+)
 from planocore.api.exceptions import in_admin_words
 from planocore.outbox.models import ExternalRequest
 
 
+class NotificationProblemFilter(ProblemFilter):
+    """Open or resolved problems: a send that failed for good, or a bounce (`provider_failed_at`)."""
+
+    problem_q = Q(provider_failed_at__isnull=False)
+
+
+class OpenProblemsFirst(NotificationProblemFilter):
+    default = "open"  # the production notifications screen opens on what still needs someone
+
+
 class StatusFilter(admin.SimpleListFilter):
-    """The statuses PlanoCore writes, as fixed choices (no DISTINCT over the table)."""
+    """The delivery states (planocore/delivery.py), as fixed choices (no DISTINCT over the table)."""
 
     title = "status"
     parameter_name = "status"
@@ -64,7 +81,7 @@ class OutgoingRequestInline(GenericTabularInline):
     # so the proof column fits a laptop's screen.
     fields = (
         "link",
-        "status",
+        "state",
         "attempts",
         "provider_message_id",
         "delivery_status",
@@ -81,6 +98,12 @@ class OutgoingRequestInline(GenericTabularInline):
     @admin.display(description="request")
     def link(self, obj):
         return request_admin_link(obj)
+
+    @admin.display(description="status")
+    def state(self, obj):
+        replaced = f" (replaced by #{obj.superseded_by_id})" if obj.superseded_by_id else ""
+        resolved = f" — resolved: {obj.resolution}" if obj.resolved_at else ""
+        return format_html("{}{}{}", state_badge(obj.status), replaced, resolved)
 
     @admin.display(description="provider response (no secrets)")
     def proof(self, obj):
@@ -132,13 +155,13 @@ class NotificationAdmin(admin.ModelAdmin):
         "created",
         "notification_type",
         "key_short",
-        "status",
+        "status_badge",
         "processed",
         "recipients",
         "subject",
     )
     list_display_links = ("id", "created")
-    list_filter = ("notification_type", StatusFilter, "processed", "created_at")
+    list_filter = ("notification_type", StatusFilter, NotificationProblemFilter, "processed", "created_at")
     # The search box shows when search_fields is set; get_search_results does the matching.
     search_fields = ("key", "email_to")
     search_help_text = (
@@ -213,17 +236,34 @@ class NotificationAdmin(admin.ModelAdmin):
                 query |= Q(pk=int(term))
         return queryset.filter(query), False
 
-    actions = ("resend", "mark_processed")
+    actions = ("resend", "mark_handled", "mark_processed")
     readonly_fields = (
         "status",
+        "provider_status",
         "processed",
         "processed_at",
         "provider_failed_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
         "created_at",
         "updated_at",
     )
     fieldsets = (
-        (None, {"fields": ("notification_type", "key", "status", "processed", "processed_at")}),
+        (
+            None,
+            {
+                "fields": (
+                    "notification_type",
+                    "key",
+                    "status",
+                    "provider_status",
+                    "processed",
+                    "processed_at",
+                )
+            },
+        ),
+        ("Problem", {"fields": ("provider_failed_at", "resolved_at", "resolved_by", "resolution")}),
         (
             "Email",
             {
@@ -248,7 +288,7 @@ class NotificationAdmin(admin.ModelAdmin):
             "Internal apps (FileMaker)",
             {"fields": ("created_at_fm", "updated_at_fm", "processed_at_fm", "updated_in")},
         ),
-        ("Record", {"fields": ("provider_failed_at", "created_at", "updated_at")}),
+        ("Record", {"fields": ("created_at", "updated_at")}),
     )
 
     def save_model(self, request, obj, form, change):
@@ -278,6 +318,10 @@ class NotificationAdmin(admin.ModelAdmin):
     def created(self, obj):
         return short_datetime(obj.created_at)
 
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return state_badge(obj.status)
+
     @admin.action(description="Resend the selected notifications")
     def resend(self, request, queryset):
         sent = 0
@@ -289,6 +333,26 @@ class NotificationAdmin(admin.ModelAdmin):
                 self.message_user(request, f"#{notification.pk}: {'; '.join(exc.messages)}", messages.ERROR)
         self.message_user(request, f"{sent} notification(s) queued again.", messages.SUCCESS)
 
+    @admin.action(description="Mark the problem handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these notifications' problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        done, skipped = 0, []
+        for notification in queryset.order_by("pk"):
+            if services.notification_mark_handled(notification=notification, user=request.user, note=note):
+                done += 1
+            else:
+                skipped.append(f"#{notification.pk}")
+        self.message_user(request, f"{done} problem(s) marked handled.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"Left alone (no open problem): {', '.join(skipped[:20])}.", messages.WARNING
+            )
+        return None
+
     @admin.action(description="Mark the selected notifications processed")
     def mark_processed(self, request, queryset):
         done = sum(services.notification_mark_processed(notification=n) for n in queryset.filter(processed=0))
@@ -297,24 +361,53 @@ class NotificationAdmin(admin.ModelAdmin):
 
 @admin.register(ProductionNotification)
 class ProductionNotificationAdmin(admin.ModelAdmin):
-    """Email notifications that Mandrill refused or failed, newest failure first."""
+    """Email notifications whose send failed for good or bounced, newest problem first.
+
+    Open problems by default; resolved ones (sent later, or marked handled) under
+    the problem filter's "Resolved".
+    """
 
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    # Fits a 1366 px window: long values cut (whole on hover), the provider's word beside the state.
     list_display = (
         "id",
-        "provider_failed_at",
-        "status",
-        "email_subject",
-        "email_to",
+        "problem_since",
+        "status_badge",
+        "subject",
+        "to",
         "notification_link",
         "requests",
+        "resolved",
     )
-    list_filter = (StatusFilter, "provider_failed_at")
+    list_filter = (OpenProblemsFirst, StatusFilter, "provider_failed_at")
     search_fields = ("=id", "=key", "email_to")
     ordering = ("-provider_failed_at",)
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ("resend",)
+    actions = ("resend", "mark_handled")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        said = f" ({obj.provider_status})" if obj.provider_status else ""
+        return format_html("{}{}", state_badge(obj.status), said)
+
+    @admin.display(description="problem since", ordering="provider_failed_at")
+    def problem_since(self, obj):
+        return short_datetime(obj.provider_failed_at)
+
+    @admin.display(description="subject")
+    def subject(self, obj):
+        return shortened(obj.email_subject, 32)
+
+    @admin.display(description="to")
+    def to(self, obj):
+        return shortened(obj.email_to, 28)
+
+    @admin.display(description="resolved")
+    def resolved(self, obj):
+        if obj.resolved_at is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.resolution, short_datetime(obj.resolved_at))
 
     def get_queryset(self, request):
         return (
@@ -346,9 +439,16 @@ class ProductionNotificationAdmin(admin.ModelAdmin):
         return format_html_join(
             ", ",
             "{} {} ({})",
-            ((request_admin_link(r), r.status, r.last_error[:80] or r.delivery_status) for r in rows),
+            (
+                (request_admin_link(r), r.status, shortened(r.last_error or r.delivery_status, 40))
+                for r in rows
+            ),
         )
 
     @admin.action(description="Resend the selected emails")
     def resend(self, request, queryset):
         NotificationAdmin.resend(self, request, queryset)
+
+    @admin.action(description="Mark the problem handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        return NotificationAdmin.mark_handled(self, request, queryset)

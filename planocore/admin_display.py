@@ -3,8 +3,11 @@
 import json
 from datetime import datetime
 
+from django.contrib import admin
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -69,3 +72,76 @@ class CappedCountPaginator(Paginator):
             plan = cursor.fetchone()[0]
         plan = json.loads(plan) if isinstance(plan, str) else plan
         return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
+
+
+def state_badge(state: str) -> str:
+    """A delivery state as its badge: the one vocabulary's name and colour (planocore/delivery.py)."""
+    from planocore.delivery import COLOURS, MEANINGS, label
+
+    if not state:
+        return "—"
+    return format_html(
+        '<span class="state-badge state-{}" data-colour="{}" title="{}">{}</span>',
+        state,
+        COLOURS.get(state, ""),
+        MEANINGS.get(state, "Set by the caller, not by PlanoCore."),
+        label(state),
+    )
+
+
+class ProblemFilter(admin.SimpleListFilter):
+    """Open or resolved problems (failed or abandoned sends, notices not made): `?problem=open|resolved`.
+
+    The model says which rows are problems at all (`problem_q`, a Q object); the
+    `Resolution` fields say whether someone (or a later send) resolved them.
+    """
+
+    title = "problem"
+    parameter_name = "problem"
+    problem_q = Q()
+    # What the list shows with no `problem` param: "" (every row) or "open" (a screen of problems).
+    default = ""
+
+    def lookups(self, request, model_admin):
+        return [("open", "Needs someone"), ("resolved", "Resolved"), ("any", "Open or resolved")]
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        if not self.default:
+            yield from super().choices(changelist)
+            return
+        for lookup, title in self.lookup_choices:  # no "All": the default stands in for it
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(self.problem_q, resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(self.problem_q, resolved_at__isnull=False)
+        if self.value() == "any":
+            return queryset.filter(self.problem_q)
+        return queryset
+
+
+def ask_for_note(modeladmin, request, queryset, *, title: str, action: str):
+    """An admin action's confirmation page asking for a note; the note once confirmed, else the page.
+
+    Returns (note, None) when staff confirmed (the form posts `apply`), or (None, response).
+    """
+    if request.POST.get("apply"):
+        return request.POST.get("note", "").strip()[:500], None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "queryset": queryset,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return None, TemplateResponse(request, "admin/planocore/ask_for_note.html", context)

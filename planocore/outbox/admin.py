@@ -15,10 +15,18 @@ from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
 
-from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.admin_display import (
+    CappedCountPaginator,
+    ProblemFilter,
+    ask_for_note,
+    short_datetime,
+    shortened,
+    state_badge,
+)
+from planocore.delivery import NEEDS_SOMEONE, states_q
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
-from planocore.outbox.selectors import open_request_counts
+from planocore.outbox.selectors import due_q, open_request_counts
 from planocore.providers import ratelimit
 
 
@@ -54,6 +62,23 @@ class PriorityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RequestProblemFilter(ProblemFilter):
+    problem_q = states_q(NEEDS_SOMEONE)
+
+
+class DueFilter(admin.SimpleListFilter):
+    """`?due=now`: what a worker would take now (waiting and due, or sending past its lease)."""
+
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("now", "Due now")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(due_q(timezone.now())) if self.value() == "now" else queryset
+
+
 @admin.register(ExternalRequest)
 class ExternalRequestAdmin(admin.ModelAdmin):
     change_list_template = "admin/outbox/externalrequest/change_list.html"
@@ -67,7 +92,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "error",
         "created",
     )
-    list_filter = ("channel", "status", PriorityFilter, "created_at")
+    list_filter = ("channel", "status", RequestProblemFilter, DueFilter, PriorityFilter, "created_at")
     date_hierarchy = "created_at"
     search_fields = ("provider_message_id", "recipient")
     search_help_text = (
@@ -80,7 +105,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [AttemptInline]
-    actions = ["retry_now", "abandon"]
+    actions = ["retry_now", "abandon", "mark_handled"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
     readonly_fields = (
         "channel",
@@ -93,6 +118,10 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "leased_until",
         "staff_retried_at",
         "last_error",
+        "superseded_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
         "provider_message_id",
         "delivery_status",
         "delivery_status_at",
@@ -105,7 +134,8 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "sent_at",
     )
     fieldsets = (
-        (None, {"fields": ("channel", "action", "priority", "status", "source_link")}),
+        (None, {"fields": ("channel", "action", "priority", "status", "source_link", "superseded_by")}),
+        ("Problem", {"fields": ("resolved_at", "resolved_by", "resolution")}),
         (
             "Sending",
             {
@@ -144,7 +174,8 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     @admin.display(description="Status", ordering="status")
     def status_tries(self, obj):
         tries = f" ({obj.attempts} tries)" if obj.attempts > 1 else ""
-        return f"{obj.get_status_display()}{tries}"
+        handled = " (resolved)" if obj.resolved_at else ""
+        return format_html("{}{}{}", state_badge(obj.status), tries, handled)
 
     @admin.display(description="Recipient", ordering="recipient")
     def recipient_short(self, obj):
@@ -193,20 +224,20 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     def proof(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.response, indent=2, sort_keys=True))
 
+    def _say_refusals(self, request, refusals: services.Refusals) -> None:
+        for said in refusals.messages():
+            self.message_user(request, f"Left alone: {said}.", messages.WARNING)
+
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
         # The ids now: the queryset may be filtered by status, which the retry changes.
         selected = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.retry_requests(queryset=queryset)
-        skipped = len(selected) - count
+        count, refusals = services.retry_requests(queryset=queryset)
         self.message_user(request, f"{count} request(s) put back in line to be sent now.", messages.SUCCESS)
         if count:
             self._say_how_the_retry_ended(request, selected, started)
-        if skipped:
-            self.message_user(
-                request, f"{skipped} request(s) left alone: already sent or being sent.", messages.WARNING
-            )
+        self._say_refusals(request, refusals)
 
     def _say_how_the_retry_ended(self, request, selected: list[int], started) -> None:
         """When the send ran inside this request (no broker: tasks run in-process), say how it ended.
@@ -222,27 +253,48 @@ class ExternalRequestAdmin(admin.ModelAdmin):
             by_status.setdefault(status, []).append((pk, error))
         Status = ExternalRequest.Status
         parts, level = [], messages.SUCCESS
-        if sent := by_status.get(Status.SUCCEEDED):
+        if sent := by_status.get(Status.SENT):
             parts.append(f"{len(sent)} sent")
-        for status, words in ((Status.FAILED, "failed for good"), (Status.ABANDONED, "abandoned")):
+        for status in NEEDS_SOMEONE:
             if failed := by_status.get(status):
                 pk, error = failed[0]
-                parts.append(f"{len(failed)} {words} (#{pk}: {error[:200] or 'no error given'})")
+                parts.append(f"{len(failed)} {status} (#{pk}: {error[:200] or 'no error given'})")
                 level = messages.ERROR
-        waiting = by_status.get(Status.PENDING, []) + by_status.get(Status.SENDING, [])
+        if retrying := by_status.get(Status.RETRYING):
+            pk, error = retrying[0]
+            parts.append(
+                f"{len(retrying)} retrying (#{pk} failed again and waits for its next try: {error[:200]})"
+            )
+            level = messages.WARNING if level == messages.SUCCESS else level
+        waiting = by_status.get(Status.QUEUED, []) + by_status.get(Status.SENDING, [])
         if waiting:
-            part = f"{len(waiting)} waiting to be sent"
-            if errors := [(pk, error) for pk, error in waiting if error]:
-                part += f" (#{errors[0][0]} failed again and waits for its next try: {errors[0][1][:200]})"
-                level = messages.WARNING
-            parts.append(part)
+            parts.append(f"{len(waiting)} queued or sending")
         if parts:
             self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
 
     @admin.action(description="Abandon", permissions=["change"])
     def abandon(self, request, queryset):
-        count = services.abandon_requests(queryset=queryset)
+        count, refusals = services.abandon_requests(queryset=queryset)
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
+        self._say_refusals(request, refusals)
+
+    @admin.action(description="Mark handled (with a note)", permissions=["change"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        count = services.mark_handled(queryset=queryset, user=request.user, note=note)
+        left = queryset.count() - count
+        self.message_user(request, f"{count} problem(s) marked handled.", messages.SUCCESS)
+        if left:
+            self.message_user(
+                request,
+                f"Left alone: {left} request(s) not failed or abandoned, or already resolved.",
+                messages.WARNING,
+            )
+        return None
 
     def changelist_view(self, request, extra_context=None):
         SandboxFailure.ensure_all()

@@ -37,7 +37,7 @@ def test_staff_find_a_notification_and_open_its_proof(
         assert (answer.status_code, answer.json()["status"]) == (200, "action-successful")
     notification = Notification.objects.get(key=READY["key"])
     request = ExternalRequest.objects.get(object_id=str(notification.pk), channel="email")
-    assert request.status == ExternalRequest.Status.SUCCEEDED and request.provider_message_id
+    assert request.status == ExternalRequest.Status.SENT and request.provider_message_id
 
     admin_login()
     with page.expect_navigation():
@@ -65,7 +65,7 @@ def test_staff_find_a_notification_and_open_its_proof(
     inline = page.locator(".inline-group", has_text="outgoing requests (proof)")
     inline.scroll_into_view_if_needed()
     proof = inline.locator("tbody tr.has_original").first
-    assert proof.locator("td.field-status").inner_text() == "Succeeded"
+    assert proof.locator("td.field-state").inner_text() == "Sent"
     assert proof.locator("td.field-provider_message_id").inner_text() == request.provider_message_id
     shown = proof.locator("td.field-proof").inner_text()
     # Mandrill's own answer, recipient by recipient.
@@ -82,7 +82,7 @@ def test_staff_find_a_notification_and_open_its_proof(
     assert readonly(page, "provider_message_id") == request.provider_message_id
     assert "ann.browser@example.com" in page.locator(".form-row.field-payload_pretty").inner_text()
     attempts = page.locator("#attempt_log-group tbody tr.has_original")
-    assert attempts.count() == 1 and "Succeeded" in attempts.inner_text()
+    assert attempts.count() == 1 and "Sent" in attempts.inner_text()
     assert mandrill_fake.api_key not in page.content()
     page.locator("fieldset", has_text="Provider response").scroll_into_view_if_needed()
     shot("request")

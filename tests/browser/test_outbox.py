@@ -16,7 +16,7 @@ def test_staff_retry_a_failed_outgoing_request(page, live_server, admin_login, r
     request = ExternalRequest.objects.get(object_id=str(message.pk), channel="glip")
     assert (request.status, request.attempts) == (Status.FAILED, 1)
     assert "503" in request.last_error
-    sent = ExternalRequest.objects.create(channel="sms", payload={"text": "done"}, status=Status.SUCCEEDED)
+    sent = ExternalRequest.objects.create(channel="sms", payload={"text": "done"}, status=Status.SENT)
 
     admin_login()
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/?status__exact=failed")
@@ -36,21 +36,21 @@ def test_staff_retry_a_failed_outgoing_request(page, live_server, admin_login, r
 
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/?q={request.pk}")
     retried_row = row(page, str(request.pk))
-    assert "Succeeded" in retried_row.inner_text()
+    assert "Sent (2 tries)" in retried_row.inner_text()
     with page.expect_navigation():
         retried_row.locator("th a").click()
-    assert readonly(page, "status") == "Succeeded"
+    assert readonly(page, "status") == "Sent"
     assert readonly(page, "attempts") == "2"
     assert readonly(page, "staff_retried_at") != "-"
     attempts = page.locator("#attempt_log-group tbody tr.has_original")
     assert attempts.count() == 2
     assert "503" in attempts.nth(0).inner_text()
-    assert "Succeeded" in attempts.nth(1).inner_text()
+    assert "Sent" in attempts.nth(1).inner_text()
     page.locator("#attempt_log-group").scroll_into_view_if_needed()
     shot("attempts")
 
     request.refresh_from_db()
-    assert (request.status, request.attempts) == (Status.SUCCEEDED, 2)
+    assert (request.status, request.attempts) == (Status.SENT, 2)
     assert request.staff_retried_at is not None and request.provider_message_id
     assert readonly(page, "provider_message_id") == request.provider_message_id
     assert [post["text"] for post in ringcentral_fake.posts_to("chat-browser-7")] == [
@@ -61,6 +61,6 @@ def test_staff_retry_a_failed_outgoing_request(page, live_server, admin_login, r
     # A request already sent is left alone.
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/?q={sent.pk}")
     run_action(page, "retry_now", row(page, str(sent.pk)))
-    assert "1 request(s) left alone: already sent or being sent." in messages(page)
+    assert f"Left alone: #{sent.pk}: already sent, suppressed or being sent." in messages(page)
     sent.refresh_from_db()
-    assert (sent.status, sent.attempts) == (Status.SUCCEEDED, 0)
+    assert (sent.status, sent.attempts) == (Status.SENT, 0)

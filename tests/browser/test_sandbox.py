@@ -61,9 +61,9 @@ def test_a_sandbox_failure_switched_on_in_the_admin(page, live_server, admin_log
     # A post of priority 5 is retried by the outbox; the first attempt failed on purpose.
     message = GlipMessage.objects.create(team=team, text="Will it go?", priority=5)
     request = ExternalRequest.objects.get(object_id=str(message.pk), channel="glip")
-    assert (request.status, request.attempts) == (Status.PENDING, 1)
+    assert (request.status, request.attempts) == (Status.RETRYING, 1)
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/{request.pk}/change/")
-    assert readonly(page, "status") == "Pending"
+    assert readonly(page, "status") == "Retrying"
     assert (
         readonly(page, "last_error")
         == "Sandbox told to fail (retryable) by the channel's switch in the admin."
@@ -119,10 +119,10 @@ def test_a_sandbox_failure_seen_retried_then_in_the_failures_block(
     call_command("process_external_requests", limit=1, stdout=out)
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/?channel__exact=glip")
     listed = row(page, str(request.pk))
-    assert listed.locator("td.field-status_tries").inner_text() == "Pending (2 tries)"
+    assert listed.locator("td.field-status_tries").inner_text() == "Retrying (2 tries)"
     assert "Sandbox told to fail (retryable)" in listed.locator("td.field-error").inner_text()
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/{request.pk}/change/")
-    assert readonly(page, "status") == "Pending"
+    assert readonly(page, "status") == "Retrying"
     attempts = page.locator("#attempt_log-group tbody tr.has_original")
     assert attempts.count() == 2 and all("503" in text for text in attempts.all_inner_texts())
     shot("retried")

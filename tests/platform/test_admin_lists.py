@@ -62,7 +62,8 @@ def test_outbox_list_shows_recipient_source_and_last_error(admin_client, django_
     html = response.content.decode()
     assert "Editors (chat chat-77)" in html
     assert f'<a href="/admin/glip/glipmessage/{message.pk}/change/">Glip message #{message.pk}</a>' in html
-    assert "Failed (3 tries)" in html
+    assert '<span class="state-badge state-failed" data-colour="danger"' in html
+    assert ">Failed</span> (3 tries)" in html
     assert f'<span title="{"x" * 200}">{"x" * 47}…</span>' in html
     assert "+12125550103" in html
 
