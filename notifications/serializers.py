@@ -14,13 +14,13 @@ from planocore.api.endpoints import order
 from planocore.api.fields import E164, api_datetime
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
-from planocore.delivery import DeliveryState, ProviderEvent
+from planocore.delivery import DeliveryState
 from planocore.routes.list_items import list_item_url
 
 MAX_RECIPIENTS = 50
-# What `status` may be filtered by: the names of the delivery vocabulary (planocore/delivery.py).
-# A caller's own status string is stored as given, but is not a filter value.
-STATUS_FILTER_CHOICES = [*DeliveryState.choices, *ProviderEvent.choices]
+# What `status` may be filtered by: the delivery states (planocore/delivery.py), the values
+# PlanoCore writes. A caller's own status string is stored as given, but is not a filter value.
+STATUS_FILTER_CHOICES = DeliveryState.choices
 
 DEFAULT_VIEW = "default-view"
 PROOF_VIEW = "default-with-proof"
@@ -205,7 +205,7 @@ class NotificationCreateParams(ViewParam):
             _of_type(NotificationType.MMS, needs=("phone_to", "media_url"), also=(_TEXT, _SENDER)),
             _of_type(NotificationType.GLIP, needs=("team_name",), also=(_TEXT,)),
             _of_type(NotificationType.CONVERSATION, needs=("user_id",), also=(_TEXT,)),
-        ]
+        ],
     }
 
     key = _text(100, "key identifier. Typically in slug form.", 100)
@@ -355,11 +355,7 @@ class NotificationListParams(PageParams, ViewParam):
         choices=STATUS_FILTER_CHOICES,
         required=False,
         style=order(300),
-        help_text="Only notifications with this status: a delivery state ("
-        + ", ".join(DeliveryState.values)
-        + ") or a provider's event ("
-        + ", ".join(ProviderEvent.values)
-        + ").",
+        help_text="Only notifications in this delivery state (" + ", ".join(DeliveryState.values) + ").",
     )
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices, required=False, style=order(400), help_text="Only this type."
