@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from notifications.channels import channel_problems
 from notifications.models import Notification, NotificationType, Processed
 from planocore.api.endpoints import order
 from planocore.api.fields import E164, api_datetime
@@ -190,7 +191,7 @@ class NotificationCreateParams(ViewParam):
     """The seed's params in the seed's order (its order numbers kept), then `team_name`.
 
     Beyond each field's format, `validate` checks what each notification_type needs
-    (`services.channel_problems`); `openapi_rules` says the same in the schema, but for
+    (`channels.channel_problems`); `openapi_rules` says the same in the schema, but for
     what needs records (an active team, a known extension, a linked user).
     """
 
@@ -320,8 +321,6 @@ class NotificationCreateParams(ViewParam):
         return value
 
     def validate(self, attrs: dict) -> dict:
-        from notifications.services import channel_problems
-
         own = self.client_id_of_caller()
         if own is not None:
             # A client notifies itself only, and never posts to Glip (the staff's chat).
