@@ -171,6 +171,17 @@ CANCELATION_RULED = ("cancelable_type", "cancelable_id", "reason_id", "canceled_
 CANCELATION_RULED += ("reinstated_at", "reinstated_by", "reinstated_note", "session_view")
 
 
+NOTIFICATION_FREE_TEXT = (
+    "key",
+    "status",
+    "email_subject",
+    "email_technician",
+    "olio_id",
+    "tour_id",
+    "email_body",
+)
+
+
 def _real_names(body, label: str):
     """Point a generated JSON body at the seeded records (its other fields stay generated)."""
     if not isinstance(body, dict):
@@ -183,6 +194,11 @@ def _real_names(body, label: str):
             if name not in ("cancelable_type", "cancelable_id") or label.startswith("PATCH"):
                 body.pop(name, None)
         body["reason_slug"] = "weather"
+    if label == "POST /api/v1/notifications":
+        # Stored, not sent (processed 1), with the generated free-text fields: a valid create
+        # now that `{}` answers no-params-decoded and each notification_type has its needs.
+        body = {name: value for name, value in body.items() if name in NOTIFICATION_FREE_TEXT}
+        body["processed"] = 1
     if "matchCriteria" in body:
         body["matchCriteria"] = {
             "type": "whatsapp",
