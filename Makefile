@@ -4,7 +4,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format venv clean
+ENV_FILE ?= .env
+
+.PHONY: run test lint format venv clean secret
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,13 +20,19 @@ PORT ?= 8000
 
 ## Set everything up and serve on http://127.0.0.1:$(PORT) (SQLite, in-process tasks, sandbox providers),
 ## with the outbox's sweep (retries, anything a hand-off missed) running beside the server as its own
-## process, as beat runs it in production; both stop together.
-run: $(STAMP)
+## process, as beat runs it in production; both stop together. First, a random SECRET_KEY in .env.
+run: secret $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py load_demo_data --port $(PORT)
 	$(BIN)/python manage.py process_external_requests --loop --quiet & sweep=$$!; \
 	trap 'kill $$sweep 2>/dev/null; wait $$sweep' EXIT INT TERM; \
 	$(BIN)/python manage.py runserver --insecure 127.0.0.1:$(PORT)
+
+## A random SECRET_KEY in the git-ignored .env, written once (settings.py has no built-in key).
+secret:
+	@grep -qs '^SECRET_KEY=.' $(ENV_FILE) || (umask 077; touch $(ENV_FILE); chmod 600 $(ENV_FILE); \
+		$(PYTHON) -c "import secrets; print('SECRET_KEY=' + secrets.token_urlsafe(50))" >> $(ENV_FILE); \
+		echo "Wrote a random SECRET_KEY to $(ENV_FILE) (git-ignored; keep it: sessions and encrypted fields need it).")
 
 ## Lint, then the whole test suite.
 test: $(STAMP) lint
@@ -32,7 +40,7 @@ test: $(STAMP) lint
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/python manage.py makemigrations --check --dry-run > /dev/null
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings tests.settings > /dev/null
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

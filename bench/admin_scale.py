@@ -238,6 +238,7 @@ def _setup(db_name: str) -> None:
         CELERY_BROKER_URL="",
         DJANGO_DEBUG="0",
     )
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     sys.path.insert(0, str(ROOT))
     import django
 

@@ -153,6 +153,7 @@ def _count_rows() -> tuple[int, int, int]:
 
 def app_env(db_name: str, broker: str, **extra: str) -> dict[str, str]:
     """The app's environment in a bench: database `db_name`, the bench settings, sandbox providers."""
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     env = {
         **os.environ,
         "DATABASE_URL": db_url(db_name),

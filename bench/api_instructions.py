@@ -60,6 +60,7 @@ def child(path: str, requests: int, token: str, helper: str) -> None:
 
     import django
 
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     django.setup()
     from django.core.handlers.wsgi import WSGIHandler
 

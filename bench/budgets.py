@@ -32,6 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def _setup() -> None:
     sys.path.insert(0, str(ROOT))
     os.environ["DJANGO_SETTINGS_MODULE"] = "planocore.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     import django
 
     django.setup()
@@ -88,6 +89,7 @@ def main() -> None:
     tmp = tempfile.mkdtemp(prefix="bench-budgets-")
     os.environ["DATABASE_URL"] = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{tmp}/budgets.sqlite3"
     os.environ["DJANGO_SETTINGS_MODULE"] = "planocore.settings"
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     subprocess.run([sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=os.environ, check=True)
     _setup()
     from django.db import connection

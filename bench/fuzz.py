@@ -128,6 +128,7 @@ def main() -> int:
     fake = SunshineFake().start()
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    os.environ.setdefault("SECRET_KEY", "bench-only-not-a-secret-" + "b" * 40)  # none built in
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "planocore.settings",

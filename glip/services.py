@@ -14,6 +14,7 @@ from django.views.decorators.debug import sensitive_variables
 from glip.models import GlipMessage, GlipTeam
 from planocore.delivery import NEEDS_SOMEONE
 from planocore.outbox import services as outbox
+from planocore.outbox.attempt import backoff_seconds
 from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit, transport
 from planocore.providers.base import ProviderError
@@ -155,7 +156,7 @@ def _fetch_page(
     report: ImportReport,
     sleep: Callable[[float], None],
 ):
-    """One page; waits out the budget and 429s, retries 5xx with backoff.
+    """One page; waits out the budget and 429s, retries 5xx with the outbox's backoff.
 
     The transport takes each call from the extension's budget; when it is spent
     (or a penalty runs) no call is made, and the wait is slept here without
@@ -185,8 +186,8 @@ def _fetch_page(
                     continue
                 if exc.http_status == 429:  # a backend that keeps no budget: wait here
                     delay = transport.penalty_seconds(exc)
-                else:
-                    delay = max(min(30.0, 2.0**attempt), exc.retry_after or 0.0)
+                else:  # the outbox's one retry policy: exponential, jittered, never before Retry-After
+                    delay = backoff_seconds(attempt, exc.retry_after)
                 logger.warning("Team list page failed (%s); trying again in %.1fs", exc.message, delay)
             report.waited_seconds += delay
             sleep(delay)

@@ -16,7 +16,7 @@ from glip.serializers import (
 from glip.services import glip_message_create
 from planocore.api import statuses
 from planocore.api.endpoints import Endpoint
-from planocore.api.exceptions import ApiError
+from planocore.api.exceptions import ApiError, too_many_requests
 from planocore.api.filters import filter_list
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
@@ -64,11 +64,9 @@ class GlipMessagesView(ListMixin, ApiView):
         execute = params["execute"]
         extension = params["extension"]
         if extension is not None and (wait := password_logins_spent(extension.pk)):
-            raise ApiError(
-                statuses.TOO_MANY_REQUESTS,
-                f"Too many refused RingCentral password logins for rc_extension "
-                f"{extension.extension_number}; try again in {wait} seconds.",
-                headers={"Retry-After": str(wait)},
+            raise too_many_requests(
+                f"Too many refused RingCentral password logins for rc_extension {extension.extension_number}",
+                wait,
             )
         fields = {
             "team": params["team_name"],

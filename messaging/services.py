@@ -11,7 +11,7 @@ its `client:add` webhook brings it in.)
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
@@ -71,16 +71,29 @@ def _backend():
     return backend
 
 
+# SC's times are kept within this range: a time past it (9999-12-31T23:59:59-05:00 is year
+# 10000 in UTC) breaks pages that show it, and an event dated in the future would make
+# every later event look older, so change nothing.
+EARLIEST_SC_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
 def _sc_datetime(value: str | None) -> datetime | None:
-    """SC's ISO-8601 time (one without an offset is UTC); None when absent or not a time."""
+    """SC's ISO-8601 time in UTC (one without an offset is UTC); None when absent, not a time
+    or outside 2000-01-01 .. now plus a day."""
     if not value or not isinstance(value, str):
         return None
     try:
         parsed = parse_datetime(value)
-    except ValueError:  # well formed but impossible (month 13)
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # impossible (month 13), or out of range once in UTC
         return None
-    if parsed is not None and timezone.is_naive(parsed):
-        parsed = timezone.make_aware(parsed, UTC)
+    if not EARLIEST_SC_TIME <= parsed <= timezone.now() + FUTURE_SLACK:
+        return None
     return parsed
 
 
@@ -100,8 +113,10 @@ def messaging_client_create(
     """Create a client in SC for the user (externalId = user id) and store it as pending.
 
     The params are validated by the caller (ClientCreateParams); SC is called before
-    anything is written.
+    anything is written. A conversation belongs to one user: one that another user's
+    client (not removed) is linked to is refused before SC is asked.
     """
+    _check_conversation_is_free(target["conversationId"], user=user)
     backend = _backend()
     body = {"matchCriteria": dict(match_criteria), "confirmation": dict(confirmation), "target": dict(target)}
     try:
@@ -126,6 +141,19 @@ def messaging_client_create(
         primary=match_criteria.get("primary", True),
         linked_at=_sc_datetime(created.linked_at),
     )
+
+
+def _check_conversation_is_free(conversation_id: str, *, user) -> None:
+    """ValidationError (invalid-param) when another user's live client is linked to this conversation."""
+    taken = (
+        MessagingClient.objects.filter(conversation_id=conversation_id, removed_at__isnull=True)
+        .exclude(user=user)
+        .exists()
+    )
+    if conversation_id and taken:
+        raise ValidationError(
+            {"target.conversationId": "this conversation belongs to another user; give one of this user's."}
+        )
 
 
 @transaction.atomic
@@ -274,20 +302,24 @@ UPDATE_REASON_STATUS = {
 
 
 _SC_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
-# Where a client event carries each object and string it uses: (path, kind).
+# A user's externalId: printable ASCII; PlanoCore's own are its user ids (digits, a bigint).
+_EXTERNAL_ID = re.compile(r"[ -~]{1,64}")
+USER_ID = re.compile(r"[0-9]{1,18}")
+# Where a client event carries each object and string it uses: (path, kind, longest string
+# kept: the column's length, so no value can fail the write).
 _EVENT_SHAPE = (
-    (("payload",), dict),
-    (("payload", "client"), dict),
-    (("payload", "user"), dict),
-    (("payload", "conversation"), dict),
-    (("payload", "reason"), str),
-    (("payload", "client", "status"), str),
-    (("payload", "client", "type"), str),
-    (("payload", "client", "integrationId"), str),
-    (("payload", "client", "externalId"), str),
-    (("payload", "user", "id"), str),
-    (("payload", "user", "externalId"), (str, int)),
-    (("payload", "conversation", "id"), str),
+    (("payload",), dict, None),
+    (("payload", "client"), dict, None),
+    (("payload", "user"), dict, None),
+    (("payload", "conversation"), dict, None),
+    (("payload", "reason"), str, 64),
+    (("payload", "client", "status"), str, 64),
+    (("payload", "client", "type"), str, 64),
+    (("payload", "client", "integrationId"), str, 64),
+    (("payload", "client", "externalId"), str, 254),
+    (("payload", "user", "id"), str, 64),
+    (("payload", "user", "externalId"), (str, int), 64),
+    (("payload", "conversation", "id"), str, 64),
 )
 
 
@@ -309,17 +341,23 @@ def webhook_event_fault(index: int, event) -> str | None:
         return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
     created_at = event.get("createdAt")
     if created_at is not None and _sc_datetime(created_at) is None:
-        return f"{where}.createdAt must be an ISO-8601 time."
-    for path, kind in _EVENT_SHAPE:
+        return f"{where}.createdAt must be an ISO-8601 time from 2000 to now."
+    for path, kind, longest in _EVENT_SHAPE:
         value = _at(event, path)
         if value is not None and (not isinstance(value, kind) or isinstance(value, bool)):
             return f"{where}.{'.'.join(path)} has the wrong type."
+        if isinstance(value, str) and longest is not None and len(value) > longest:
+            return f"{where}.{'.'.join(path)} is longer than {longest} characters."
+    external_id = str(_at(event, ("payload", "user", "externalId")) or "")
+    too_long_a_number = external_id.isdigit() and not USER_ID.fullmatch(external_id)
+    if external_id and (not _EXTERNAL_ID.fullmatch(external_id) or too_long_a_number):
+        return f"{where}.payload.user.externalId must be printable ASCII, a user id at most 18 digits."
     client_id = _at(event, ("payload", "client", "id"))
     if client_id is not None and (not isinstance(client_id, str) or not _SC_ID.fullmatch(client_id)):
         return f"{where}.payload.client.id must be a client id."
     linked_at = _at(event, ("payload", "client", "linkedAt"))
     if linked_at is not None and _sc_datetime(linked_at) is None:
-        return f"{where}.payload.client.linkedAt must be an ISO-8601 time."
+        return f"{where}.payload.client.linkedAt must be an ISO-8601 time from 2000 to now."
     return None
 
 
@@ -416,7 +454,8 @@ def _client_from_event(sc_client: dict, sc_user: dict, payload: dict) -> Messagi
     from django.contrib.auth import get_user_model
 
     external_id = str(sc_user.get("externalId") or "")
-    user = get_user_model().objects.filter(pk=int(external_id)).first() if external_id.isdigit() else None
+    is_user_id = USER_ID.fullmatch(external_id)
+    user = get_user_model().objects.filter(pk=int(external_id)).first() if is_user_id else None
     if user is None:
         logger.info("Webhook about client %s of an unknown user; ignored.", sc_client.get("id"))
         return None

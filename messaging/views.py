@@ -123,9 +123,11 @@ def sunshine_conversations_webhook(request):
     """
     secret = settings.SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET
     if not secret:
+        logger.warning("Sunshine Conversations webhook call refused (403): no webhook secret is set.")
         return _webhook_reply(403, "This webhook is not configured (SUNSHINE_CONVERSATIONS_WEBHOOK_SECRET).")
     given = request.headers.get("X-API-Key", "")
     if not hmac.compare_digest(given.encode(), secret.encode()):
+        logger.warning("Sunshine Conversations webhook call refused (401): wrong or missing X-API-Key.")
         return _webhook_reply(401, "Wrong or missing X-API-Key.")
     try:
         body = json_loads(request.body or b"null", refuse_nul=True)

@@ -8,7 +8,7 @@ neither imports the other.
 from typing import Any
 
 from notifications.models import NotificationType, Processed
-from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
+from planocore.providers.fetch import FetchRefused, allow_http, allowed_hosts, check_url
 from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 
 
@@ -40,15 +40,14 @@ def message_text(data: dict[str, Any]) -> str:
 def media_url_problem(url: str) -> str:
     """Why the server will not fetch `url` as an MMS's media ("" when the fence lets it through).
 
-    One message whatever the reason (scheme, allow-list, an internal host), so the
-    answer tells nothing of the server's network. A host that does not resolve now
-    cannot be judged yet: it is let through, and the fetch judges it again, the same
-    way, when the media is sent (a permanent, neutral failure if it is refused then).
+    One message whatever the reason (scheme, allow-list, an internal address
+    however it is spelled). A host name is not resolved here: the fetch resolves
+    and judges it when the media is sent (a permanent, neutral failure if it is
+    refused then), so the answer is the same for an internal name and one that
+    does not resolve, and tells nothing of the server's network.
     """
     try:
-        check_url(url)
-    except Unresolvable:
-        return ""
+        check_url(url, resolve=False)
     except FetchRefused:
         schemes = "http or https" if allow_http() else "https"
         hosts = " on a permitted media host" if allowed_hosts() else ""

@@ -11,11 +11,14 @@ from rest_framework.exceptions import ErrorDetail
 
 from notifications.channels import channel_problems
 from notifications.models import Notification, NotificationType, Processed
+from planocore.api import statuses
 from planocore.api.endpoints import order
-from planocore.api.fields import E164, api_datetime
+from planocore.api.exceptions import ApiError
+from planocore.api.fields import E164, api_datetime, one_line
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
 from planocore.delivery import DeliveryState
+from planocore.providers.ringcentral.selectors import ringcentral_extension_default
 from planocore.routes.list_items import list_item_url
 
 MAX_RECIPIENTS = 50
@@ -67,6 +70,38 @@ FIELD_PARAMS = (
 )
 
 
+# What a client (a customer's session) may not choose: PlanoCore sends as itself.
+SENDER_PARAMS = ("email_from", "phone_from", "extension")
+
+
+def _denied(param: str, message: str) -> ApiError:
+    return ApiError(statuses.PERMISSION_DENIED, f"`{param}`: {message}", param=param)
+
+
+def keep_client_to_itself(attrs: dict, user) -> None:
+    """A client sends only as PlanoCore and only to itself (issue 25.3): permission-denied naming the param.
+
+    No sender of its choosing (`email_from`, `phone_from`, `extension`); email only to its
+    user's address (to, cc and bcc), texts only to its Client record's phone. An sms or mms
+    goes from the default RingCentral extension, an email from DEFAULT_FROM_EMAIL.
+    """
+    for name in SENDER_PARAMS:
+        if attrs.get(name):
+            raise _denied(
+                name, "a client cannot choose the sender; leave it out (PlanoCore sends as itself)."
+            )
+    own_email = (user.email or "").lower()
+    for name in ("email_to", "email_cc", "email_bcc"):
+        if any(parseaddr(a)[1].lower() != own_email for a in Notification.split(attrs.get(name) or "")):
+            raise _denied(name, f"a client may email only its own address ({user.email}).")
+    own_phone = getattr(getattr(user, "client", None), "phone", "")
+    if any(number != own_phone for number in Notification.split(attrs.get("phone_to") or "")):
+        raise _denied("phone_to", "a client may text only its own phone (the phone of its client record).")
+    if attrs.get("notification_type") in (NotificationType.SMS, NotificationType.MMS):
+        sender = ringcentral_extension_default()
+        attrs["extension"] = sender.extension_number if sender is not None else ""
+
+
 def _required(message: str) -> ErrorDetail:
     return ErrorDetail(message, code="required")
 
@@ -76,6 +111,7 @@ class _ListField(serializers.CharField):
 
     one = many = ""  # what an item is called, for the messages
     separator = ","
+    header = False  # the value becomes an email header: no line breaks
 
     def __init__(self, *, single: bool = False, **kwargs):
         self.single = single
@@ -88,6 +124,8 @@ class _ListField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
+        if self.header:
+            one_line(value)
         parts = Notification.split(value)
         if self.single and len(parts) > 1:
             raise serializers.ValidationError(f"give one {self.one}.")
@@ -102,6 +140,7 @@ class EmailListField(_ListField):
     """Comma-separated email addresses ("a@x.com, Name <b@y.com>"); `single` allows one."""
 
     one, many, separator = "email address", "addresses", ", "
+    header = True
 
     def check(self, part: str) -> None:
         try:
@@ -225,7 +264,9 @@ class NotificationCreateParams(ViewParam):
         style=order(300, example="ops@planomatic.example"),
         help_text="Indicates who the email notification is from (one address).",
     )
-    email_subject = _text(400, "Indicates the subject of an email notification.", 998)
+    email_subject = _text(
+        400, "Indicates the subject of an email notification (one line).", 998, validators=[one_line]
+    )
     email_technician = _text(500, "Technician the notification is about (name or email).", 254)
     user_id = _text(600, "User ID of associated usere record.", 64)
     olio_id = _text(700, "order ID", 64)
@@ -333,6 +374,7 @@ class NotificationCreateParams(ViewParam):
                 raise serializers.ValidationError(
                     {"notification_type": ["glip notifications are not open to clients."]}
                 )
+            keep_client_to_itself(attrs, self.context["request"].auth.user)
         problems = channel_problems(attrs)
         if problems:
             raise serializers.ValidationError(

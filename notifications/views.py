@@ -2,6 +2,8 @@
 
 from functools import partial
 
+from django.conf import settings
+
 from notifications.models import NotificationType
 from notifications.selectors import notification_get, notification_list, notification_queryset
 from notifications.serializers import (
@@ -13,13 +15,18 @@ from notifications.serializers import (
 from notifications.services import notification_create
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
-from planocore.api.exceptions import ApiError
+from planocore.api.exceptions import ApiError, too_many_requests
 from planocore.api.pagination import NEWEST_FIRST
+from planocore.api.permissions import client_user_id
 from planocore.api.views import ApiView
+from planocore.budgets import CallerLimit
 from planocore.delivery import DeliveryState
 from planocore.outbox.models import Channel
 from planocore.outbox.services import send_now
 from planocore.providers.registry import provider_label
+
+# Notifications each client (a customer's session) may create: the one caller limit.
+CLIENT_SENDS = CallerLimit("api:client-sends", rate=lambda: settings.API_CLIENT_SEND_RATE)
 
 
 class NotificationsView(ApiView):
@@ -53,6 +60,11 @@ class NotificationsView(ApiView):
 
     def post(self, request):
         params = request.params
+        client = client_user_id(request)
+        if client is not None and (wait := CLIENT_SENDS.take(str(client))):
+            raise too_many_requests(
+                f"A client may create {settings.API_CLIENT_SEND_RATE} notifications", wait
+            )
         # A team or client gone since validation raises ValidationError: invalid-param, by the handler.
         create = partial(notification_create, data=params, principal=request.auth, validated=True)
         if params.get("notification_type") == NotificationType.EMAIL:

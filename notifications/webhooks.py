@@ -12,10 +12,11 @@ wrong type answers 400 and applies nothing of the batch.
 
 import logging
 import re
+import time
 
 from anymail.exceptions import AnymailWebhookValidationFailure
 from anymail.webhooks.mandrill import MandrillCombinedWebhookView
-from django.http import HttpResponseBadRequest
+from django.http import HttpResponseBadRequest, JsonResponse
 
 from planocore.api.parsers import json_loads
 
@@ -57,8 +58,10 @@ def mandrill_events_fault(events) -> str | None:
         if "_id" in event and (not isinstance(event["_id"], str) or not _MESSAGE_ID.fullmatch(event["_id"])):
             return f"{where}._id must be a message id."
         ts = event.get("ts")
-        if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= MAX_TS:
-            return f"{where}.ts must be a Unix time in seconds."
+        # Not after now plus a day: a future event would make every later one look older.
+        latest = min(MAX_TS, int(time.time()) + 86400)
+        if not isinstance(ts, int) or isinstance(ts, bool) or not 0 <= ts <= latest:
+            return f"{where}.ts must be a Unix time in seconds, not in the future."
         for parent, key, kind_of in _FIELDS:
             holder = event.get(parent) if parent else event
             value = holder.get(key) if isinstance(holder, dict) else None
@@ -71,18 +74,21 @@ def mandrill_events_fault(events) -> str | None:
     return None
 
 
+class WebhookNotConfigured(AnymailWebhookValidationFailure):
+    """No MANDRILL_WEBHOOK_KEY: every call is refused (403)."""
+
+
 class MandrillTrackingWebhookView(MandrillCombinedWebhookView):
     """anymail's Mandrill view that refuses every POST while no webhook key is set.
 
     With an empty key anyone could compute a valid signature, so no key means
-    no events are accepted (400), rather than all of them.
+    no events are accepted (403), rather than all of them. A missing or wrong
+    signature answers 401; each refusal is a JSON answer and one WARNING line.
     """
 
     def validate_request(self, request):
         if not self.webhook_key:  # what anymail read from ANYMAIL / MANDRILL_WEBHOOK_KEY
-            raise AnymailWebhookValidationFailure(
-                "MANDRILL_WEBHOOK_KEY is not set; Mandrill events are refused."
-            )
+            raise WebhookNotConfigured("MANDRILL_WEBHOOK_KEY is not set; Mandrill events are refused.")
         super().validate_request(request)
 
     def parse_events(self, request):
@@ -98,6 +104,14 @@ class MandrillTrackingWebhookView(MandrillCombinedWebhookView):
     def post(self, request, *args, **kwargs):
         try:
             return super().post(request, *args, **kwargs)
+        except AnymailWebhookValidationFailure as exc:
+            # anymail lets it become Django's HTML 400 page with an ERROR and a traceback.
+            status = 403 if isinstance(exc, WebhookNotConfigured) else 401
+            logger.warning("Mandrill webhook call refused (%s): %s", status, exc)
+            message = (
+                str(exc) if status == 403 else "Missing or wrong X-Mandrill-Signature; nothing was applied."
+            )
+            return JsonResponse({"message": message}, status=status)
         except MandrillEventsRefused as exc:
             logger.warning("Mandrill webhook call refused: %s", exc)
             return HttpResponseBadRequest(

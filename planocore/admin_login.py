@@ -1,15 +1,17 @@
 """The admin's login page, throttled like the API's sign-in (`SIGN_IN_RATE` per client address)."""
 
+from django.conf import settings
 from django.contrib import admin
 from django.http import HttpResponse
 
 from planocore.api.sessions import SignInRateThrottle
+from planocore.budgets import CallerLimit
 
 
 class AdminSignInThrottle(SignInRateThrottle):
     """The API sign-in's rate, counted apart from it."""
 
-    cache_format = "throttle_admin_%(scope)s_%(ident)s"
+    limit = CallerLimit("admin:sign-in", rate=lambda: settings.SIGN_IN_RATE)
 
 
 def admin_login(request, extra_context=None):
@@ -17,7 +19,7 @@ def admin_login(request, extra_context=None):
     if request.method == "POST":
         throttle = AdminSignInThrottle()
         if not throttle.allow_request(request, None):
-            wait = max(1, round(throttle.wait() or 60))
+            wait = throttle.wait()
             response = HttpResponse(
                 f"Too many sign-in attempts from this address. Try again in {wait} seconds.\n",
                 status=429,

@@ -21,8 +21,10 @@ class PlanocoreConfig(AppConfig):
 
     def ready(self) -> None:
         from planocore import receivers
+        from planocore.budgets import check_rate_settings
         from planocore.routes.list_items import register_list_item
 
+        check_rate_settings()
         post_migrate.connect(receivers.sync_routes_after_migrate, dispatch_uid="planocore.sync_routes")
         receivers.connect()
         register_list_item(

@@ -10,7 +10,7 @@ Then the cache is skipped for `CACHE_RETRY_SECONDS` in this process (no call
 waits for a timeout again until then) and one warning is logged per interval.
 
 So the request path degrades instead of failing: route state, permissions and
-applications are read from the database, throttles and failure budgets let
+applications are read from the database, caller limits (planocore/budgets.py) let
 requests through, RingCentral tokens are not shared (each worker logs in).
 Entries written before the outage live out their timeouts (at most 5 minutes),
 so a change whose cache entry could not be dropped during it shows late by up

@@ -8,8 +8,8 @@ differs only by environment. The README's table lists every variable read here.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 
-from planocore.budgets import parse_rate
 from planocore.cache import cache_config
 from planocore.ops.logging import logging_config
 
@@ -20,10 +20,15 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 # --- Core -------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-SECRET_KEY = env.str(
-    "SECRET_KEY",
-    default="django-insecure-local-only-planocore-development-key-change-me",
-)
+# No built-in key, whatever DJANGO_DEBUG says: `make run` writes a random one to the
+# git-ignored .env on its first run; every other start must be given one.
+SECRET_KEY = env.str("SECRET_KEY", default="")
+if not SECRET_KEY:
+    raise ImproperlyConfigured(
+        "SECRET_KEY is not set. Set it in the environment to 50 or more random characters "
+        "(python -c 'import secrets; print(secrets.token_urlsafe(50))'), or put it in the "
+        "checkout's .env; `make run` writes one there on its first run."
+    )
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -87,6 +92,9 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
+# A kept connection is checked (one cheap round trip) at its first use in each request or
+# task, and replaced when the server has closed it: a restarted database costs no request.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # WAL + a busy timeout let the web process and a worker share the file; IMMEDIATE
@@ -140,6 +148,9 @@ FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[])
 # --- API --------------------------------------------------------------------
 # How deeply arrays and objects may nest in a JSON body (API, webhooks); deeper is refused.
 API_MAX_JSON_DEPTH = env.int("API_MAX_JSON_DEPTH", default=32)
+# Bytes an API request body may hold (a route's Endpoint may take fewer); a larger declared
+# Content-Length is refused before any of it is read, a chunked body is cut there.
+API_MAX_BODY_BYTES = env.int("API_MAX_BODY_BYTES", default=1024 * 1024)
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "planocore.api.authentication.TokenAuthentication",
@@ -153,7 +164,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": [
         "planocore.api.parsers.BoundedJSONParser",
         "rest_framework.parsers.FormParser",
-        "rest_framework.parsers.MultiPartParser",
+        "planocore.api.parsers.FieldsOnlyMultiPartParser",
     ],
     "EXCEPTION_HANDLER": "planocore.api.exceptions.api_exception_handler",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -162,7 +173,6 @@ REST_FRAMEWORK = {
     # Every datetime the API answers, in data and in messages: UTC, microseconds, `Z`
     # (planocore.api.fields.api_datetime for values outside serializers; TIME_ZONE is UTC).
     "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
-    "DEFAULT_THROTTLE_RATES": {"sign-in": env.str("SIGN_IN_RATE", default="10/min")},
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PlanoCore API",
@@ -186,6 +196,10 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 # Failed token attempts allowed per client address per minute before
 # `too-many-requests`.
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
+# Sign-in attempts per client address (the API's and the admin login's, counted apart).
+SIGN_IN_RATE = env.str("SIGN_IN_RATE", default="10/min")
+# Notifications a client (a session acting through the Client role) may create.
+API_CLIENT_SEND_RATE = env.str("API_CLIENT_SEND_RATE", default="60/hour")
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 # kombu's Redis transport, publishing through one client per channel (planocore/outbox/broker.py).
@@ -275,7 +289,6 @@ RINGCENTRAL_BUDGETS = {
 # Refused password logins (`rc_password` on POST /api/v1/glip/messages) allowed per
 # extension, across workers, before the API answers too-many-requests ("N/period").
 RINGCENTRAL_PASSWORD_FAILURE_RATE = env.str("RINGCENTRAL_PASSWORD_FAILURE_RATE", default="5/hour")
-parse_rate(RINGCENTRAL_PASSWORD_FAILURE_RATE)  # a wrong value stops the start, not each request
 
 MANDRILL_API_KEY = env.str("MANDRILL_API_KEY", default="")
 MANDRILL_API_URL = env.str("MANDRILL_API_URL", default="https://mandrillapp.com/api/1.0")

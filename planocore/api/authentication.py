@@ -5,7 +5,7 @@ framework's scheme) or as the `token` param (query string, JSON body or form bod
 the header wins over the body, the body over the query string. The request path costs at most one indexed
 query for the lookup and, at most once a minute per token, one for recording
 its last use. Failed attempts are counted per client address in the cache
-(`TOKEN_FAILURES`, a failure budget that fails open when the cache is down).
+(`TOKEN_FAILURES`, a caller limit that fails open when the cache is down).
 """
 
 import functools
@@ -21,9 +21,9 @@ from rest_framework.authentication import BaseAuthentication, SessionAuthenticat
 from planocore.accounts.models import ApiSession, Application, ApplicationToken
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token
 from planocore.api import statuses
-from planocore.api.exceptions import ApiError
+from planocore.api.exceptions import ApiError, too_many_requests
 from planocore.api.fields import api_datetime
-from planocore.budgets import FailureBudget
+from planocore.budgets import CallerLimit
 
 LAST_USE_INTERVAL = timedelta(minutes=1)
 
@@ -91,8 +91,8 @@ def client_address(request) -> str:
     return request.META.get("REMOTE_ADDR") or "unknown"
 
 
-# Wrong tokens per client address and minute (the one failure-budget mechanism: planocore/budgets.py).
-TOKEN_FAILURES = FailureBudget(
+# Wrong tokens per client address and minute (the one caller limit: planocore/budgets.py).
+TOKEN_FAILURES = CallerLimit(
     "api:token-failures", rate=lambda: f"{settings.API_TOKEN_FAILURES_PER_MINUTE}/min"
 )
 
@@ -102,12 +102,8 @@ def refuse_token(request) -> ApiError:
 
     Only failures touch the cache, so a request with a good token costs no cache call.
     """
-    if TOKEN_FAILURES.record(client_address(request)) > settings.API_TOKEN_FAILURES_PER_MINUTE:
-        return ApiError(
-            statuses.TOO_MANY_REQUESTS,
-            "Too many failed token attempts from this address; try again in a minute.",
-            headers={"Retry-After": "60"},
-        )
+    if wait := TOKEN_FAILURES.take(client_address(request)):
+        return too_many_requests("Too many failed token attempts from this address", wait)
     return ApiError(statuses.INVALID_TOKEN)
 
 

@@ -40,6 +40,8 @@ class Endpoint:
       customers until it says otherwise), CLIENTS_OWN or CLIENTS_OPEN.
     session_token: the route acts on a user's session and takes a session token only
       (signing out, registering as a client): its documentation and example say so.
+    max_body_bytes: the largest body this route reads; None: API_MAX_BODY_BYTES. A
+      larger one answers request-too-large before any of it is read.
     responses: statuses this route's own handler answers (provider-failed, mandrill-email-failed,
       permission-denied raised by hand, ...); the ones the platform answers are derived
       by `route_statuses`.
@@ -57,6 +59,16 @@ class Endpoint:
     responses: tuple[Status, ...] = field(default_factory=tuple)
     token_order: int = 100
     session_token: bool = False
+    max_body_bytes: int | None = None
+
+
+def endpoint_for(endpoints: dict[str, Endpoint], method: str) -> Endpoint | None:
+    """The Endpoint that serves `method`: HEAD takes GET's (token, permission, scoping, params).
+
+    A HEAD answer is GET's answer without the body, so it must cost what GET costs;
+    a view with no GET answers HEAD method-not-allowed.
+    """
+    return endpoints.get("GET" if method == "HEAD" else method)
 
 
 def order(number: int, *, list_item: str | None = None, example=None, in_example: bool = True) -> dict:
@@ -85,12 +97,13 @@ def route_statuses(endpoint: Endpoint, method: str) -> list[Status]:
     (including `application`'s invalid-param and the failed-token budget),
     client-required when a role is needed, permission-denied when a permission is,
     missing-param when a param (or the token) is required, the body's statuses when
-    the method reads one, the registry's for every route, plus `responses`.
+    the method reads one (request-too-large among them), the registry's and
+    database-unavailable for every route, plus `responses`.
     """
     own = set(endpoint.responses)
     required = endpoint.params is not None and any(f.required for f in endpoint.params().fields.values())
     reads_body = method.upper() not in QUERY_ONLY_METHODS
-    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, *own}
+    can = {statuses.ACTION_SUCCESSFUL, statuses.APPLICATION_CRASH, statuses.DATABASE_UNAVAILABLE, *own}
     can |= {statuses.INVALID_ENCODED_PARAMS, statuses.ROUTE_NOT_FOUND, statuses.SERVICE_NOT_FOUND}
     can |= {statuses.IDENTIFY_REQUEST_ERROR, statuses.METHOD_NOT_ALLOWED}
     if endpoint.auth:
@@ -107,5 +120,5 @@ def route_statuses(endpoint: Endpoint, method: str) -> list[Status]:
     if not endpoint.sensitive:
         can.add(statuses.INVALID_CONTENT_TYPE)
     if reads_body:
-        can.add(statuses.NO_PARAMS_DECODED)
+        can |= {statuses.NO_PARAMS_DECODED, statuses.REQUEST_TOO_LARGE}
     return [status for status in [*statuses.COMMON, *statuses.UNCOMMON] if status in can]

@@ -8,6 +8,7 @@ from typing import Any
 from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError, OperationalError
 from django.http import Http404
 from rest_framework import exceptions as drf
 from rest_framework.fields import get_error_detail
@@ -46,6 +47,33 @@ class ApiError(drf.APIException):
         self.session = session
         self.headers = headers or {}
         super().__init__(detail=self.message, code=status.slug)
+
+
+def too_many_requests(message: str, retry_after: int) -> ApiError:
+    """too-many-requests with its Retry-After: the answer of every caller limit (planocore/budgets.py)."""
+    return ApiError(
+        statuses.TOO_MANY_REQUESTS,
+        f"{message}; try again in {retry_after} seconds.",
+        headers={"Retry-After": str(retry_after)},
+    )
+
+
+# The database could not be reached or dropped the connection (a restart, an outage, a
+# lock wait given up): the request may succeed a few seconds later.
+DATABASE_DOWN = (OperationalError, InterfaceError)
+DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+def database_unavailable(exc: Exception) -> ApiError:
+    """database-unavailable with Retry-After; logs one WARNING line per request, no traceback."""
+    first_line = next(iter(str(exc).splitlines()), "")
+    logger.warning("The database is unavailable: %s: %s", type(exc).__name__, first_line)
+    return ApiError(
+        statuses.DATABASE_UNAVAILABLE,
+        f"The database cannot be reached just now; nothing was stored. Try again in "
+        f"{DATABASE_RETRY_AFTER_SECONDS} seconds.",
+        headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+    )
 
 
 def invalid_param(param: str, message: str) -> ApiError:
@@ -120,6 +148,8 @@ def as_api_error(exc: Exception) -> ApiError | None:
         return exc
     if isinstance(exc, (drf.ValidationError, DjangoValidationError)):
         return validation_error(exc)
+    if isinstance(exc, DATABASE_DOWN):
+        return database_unavailable(exc)
     if isinstance(exc, ServiceUnavailable):
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         return ApiError(statuses.PROVIDER_UNAVAILABLE, exc.message, headers=headers)
@@ -139,12 +169,7 @@ def as_api_error(exc: Exception) -> ApiError | None:
             statuses.INVALID_ENCODED_PARAMS, f"The request body could not be decoded: {exc.detail}"
         )
     if isinstance(exc, drf.Throttled):
-        wait = int(exc.wait or 60)
-        return ApiError(
-            statuses.TOO_MANY_REQUESTS,
-            f"Too many attempts; try again in {wait} seconds.",
-            headers={"Retry-After": str(wait)},
-        )
+        return too_many_requests("Too many attempts", max(1, round(exc.wait or 1)))
     if isinstance(exc, (drf.NotFound, Http404, ObjectDoesNotExist)):
         # The one answer to a missing record (the seeds have no not-found status); views and
         # selectors let DoesNotExist / Http404 through. A record a client may not see is missing.
@@ -184,6 +209,6 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
         session=error.session,
     )
     response = Response(body, status=error.status_code, headers=error.headers)
-    if error.api_status is statuses.APPLICATION_CRASH:
-        response._has_been_logged = True  # logged above with its traceback; no second line
+    if error.api_status in (statuses.APPLICATION_CRASH, statuses.DATABASE_UNAVAILABLE):
+        response._has_been_logged = True  # logged above (once); no second line from django.request
     return response

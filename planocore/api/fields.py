@@ -19,6 +19,20 @@ def api_datetime(value: datetime | None) -> str | None:
     """A datetime as the API shows it everywhere: UTC, six fractional digits, `Z`
     ("2026-12-07T06:05:45.905344Z"); None stays None."""
     return DATETIME_OUTPUT.to_representation(value) if value is not None else None
+# Every character Python (and so an email library) may take as a line break.
+LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
+
+
+def one_line(value: str) -> str:
+    """A value that becomes a header (an email's subject, from, to, cc, bcc): no line break in it.
+
+    A CR or LF would start a header of the caller's (`Bcc: …`) or a second recipient.
+    """
+    if any(ch in LINE_BREAKS for ch in value or ""):
+        raise serializers.ValidationError(
+            "becomes an email header, so it must hold no line break (CR, LF or another); send it on one line."
+        )
+    return value
 
 
 def normalize_phone_number(value: str) -> str:

@@ -6,10 +6,13 @@ itself refuses (too big, too many fields). Other paths get Django's own pages.
 """
 
 import logging
+import sys
 
+from django.http import HttpResponse
 from django.views import defaults
 
 from planocore.api import statuses
+from planocore.api.exceptions import DATABASE_DOWN, database_unavailable
 from planocore.api.middleware import api_error_response
 
 logger = logging.getLogger("planocore.api")
@@ -47,6 +50,15 @@ def page_not_found(request, exception):
 
 def server_error(request):
     # Django's `django.request` logger has already logged the exception with the request id.
+    exc = sys.exc_info()[1]  # Django calls handler500 while handling the exception
+    if isinstance(exc, DATABASE_DOWN):
+        # Outside the API's views (the admin, a webhook, a middleware): 503, try again soon.
+        error = database_unavailable(exc)
+        if _is_api(request):
+            return api_error_response(error.api_status, error.message, headers=error.headers)
+        return HttpResponse(
+            f"{error.message}\n", status=503, content_type="text/plain; charset=utf-8", headers=error.headers
+        )
     if _is_api(request):
         request_id = getattr(request, "request_id", "-")
         return api_error_response(

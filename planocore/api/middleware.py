@@ -1,13 +1,18 @@
-"""Request ids, and the API's route check that runs before any view."""
+"""Request ids, and the API's route check that runs before any view (and before any body is read)."""
 
+import io
 import logging
 import threading
 import uuid
 
-from django.http import JsonResponse
+from django.conf import settings
+from django.core.handlers.wsgi import LimitedStream
+from django.http import HttpResponse, JsonResponse
 
 from planocore.api import statuses
+from planocore.api.endpoints import endpoint_for
 from planocore.api.envelope import envelope
+from planocore.api.exceptions import DATABASE_DOWN, database_unavailable
 
 logger = logging.getLogger("planocore.api")
 _local = threading.local()
@@ -48,8 +53,38 @@ def forget_request_id(**kwargs) -> None:
     _local.request_id = "-"
 
 
-def api_error_response(status: statuses.Status, message: str | None = None) -> JsonResponse:
-    return JsonResponse(envelope(status, message=message), status=status.code)
+def method_not_allowed_message(request, endpoints: dict) -> str:
+    allowed = ", ".join(sorted(endpoints))
+    return f"{request.method} is not allowed on this route; use {allowed}."
+
+
+def body_within(request, limit: int) -> bool:
+    """Whether the request's body fits in `limit` bytes, deciding before any of it is read.
+
+    A declared Content-Length is compared, nothing read. A chunked body (no
+    Content-Length; Django would read it as empty) is read up to `limit` + 1
+    bytes: past the limit it is refused, else it becomes the request's body.
+    """
+    declared = request.META.get("CONTENT_LENGTH")
+    if declared:
+        try:
+            return int(declared) <= limit
+        except ValueError:
+            return True  # Django reads an unreadable length as an empty body
+    if "chunked" not in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+        return True
+    data = request.META["wsgi.input"].read(limit + 1)
+    if len(data) > limit:
+        return False
+    request.META["CONTENT_LENGTH"] = str(len(data))
+    request._stream = LimitedStream(io.BytesIO(data), len(data))
+    return True
+
+
+def api_error_response(
+    status: statuses.Status, message: str | None = None, *, headers: dict[str, str] | None = None
+) -> JsonResponse:
+    return JsonResponse(envelope(status, message=message), status=status.code, headers=headers)
 
 
 class ApiRouteMiddleware:
@@ -66,6 +101,11 @@ class ApiRouteMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
+        if not request.path_info.startswith("/api/"):
+            # Django reads form bodies (the admin's CSRF check too) before any view: bound them first.
+            limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+            if limit is not None and not body_within(request, limit):
+                return HttpResponse(f"Request body too large (limit {limit} bytes).", status=413)
         return self.get_response(request)
 
     def process_view(self, request, view_func, view_args, view_kwargs):
@@ -73,6 +113,11 @@ class ApiRouteMiddleware:
             return None
         try:
             return self.check(request, view_func)
+        except DATABASE_DOWN as exc:
+            error = database_unavailable(exc)
+            response = api_error_response(error.api_status, error.message, headers=error.headers)
+            response._has_been_logged = True  # the warning above is its one line
+            return response
         except Exception:
             request_id = getattr(request, "request_id", "-")
             logger.exception(
@@ -90,9 +135,18 @@ class ApiRouteMiddleware:
         endpoints = getattr(view_class, "endpoints", None)
         if not endpoints:
             return None
-        endpoint = endpoints.get(request.method)
+        endpoint = endpoint_for(endpoints, request.method)
         if endpoint is None:
-            return None  # the view answers method-not-allowed
+            # Answered here, before anything (authentication included) reads the body.
+            return api_error_response(
+                statuses.METHOD_NOT_ALLOWED, method_not_allowed_message(request, endpoints)
+            )
+        limit = endpoint.max_body_bytes or settings.API_MAX_BODY_BYTES
+        if not body_within(request, limit):
+            return api_error_response(
+                statuses.REQUEST_TOO_LARGE,
+                f"The request body is larger than this route takes ({limit} bytes); send less.",
+            )
         state = deployment_state()
         if not state["services"].get(view_class.service, True):
             return api_error_response(statuses.SERVICE_NOT_FOUND)

@@ -14,7 +14,7 @@ from typing import Any
 
 from django.conf import settings
 from rest_framework.exceptions import ParseError
-from rest_framework.parsers import BaseParser, JSONParser
+from rest_framework.parsers import BaseParser, JSONParser, MultiPartParser
 
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError
@@ -113,3 +113,21 @@ class Base64JSONParser(BaseParser):
         if not isinstance(params, dict) or not params:
             raise ApiError(statuses.NO_PARAMS_DECODED)
         return params
+
+
+class FieldsOnlyMultiPartParser(MultiPartParser):
+    """multipart/form-data read for its fields; a file part is refused (no route takes files).
+
+    The body is already bounded (API_MAX_BODY_BYTES) before it is parsed.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        parsed = super().parse(stream, media_type, parser_context)
+        if parsed.files:
+            names = ", ".join(f"`{name}`" for name in parsed.files)
+            raise ApiError(
+                statuses.INVALID_CONTENT_TYPE,
+                f"No route takes files, and this body holds a file part ({names}); send the params as "
+                "JSON, form fields or multipart fields without a file name.",
+            )
+        return parsed

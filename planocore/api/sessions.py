@@ -5,9 +5,10 @@ JSON params, and the params are never logged. Sign-in attempts are throttled per
 client address (`SIGN_IN_RATE`, default 10 a minute).
 """
 
+from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 from rest_framework import serializers
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle
 
 from planocore.accounts.models import Application
 from planocore.accounts.services import (
@@ -22,15 +23,26 @@ from planocore.api.exceptions import ApiError
 from planocore.api.fields import api_datetime
 from planocore.api.permissions import applications_by_slug
 from planocore.api.views import ApiView
+from planocore.budgets import CallerLimit
+
+SIGN_IN = CallerLimit("api:sign-in", rate=lambda: settings.SIGN_IN_RATE)
 
 
-class SignInRateThrottle(SimpleRateThrottle):
-    """Count sign-in attempts per client address (REMOTE_ADDR: not spoofable by headers)."""
+class SignInRateThrottle(BaseThrottle):
+    """DRF's throttle hook on the one caller limit: sign-in attempts per client address.
 
-    scope = "sign-in"
+    The address is REMOTE_ADDR (not spoofable by headers); `wait()` is the time
+    left in the limit's window, answered as Retry-After.
+    """
 
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": client_address(request)}
+    limit = SIGN_IN
+
+    def allow_request(self, request, view) -> bool:
+        self._wait = self.limit.take(client_address(request))
+        return self._wait is None
+
+    def wait(self) -> int | None:
+        return self._wait
 
 
 def validate_application(value: str) -> str:

@@ -126,8 +126,24 @@ TOO_MANY_REQUESTS = _status(
     "too-many-requests",
     429,
     "This status is returned after too many failed token or sign-in attempts from one address, "
-    "or too many refused RingCentral password logins for one rc_extension; "
+    "too many notifications from one client, or too many refused RingCentral password logins "
+    "for one rc_extension; "
     "wait the number of seconds in the Retry-After header.",
+    uncommon=True,
+)
+REQUEST_TOO_LARGE = _status(
+    "request-too-large",
+    413,
+    "This status is returned when the request body is larger than the route takes (its "
+    "Content-Length, or the bytes of a chunked body); nothing of it was read. The message "
+    "gives the limit in bytes.",
+    uncommon=True,
+)
+DATABASE_UNAVAILABLE = _status(
+    "database-unavailable",
+    503,
+    "This status is returned while PlanoCore's database cannot be reached; nothing was "
+    "stored. Try again after the number of seconds in the Retry-After header.",
     uncommon=True,
 )
 PROVIDER_FAILED = _status(
@@ -167,7 +183,9 @@ UNCOMMON = [
     SERVICE_NOT_FOUND,
     METHOD_NOT_ALLOWED,
     TOO_MANY_REQUESTS,
+    REQUEST_TOO_LARGE,
     PROVIDER_FAILED,
     PROVIDER_UNAVAILABLE,
+    DATABASE_UNAVAILABLE,
 ]
 ALL = {status.slug: status for status in COMMON + UNCOMMON}

@@ -8,9 +8,10 @@ from rest_framework.views import APIView
 
 from planocore.api import statuses
 from planocore.api.authentication import session_payload
-from planocore.api.endpoints import Endpoint
+from planocore.api.endpoints import Endpoint, endpoint_for
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.middleware import method_not_allowed_message
 from planocore.api.pagination import EVERY_ROUTE_PARAMS, Page, page_links, page_meta
 from planocore.api.parsers import Base64JSONParser
 from planocore.api.permissions import scoped
@@ -39,10 +40,10 @@ class ApiView(APIView):
 
     @property
     def endpoint(self) -> Endpoint | None:
-        return self.endpoints.get(self.request.method) if self.request else None
+        return endpoint_for(self.endpoints, self.request.method) if self.request else None
 
     def initialize_request(self, request, *args, **kwargs):
-        endpoint = self.endpoints.get(request.method)
+        endpoint = endpoint_for(self.endpoints, request.method)
         if endpoint is not None and endpoint.sensitive:
             # Django's error reports hide every POST param of this request.
             request.sensitive_post_parameters = "__ALL__"
@@ -58,7 +59,7 @@ class ApiView(APIView):
 
     def get_parsers(self):
         method = getattr(getattr(self, "request", None), "method", None)
-        endpoint = self.endpoints.get(method) if method else None
+        endpoint = endpoint_for(self.endpoints, method) if method else None
         if endpoint is not None and endpoint.sensitive:
             return [Base64JSONParser()]
         return super().get_parsers()
@@ -74,11 +75,7 @@ class ApiView(APIView):
             ) from None
 
     def http_method_not_allowed(self, request, *args, **kwargs):
-        allowed = ", ".join(sorted(self.endpoints))
-        raise ApiError(
-            statuses.METHOD_NOT_ALLOWED,
-            f"{request.method} is not allowed on this route; use {allowed}.",
-        )
+        raise ApiError(statuses.METHOD_NOT_ALLOWED, method_not_allowed_message(request, self.endpoints))
 
     def raw_params(self, request, kwargs: dict) -> dict[str, Any]:
         """Query string, then body, then path params (later ones win).

@@ -26,7 +26,7 @@ import functools
 import logging
 import re
 from datetime import UTC, datetime
-from urllib.parse import unquote_plus
+from urllib.parse import unquote, unquote_plus
 
 from gunicorn.glogging import Logger as _GunicornBaseLogger
 from pythonjsonlogger import json as jsonlogger
@@ -147,16 +147,45 @@ def _mask_params(text: str) -> str:
     return "".join(parts) if changed else text
 
 
+# How many percent-decodings a line is searched through (a caller can encode any number
+# of times; each decoding shortens the text, and no real URL needs more than a few).
+MAX_DECODINGS = 16
+# What one masking pass cannot see through: another level of encoding (`%25`), an encoded
+# `=` hiding a pair, encoded quotes hiding `"password": "…"`. Lines without them (most
+# access lines, `%20` and `%2F` included) are not decoded at all.
+_HIDDEN = re.compile(r"(?i)%(?:25|3d|22|27)")
+
+
 def mask_secrets(text: str) -> str:
     """`text` with every secret replaced by `***`: the one masking of every log path.
 
     Masks the values of secret params (`token=`, `t%6Fken=`, `TOKEN=`, `+token=`,
     `"password": "…"`…), anything that looks like one of our tokens wherever it
     appears (`pca_…`, `pcs_…`, percent-encoded or not), and `Bearer`/`Basic`
-    credentials.
+    credentials. A secret percent-encoded more than once (`%2526token%253Dpca_…`,
+    `pca%255F…`) is found by decoding the line again and again: when a decoding
+    reveals one, the line is written decoded that far, masked.
     """
     if not text or not isinstance(text, str):
         return text
+    masked = _mask_once(text)
+    if "%" not in masked or not _HIDDEN.search(masked):
+        return masked
+    decoded = masked
+    for _ in range(MAX_DECODINGS):
+        further = unquote(decoded)
+        if further == decoded:
+            break
+        decoded = further
+        remasked = _mask_once(decoded)
+        if remasked != decoded:
+            # Something was hidden under this encoding: write this decoding, masked, and look deeper.
+            return mask_secrets(remasked)
+    return masked
+
+
+def _mask_once(text: str) -> str:
+    """One masking pass over `text` as it is (mask_secrets decodes and calls it again)."""
     # Each pattern runs only when the text holds what it needs: most lines hold none.
     lowered = text.lower()
     if "=" in text:

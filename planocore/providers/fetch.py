@@ -25,8 +25,9 @@ API judges it first with `check_url`. The fence:
   MAX_REDIRECTS.
 - answer: 200 only; the Content-Type is checked against the caller's list before
   any of the body is read; a Content-Length over the cap is refused; the body is
-  read in chunks and refused the moment it passes `max_bytes`. Connect and read
-  timeouts of `timeout` seconds each, and the whole fetch within twice that.
+  read in chunks and refused the moment it passes `max_bytes`.
+- time: one deadline of twice `timeout` for the whole fetch, redirects included;
+  each connect and each read waits at most `timeout` and never past the deadline.
 
 Anything else raises FetchRefused. Its message says why, for the log only: the
 caller gets one neutral message from the code that called (no status, no
@@ -175,11 +176,18 @@ def _allow_list_match(host: str, port: int, entries: list[str]) -> str | None:
     return None
 
 
-def _resolve(host: str, port: int) -> str:
-    """The address to connect to: every address the host resolves to must be public."""
+def _resolve(host: str, port: int, *, numeric_only: bool = False) -> str:
+    """The address to connect to: every address the host resolves to must be public.
+
+    `numeric_only`: read an address however it is spelled (`2130706433`, `0x7f.1`)
+    without asking DNS; a host name then gives "" (not judged here).
+    """
+    flags = socket.AI_NUMERICHOST if numeric_only else 0
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=flags)
     except (OSError, UnicodeError) as exc:
+        if numeric_only:
+            return ""
         raise Unresolvable(f"{host} does not resolve ({type(exc).__name__})") from None
     addresses = []
     for family, _, _, _, sockaddr in infos:
@@ -194,8 +202,13 @@ def _resolve(host: str, port: int) -> str:
     return addresses[0]
 
 
-def check_url(url: str) -> Target:
-    """Judge `url` by the fence and resolve its host once; raise FetchRefused or return where to connect."""
+def check_url(url: str, *, resolve: bool = True) -> Target:
+    """Judge `url` by the fence and resolve its host once; raise FetchRefused or return where to connect.
+
+    `resolve=False` judges everything but a host name's DNS answer (no lookup; the
+    Target's address is then ""): what the API does, leaving names to the fetch, so
+    that its answer cannot tell an internal name from one that does not resolve.
+    """
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -224,7 +237,7 @@ def check_url(url: str) -> Target:
     if entry and literal is not None and _literal(_split_entry(entry)[0]) == literal:
         address = str(literal)  # an IP literal the allow-list names: permitted as it is
     else:
-        address = _resolve(host, port)
+        address = _resolve(host, port, numeric_only=not resolve)
     path = parts.path or "/"
     if parts.query:
         path = f"{path}?{parts.query}"
@@ -235,16 +248,18 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
     """GET `url` within the fence: a 200 of one of `content_types`, at most `max_bytes`; else FetchRefused."""
     deadline = time.monotonic() + 2 * timeout
     for _ in range(MAX_REDIRECTS + 1):
-        if time.monotonic() > deadline:
+        left = deadline - time.monotonic()
+        if left <= 0:
             raise FetchRefused("took too long")
         target = check_url(url)
+        # One deadline for the whole fetch, redirects included: no step waits past it.
         pool = transport.pinned_pool(
             "media fetch",
             scheme=target.scheme,
             address=target.address,
             port=target.port,
             host=target.host,
-            seconds=timeout,
+            seconds=min(timeout, left),
             ca_certs=certifi.where(),
         )
         try:
@@ -270,6 +285,8 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
             finally:
                 response.release_conn()
         except (urllib3.exceptions.HTTPError, OSError, ValueError) as exc:
+            if time.monotonic() >= deadline:
+                raise FetchRefused(f"{target.host} took too long") from None
             raise FetchRefused(f"{target.host}: {type(exc).__name__}") from None
         finally:
             pool.close()
@@ -294,7 +311,16 @@ def _read(
     chunks, size = [], 0
     # read1: whatever has arrived (up to a chunk), so a server dripping bytes
     # within the read timeout still meets the deadline.
-    while chunk := response.read1(CHUNK_BYTES, decode_content=False):
+    sock = getattr(getattr(response, "connection", None), "sock", None)
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            raise FetchRefused(f"{target.host} took too long")
+        if sock is not None:  # no read may wait past the deadline either
+            sock.settimeout(min(sock.gettimeout() or left, left))
+        chunk = response.read1(CHUNK_BYTES, decode_content=False)
+        if not chunk:
+            break
         size += len(chunk)
         if size > max_bytes:
             raise FetchRefused(f"{target.host} sent more than {max_bytes} bytes")

@@ -10,7 +10,6 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from werkzeug.test import Client
 
-from planocore.api.sessions import SignInRateThrottle
 from tests.fuzz import harness
 
 # Examples per operation (the fuzzing phase, valid and invalid data). The coverage phase
@@ -57,7 +56,8 @@ def fuzz_world(db, settings, monkeypatch, sunshine_fake, make_app_token, django_
     # Thousands of requests from one address: lift the sign-in and bad-token budgets
     # (tests/platform/test_sessions.py tests both); 429 stays a documented answer.
     settings.API_TOKEN_FAILURES_PER_MINUTE = 1_000_000
-    monkeypatch.setattr(SignInRateThrottle, "THROTTLE_RATES", {"sign-in": "1000000/min"})
+    settings.SIGN_IN_RATE = "1000000/min"
+    settings.API_CLIENT_SEND_RATE = "1000000/min"
     # Requests run inside the test's transaction: keep Django from closing the
     # connection at each request's start and end (as django.test.Client does).
     request_started.disconnect(close_old_connections)

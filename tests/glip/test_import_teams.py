@@ -161,11 +161,14 @@ def test_progress_is_shown_on_a_terminal(many_teams):
     assert printed.rstrip().endswith("(3 page(s) from 1 extension(s)).")
 
 
-def test_a_5xx_during_the_import_is_retried(many_teams):
+def test_a_5xx_during_the_import_is_retried_with_the_outboxs_backoff(many_teams, settings):
+    # Issue 27.2: the outbox's one retry policy (jittered), no longer a fixed 2 s, 4 s.
+    settings.OUTBOX_RETRY_BASE_SECONDS = 2
     many_teams.fail_next(503, None, path="/team-messaging/v1/teams", times=2)
     waits = []
     report = glip_teams_import(sleep=waits.append)
-    assert report.created == 11 and waits == [2.0, 4.0]
+    assert report.created == 11 and len(waits) == 2
+    assert 1.0 <= waits[0] <= 2.0 and 2.0 <= waits[1] <= 4.0
 
 
 def test_pages_are_listed_as_they_come_with_verbosity_2(many_teams):

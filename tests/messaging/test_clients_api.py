@@ -302,3 +302,44 @@ def test_the_id_a_client_is_answered_with_is_the_one_remove_takes(api, person, s
     assert (code, removed["status"]) == (200, "action-successful"), removed
     assert removed["data"]["id"] == client.client_id
     assert MessagingClient.objects.get().removed_at is not None
+
+
+# --- a conversation belongs to one user (issue 25.4) -------------------------------------------
+def _linked(user, client_id: str, **extra) -> MessagingClient:
+    """A client of `user` already linked to CONVERSATION."""
+    return MessagingClient.objects.create(
+        user=user,
+        external_user_id=str(user.pk),
+        client_id=client_id,
+        type="whatsapp",
+        conversation_id=CONVERSATION,
+        **extra,
+    )
+
+
+@pytest.fixture
+def otto(django_user_model):
+    return django_user_model.objects.create_user("otto", "otto@example.com", "x-Pass-123")
+
+
+def test_a_conversation_linked_to_another_user_is_invalid_param(api, person, sc_user, sunshine_fake, otto):
+    _linked(otto, "c-otto")
+    code, body = api.post(clients_path(person.pk), whatsapp())
+    assert (code, body["status"]) == (400, "invalid-param"), body
+    assert list(body["errors"]) == ["target.conversationId"]
+    assert not sunshine_fake.requests_to("POST", r"/clients$")  # refused before Sunshine is asked
+    assert MessagingClient.objects.filter(user=person).count() == 0
+
+
+def test_the_same_user_may_link_another_client_to_its_conversation(api, person, sc_user, sunshine_fake):
+    _linked(person, "c-ana")
+    code, body = api.post(clients_path(person.pk), whatsapp())
+    assert (code, body["status"]) == (200, "action-successful"), body
+
+
+def test_a_removed_client_no_longer_holds_its_conversation(api, person, sc_user, sunshine_fake, otto):
+    from django.utils import timezone
+
+    _linked(otto, "c-otto", removed_at=timezone.now())
+    code, body = api.post(clients_path(person.pk), whatsapp())
+    assert (code, body["status"]) == (200, "action-successful"), body

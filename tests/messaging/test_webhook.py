@@ -1,6 +1,7 @@
 """POST /webhooks/sunshine-conversations: authentication, replays, and client events."""
 
 import json
+import logging
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -50,11 +51,18 @@ def post(client, events, key):
     return client.post(URL, data=json.dumps(body), content_type="application/json", **headers)
 
 
-def test_wrong_or_missing_key_is_refused_without_touching_data(client, person, pending, webhook_secret):
+def test_wrong_or_missing_key_is_refused_without_touching_data(
+    client, person, pending, webhook_secret, caplog
+):
     confirmed = event("ev-1", "client:update", person, reason="confirmed", status="active")
     for key in ("wrong-key", "", None, webhook_secret + "x"):
+        caplog.clear()
         response = post(client, [confirmed], key)
         assert response.status_code == 401, key
+        assert response.json()["message"] == "Wrong or missing X-API-Key."
+        # Issue 25.10: one WARNING line per refused call, no traceback.
+        warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert [r.levelno for r in warnings] == [logging.WARNING] and not warnings[0].exc_info
     pending.refresh_from_db()
     assert pending.status == "pending"
     assert not ProcessedWebhookEvent.objects.exists()

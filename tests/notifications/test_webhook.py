@@ -4,6 +4,7 @@ import base64
 import hashlib
 import hmac
 import json
+import logging
 
 import pytest
 from django.test import Client
@@ -81,30 +82,47 @@ def test_other_recipients_are_matched_by_metadata(client, webhook_key, sent_emai
     assert notification.provider_failed_at is not None  # listed among production notifications
 
 
+def _one_warning_no_traceback(caplog) -> None:
+    """Issue 25.10: a refused call logs one WARNING line, no ERROR and no traceback."""
+    records = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert [r.levelno for r in records] == [logging.WARNING], [r.getMessage() for r in records]
+    assert not records[0].exc_info
+
+
 @pytest.mark.django_db
-def test_wrongly_signed_requests_change_nothing(client, webhook_key, sent_email):
+@pytest.mark.parametrize("how", ["wrong key", "unsigned"])
+def test_wrongly_signed_requests_are_401_json_and_change_nothing(
+    client, webhook_key, sent_email, caplog, how
+):
     request, notification = sent_email
-
-    response = _post(client, [_event("hard_bounce", request.provider_message_id)], key="not-the-key")
-    assert response.status_code == 400
-    unsigned = client.post(
-        WEBHOOK, {"mandrill_events": json.dumps([_event("open", request.provider_message_id)])}
-    )
-    assert unsigned.status_code == 400
-
+    client.raise_request_exception = False
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        if how == "wrong key":
+            response = _post(client, [_event("hard_bounce", request.provider_message_id)], key="not-the-key")
+        else:
+            response = client.post(
+                WEBHOOK, {"mandrill_events": json.dumps([_event("open", request.provider_message_id)])}
+            )
+    # Issue 25.10: 401 with a JSON body (was Django's HTML 400 page and an ERROR with a traceback).
+    assert response.status_code == 401 and response["Content-Type"] == "application/json"
+    assert "X-Mandrill-Signature" in response.json()["message"]
+    _one_warning_no_traceback(caplog)
     request.refresh_from_db()
     notification.refresh_from_db()
     assert (request.delivery_status, notification.status) == ("", "sent")
 
 
 @pytest.mark.django_db
-def test_without_a_webhook_key_every_event_is_refused(client, settings, sent_email):
+def test_without_a_webhook_key_every_event_is_refused(client, settings, sent_email, caplog):
     settings.ANYMAIL = {**settings.ANYMAIL, "MANDRILL_WEBHOOK_KEY": ""}
     request, _ = sent_email
+    caplog.clear()
+    with caplog.at_level(logging.INFO):
+        response = _post(client, [_event("open", request.provider_message_id)], key="")
 
-    response = _post(client, [_event("open", request.provider_message_id)], key="")
-
-    assert response.status_code == 400
+    assert response.status_code == 403 and "MANDRILL_WEBHOOK_KEY" in response.json()["message"]
+    _one_warning_no_traceback(caplog)
     request.refresh_from_db()
     assert request.delivery_status == ""
 

@@ -88,6 +88,8 @@ def test_route_page_shows_the_seed_layout(web):
         ("service-not-found", "404"),
         ("method-not-allowed", "405"),
         ("too-many-requests", "429"),
+        ("request-too-large", "413"),
+        ("database-unavailable", "503"),
     ]
     assert "provider-failed" not in html  # only on the routes that declare it
 

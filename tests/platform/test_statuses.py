@@ -183,7 +183,11 @@ def test_undeployed_route_or_service_does_not_run_the_view(client, toggle, statu
     assert ProbeView.calls == before + 1
 
 
-def test_too_many_failed_token_attempts(client, settings):
+def test_too_many_failed_token_attempts(client, settings, monkeypatch):
+    import planocore.budgets
+
+    # Issue 27.2: Retry-After is the time left in the limit's window (it was always 60).
+    monkeypatch.setattr(planocore.budgets.time, "time", lambda: 60 * 29_000_000 + 41.5)
     settings.API_TOKEN_FAILURES_PER_MINUTE = 3
     for _ in range(3):
         check(
@@ -191,8 +195,8 @@ def test_too_many_failed_token_attempts(client, settings):
             statuses.INVALID_TOKEN,
         )
     response = client.get("/api/v1/sessions/current", HTTP_AUTHORIZATION="Bearer pca_wrong")
-    check(response, statuses.TOO_MANY_REQUESTS)
-    assert response["Retry-After"] == "60"
+    body = check(response, statuses.TOO_MANY_REQUESTS)
+    assert response["Retry-After"] == "19" and "19 seconds" in body["message"]
 
 
 def test_a_valid_token_is_served_while_the_address_is_over_its_failure_budget(client, settings, app_token):

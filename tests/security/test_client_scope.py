@@ -19,6 +19,9 @@ from messaging.models import MessagingClient
 from notifications.models import Notification
 from planocore.accounts.models import Application, Client, Employee
 from planocore.accounts.services import api_permissions, api_session_create, client_group_permissions
+from planocore.outbox.models import ExternalRequest
+from planocore.providers.ringcentral.models import RingCentralExtension
+from tests.security.test_head_requests import head_and_get
 
 pytestmark = pytest.mark.django_db
 
@@ -42,7 +45,7 @@ def everything(db):
 @pytest.fixture
 def alice(everything):
     user = make_user("alice")
-    Client.objects.create(user=user).groups.add(everything)
+    Client.objects.create(user=user, phone="+15550002222").groups.add(everything)
     return user
 
 
@@ -147,13 +150,133 @@ def test_trusted_callers_read_any_notification(trusted_api, notes):
     assert code == 200 and body["data"]["id"] == notes["bob"].pk
 
 
-def test_a_client_creates_notifications_for_itself_only(client_api, alice, bob):
-    code, body = client_api.post(NOTIFICATIONS, {**SMS, "user_id": str(bob.pk)})
+# Issue 25.3: a client sends as PlanoCore (no phone_from) and to itself (its own phone).
+CLIENT_SMS = {"notification_type": "sms", "phone_to": "+15550002222", "email_body": "Hi"}
+
+
+@pytest.fixture
+def default_extension(db):
+    return RingCentralExtension.objects.create(
+        extension_number="101", is_default=True, login_phone_number="+15550009999"
+    )
+
+
+def test_a_client_creates_notifications_for_itself_only(client_api, alice, bob, default_extension):
+    code, body = client_api.post(NOTIFICATIONS, {**CLIENT_SMS, "user_id": str(bob.pk)})
     assert (code, body["status"]) == (400, "invalid-param") and "user_id" in body["errors"]
     assert not Notification.objects.exists()
-    code, body = client_api.post(NOTIFICATIONS, SMS)
+    code, body = client_api.post(NOTIFICATIONS, CLIENT_SMS)
     assert code == 200, body
     assert Notification.objects.get().user_id == str(alice.pk)
+
+
+@pytest.mark.parametrize(
+    ("param", "value", "kind"),
+    [
+        ("email_from", "ceo@planocore.local", "email"),
+        ("phone_from", "+15550001111", "sms"),
+        ("extension", "101", "sms"),
+    ],
+)
+def test_a_client_cannot_choose_the_sender(client_api, default_extension, param, value, kind):
+    params = (
+        {"notification_type": "email", "email_to": "alice@example.com", "email_subject": "Hi"}
+        if kind == "email"
+        else CLIENT_SMS
+    )
+    code, body = client_api.post(NOTIFICATIONS, {**params, param: value})
+    assert (code, body["status"]) == (403, "permission-denied")
+    assert list(body["errors"]) == [param] and f"`{param}`" in body["message"]
+    assert not Notification.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("email_to", "someone@example.com"),
+        ("email_to", "alice@example.com, someone@example.com"),
+        ("email_cc", "someone@example.com"),
+        ("email_bcc", "Someone <someone@example.com>"),
+    ],
+)
+def test_a_client_emails_only_its_own_address(client_api, mailoutbox, param, value):
+    params = {
+        "notification_type": "email",
+        "email_to": "alice@example.com",
+        "email_subject": "Hi",
+        param: value,
+    }
+    code, body = client_api.post(NOTIFICATIONS, params)
+    assert (code, body["status"]) == (403, "permission-denied") and list(body["errors"]) == [param]
+    assert not Notification.objects.exists() and not mailoutbox
+
+
+def test_a_client_texts_only_its_own_phone(client_api, default_extension):
+    code, body = client_api.post(NOTIFICATIONS, {**CLIENT_SMS, "phone_to": "+15550003333"})
+    assert (code, body["status"]) == (403, "permission-denied") and list(body["errors"]) == ["phone_to"]
+    assert not Notification.objects.exists()
+
+
+def test_a_clients_email_goes_from_planocore_to_itself(client_api, settings):
+    params = {"notification_type": "email", "email_to": "Alice@Example.com", "email_subject": "Hi"}
+    code, body = client_api.post(NOTIFICATIONS, params)
+    assert code == 200, body
+    request = ExternalRequest.objects.get()
+    assert request.payload["from_email"] == settings.DEFAULT_FROM_EMAIL
+    assert (request.payload["to"], request.payload["cc"], request.payload["bcc"]) == (
+        ["Alice@Example.com"],
+        [],
+        [],
+    )
+
+
+def test_a_clients_sms_goes_from_the_default_extension(client_api, default_extension):
+    code, body = client_api.post(NOTIFICATIONS, CLIENT_SMS)
+    assert code == 200, body
+    payload = ExternalRequest.objects.get().payload
+    assert (payload["from"], payload["to"]) == ("+15550009999", ["+15550002222"])
+
+
+def test_trusted_callers_keep_choosing_sender_and_recipients(trusted_api, default_extension):
+    code, body = trusted_api.post(
+        NOTIFICATIONS,
+        {
+            "notification_type": "email",
+            "email_from": "ceo@planocore.local",
+            "email_to": "x@example.com",
+            "email_bcc": "y@example.com",
+            "email_subject": "Hi",
+        },
+    )
+    assert code == 200, body
+    code, body = trusted_api.post(NOTIFICATIONS, {**SMS, "extension": "101"})
+    assert code == 200, body
+
+
+def test_a_client_past_its_send_budget_is_told_when_to_come_back(client_api, settings, monkeypatch):
+    import planocore.budgets
+
+    settings.API_CLIENT_SEND_RATE = "2/hour"
+    window_start = 3600 * 500_000
+    monkeypatch.setattr(planocore.budgets.time, "time", lambda: window_start + 3000.2)
+    params = {"notification_type": "email", "email_to": "alice@example.com", "email_subject": "Hi"}
+    for _ in range(2):
+        assert client_api.post(NOTIFICATIONS, params)[0] == 200
+    response = client_api.client.post(NOTIFICATIONS, data=params, format="json", **client_api._headers(None))
+    assert response.status_code == 429 and response.json()["status"] == "too-many-requests"
+    assert response["Retry-After"] == "600"
+    assert Notification.objects.count() == 2
+
+
+def test_the_send_budget_is_per_client_and_spares_trusted_callers(client_api, bob, trusted_api, settings):
+    settings.API_CLIENT_SEND_RATE = "1/hour"
+    params = {"notification_type": "email", "email_to": "alice@example.com", "email_subject": "Hi"}
+    assert client_api.post(NOTIFICATIONS, params)[0] == 200
+    assert client_api.post(NOTIFICATIONS, params)[0] == 429
+    bobs = {"notification_type": "email", "email_to": "bob@example.com", "email_subject": "Hi"}
+    assert session(bob).post(NOTIFICATIONS, bobs)[0] == 200
+    for _ in range(3):
+        assert trusted_api.post(NOTIFICATIONS, params)[0] == 200
 
 
 def test_a_client_cannot_post_to_glip_through_a_notification(client_api, alice):
@@ -220,6 +343,14 @@ def cancelations(alice, bob):
 def test_a_client_lists_only_the_cancelations_it_made(client_api, cancelations):
     code, body = client_api.get(CANCELATIONS)
     assert code == 200 and ids(body) == {cancelations["alice"].pk}
+
+
+def test_a_clients_head_on_cancelations_has_its_scoped_lists_size(client_api, cancelations, api):
+    scoped_head, scoped_get = head_and_get(client_api, "/api/v1/cancelations")
+    assert scoped_head.status_code == 200
+    assert scoped_head["Content-Length"] == scoped_get["Content-Length"]
+    full = api.client.get("/api/v1/cancelations", **api._headers(None))
+    assert int(full["Content-Length"]) > int(scoped_head["Content-Length"])
 
 
 def test_trusted_callers_list_every_cancelation(trusted_api, cancelations):

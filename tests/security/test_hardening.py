@@ -50,9 +50,11 @@ def test_admin_login_and_actions_need_the_csrf_token(superuser):
 # --- admin sign-in rate ------------------------------------------------------------------------
 @pytest.mark.django_db
 def test_admin_login_is_throttled_per_address_like_the_api_sign_in(superuser):
-    from planocore.admin_login import AdminSignInThrottle
+    from django.conf import settings
 
-    allowed = AdminSignInThrottle().num_requests
+    from planocore.budgets import parse_rate
+
+    allowed = parse_rate(settings.SIGN_IN_RATE)[0]
     browser = Client()
     wrong = {"username": "sec-staff", "password": "not-the-password"}
     for _ in range(allowed):

@@ -165,8 +165,14 @@ def _assert_neutral_failure(outcome, request):
     assert attempt.http_status is None and attempt.error == MEDIA_FETCH_FAILED
 
 
+# Host names the API leaves to the fetch (issue 25.8): no DNS at the API, so its answer
+# cannot tell an internal name from one that does not resolve.
+# ("localhost." is refused by the URL's shape alone, as before.)
+NAME_CASES = ["hostname"]
+
+
 # --- through the API: refused as invalid-param -----------------------------------------
-@pytest.mark.parametrize("case", INTERNAL_CASES)
+@pytest.mark.parametrize("case", [c for c in INTERNAL_CASES if c not in NAME_CASES])
 def test_api_refuses_internal_addresses(api, fence, ringcentral_fake, case):
     recorder, recorder6, _ = fence
     code, body = api.post(URL, {**MMS_PARAMS, "media_url": _internal_urls(recorder, recorder6)[case]})
@@ -199,7 +205,7 @@ def test_api_refuses_other_non_public_targets(api, fence, url):
 
 
 def test_a_host_that_does_not_resolve_is_judged_when_sent(api, notify, ringcentral_fake, settings):
-    """No address, nothing to judge: the API takes it (a DNS hiccup loses nothing); the send refuses it."""
+    """A name is not resolved at the API (a DNS hiccup loses nothing); the send refuses it."""
     settings.MEDIA_URL_ALLOWED_HOSTS = [*settings.MEDIA_URL_ALLOWED_HOSTS, "no-such-host.invalid"]
     code, body = notify({**MMS_PARAMS, "media_url": "https://no-such-host.invalid/a.png"})
     assert (code, body["status"]) == (200, "action-successful"), body
@@ -207,6 +213,18 @@ def test_a_host_that_does_not_resolve_is_judged_when_sent(api, notify, ringcentr
     assert request.status == ExternalRequest.Status.FAILED
     assert request.last_error == MEDIA_FETCH_FAILED
     assert ringcentral_fake.mms == []
+
+
+@pytest.mark.parametrize("case", NAME_CASES)
+def test_an_internal_host_name_is_judged_when_sent(notify, fence, ringcentral_fake, case):
+    """Issue 25.8: an internal name answers at the API as a name that does not resolve (both
+    taken, both refused at send time, neutrally); the internal service receives nothing."""
+    recorder, recorder6, _ = fence
+    code, body = notify({**MMS_PARAMS, "media_url": _internal_urls(recorder, recorder6)[case]})
+    assert (code, body["status"]) == (200, "action-successful"), body
+    request = ExternalRequest.objects.get()
+    assert (request.status, request.last_error) == (ExternalRequest.Status.FAILED, MEDIA_FETCH_FAILED)
+    _assert_nothing_reached(recorder, recorder6, ringcentral_fake)
 
 
 def test_api_refuses_plain_http_by_default(api, settings):
@@ -230,7 +248,7 @@ def test_admin_form_refuses_an_internal_media_url(client, staff_user, fence):
     client.force_login(staff_user)
     data = {
         **MMS_PARAMS,
-        "media_url": _internal_urls(recorder, recorder6)["hostname"],
+        "media_url": _internal_urls(recorder, recorder6)["direct"],  # names: judged at send (25.8)
         "outbox-externalrequest-content_type-object_id-TOTAL_FORMS": "0",
         "outbox-externalrequest-content_type-object_id-INITIAL_FORMS": "0",
     }
@@ -525,3 +543,81 @@ def test_https_connects_to_the_checked_address_and_verifies_the_host_name(tmp_pa
         assert len(server.received) == 1  # the certificate is not other.test's: no request sent
     finally:
         server.stop()
+
+
+# --- issue 25.8: one deadline; the same answer for unresolvable and internal hosts ---------
+@contextlib.contextmanager
+def _slow_redirects(settings, hops: int, delay: float):
+    """An allowed http server: /hop/N waits `delay` then redirects to /hop/N-1; /hop/0 is a PNG."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    listener.settimeout(10)
+    port = listener.getsockname()[1]
+    settings.MEDIA_URL_ALLOWED_HOSTS = [f"127.0.0.1:{port}"]
+    stop = threading.Event()
+
+    def serve():
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                return
+            with conn, contextlib.suppress(OSError):
+                request = conn.recv(65536).decode("latin-1")
+                n = int(request.split(" ")[1].rsplit("/", 1)[1])
+                time.sleep(delay)
+                if n:
+                    conn.sendall(
+                        f"HTTP/1.1 302 Found\r\nLocation: /hop/{n - 1}\r\nContent-Length: 0\r\n"
+                        "Connection: close\r\n\r\n".encode()
+                    )
+                else:
+                    conn.sendall(
+                        b"HTTP/1.1 200 OK\r\nContent-Type: image/png\r\nConnection: close\r\n"
+                        + f"Content-Length: {len(PNG)}\r\n\r\n".encode()
+                        + PNG
+                    )
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{port}/hop/{hops}"
+    finally:
+        stop.set()
+        listener.close()
+        thread.join(5)
+
+
+def test_slow_redirects_share_one_deadline(fence, settings):
+    """Three redirects, each just within the read timeout: the whole fetch still ends by its deadline."""
+    timeout = 0.5  # the deadline is twice that: 1 s
+    with _slow_redirects(settings, hops=3, delay=0.45) as url:
+        started = time.monotonic()
+        with pytest.raises(fetch.FetchRefused, match="took too long"):
+            fetch.fetch_url(url, content_types={"image/png"}, max_bytes=1000, timeout=timeout)
+        assert time.monotonic() - started < 2 * timeout + 0.25
+
+
+def test_fast_redirects_are_followed_within_the_deadline(fence, settings):
+    with _slow_redirects(settings, hops=3, delay=0.01) as url:
+        fetched = fetch.fetch_url(url, content_types={"image/png"}, max_bytes=1000, timeout=0.5)
+    assert fetched.content == PNG
+
+
+def test_the_api_answers_the_same_for_an_unresolvable_host_and_an_internal_one(api, fence, monkeypatch):
+    """An internal name answered invalid-param and an unresolvable one 200: an oracle of host names.
+
+    Now the API asks DNS nothing about a name (the fetch does), so both answers are alike."""
+    asked = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, *args, **kwargs):
+        asked.append((host, kwargs.get("flags", 0)))
+        return real(host, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    answers = []
+    for url in ("https://no-such-host.invalid/a.png", "https://localhost/a.png"):
+        code, body = api.post(URL, {**MMS_PARAMS, "media_url": url})
+        answers.append((code, body["status"], body["message"]))
+    assert answers[0] == answers[1] and answers[0][:2] == (200, "action-successful")
+    assert all(flags & socket.AI_NUMERICHOST for _, flags in asked)  # never a DNS lookup

@@ -8,9 +8,10 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
-from planocore.budgets import FailureBudget
+from planocore.budgets import CallerLimit
 from planocore.providers.base import ProviderError
 from planocore.providers.ringcentral.models import RingCentralExtension
+from planocore.providers.ringcentral.selectors import ringcentral_extension_default
 
 
 # --- credentials ------------------------------------------------------------------
@@ -55,7 +56,7 @@ class Credentials:
 
 def _extension(extension_id: int | None) -> RingCentralExtension | None:
     if extension_id is None:
-        return RingCentralExtension.objects.filter(is_default=True, active=True).order_by("pk").first()
+        return ringcentral_extension_default()
     try:
         return RingCentralExtension.objects.get(pk=extension_id)
     except RingCentralExtension.DoesNotExist:
@@ -131,7 +132,7 @@ def credentials_for(*, extension_id: int | None, password: str = "") -> Credenti
 # Refused password logins with a caller's password, per extension, across workers:
 # past RINGCENTRAL_PASSWORD_FAILURE_RATE the API refuses rc_password for the
 # extension (too-many-requests) and sends make no login, until the window ends.
-PASSWORD_FAILURES = FailureBudget(
+PASSWORD_FAILURES = CallerLimit(
     "ringcentral:password-failures", rate=lambda: settings.RINGCENTRAL_PASSWORD_FAILURE_RATE
 )
 
