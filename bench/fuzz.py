@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/fuzz.py --examples 500
     .venv/bin/python bench/fuzz.py --postgres          # on a throwaway PostgreSQL database
+    .venv/bin/python bench/fuzz.py --checks all --phases examples,coverage,fuzzing,stateful \
+        --postgres --database-name planocore_fuzz_mine  # every check and phase, a database of one's own
 
 Starts, on free 127.0.0.1 ports, the Sunshine Conversations fake and gunicorn (one
 worker) on a temporary SQLite database, or with --postgres on a database of its own
@@ -12,7 +14,8 @@ each kind through the API, then runs `st run` against /api/schema with an applic
 token holding every permission: the examples, coverage and fuzzing phases, valid and
 invalid data, `--examples` fuzzing examples per operation, and the checks of
 tests/fuzz/harness.py (no 5xx but documented provider failures, the JSON envelope,
-status code, content type and body conforming to the schema). Prints per operation the
+status code, content type and body conforming to the schema); `--checks all` adds
+every check schemathesis has (negative data rejected, positive data accepted, ...). Prints per operation the
 test cases run and the failures found, and exits 1 when there are failures. Everything
 it started is stopped and its files removed (unless --keep).
 """
@@ -98,14 +101,28 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2, help="concurrent requests (st run --workers; 2)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (DB, logs, report)")
     parser.add_argument("--postgres", action="store_true", help="run on a throwaway PostgreSQL database")
+    parser.add_argument(
+        "--database-name", default=PG_DB_NAME, help=f"the throwaway PostgreSQL database's name ({PG_DB_NAME})"
+    )
+    parser.add_argument(
+        "--continue-on-failure",
+        action="store_true",
+        help="run every test case of an operation after a failure (st run --continue-on-failure)",
+    )
+    parser.add_argument(
+        "--checks", default=CHECKS, help="st run --checks: `all` for every check, ours included (ours alone)"
+    )
     args = parser.parse_args()
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.database_name):
+        parser.error("--database-name: lower-case letters, digits and underscores")
+    db_name = args.database_name
 
     tmp = Path(tempfile.mkdtemp(prefix="planocore-fuzz-"))
     database_url = f"sqlite:///{tmp / 'db.sqlite3'}"
     if args.postgres:
-        database_url = db_url(PG_DB_NAME)
-        admin_sql(f"DROP DATABASE IF EXISTS {PG_DB_NAME} WITH (FORCE)")
-        admin_sql(f"CREATE DATABASE {PG_DB_NAME}")
+        database_url = db_url(db_name)
+        admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
+        admin_sql(f"CREATE DATABASE {db_name}")
     from tests.fakes.sunshine import SunshineFake
 
     fake = SunshineFake().start()
@@ -184,7 +201,7 @@ def main() -> int:
             "--header",
             f"Authorization: Bearer {token}",
             "--checks",
-            CHECKS,
+            args.checks,
             "--phases",
             args.phases,
             "--mode",
@@ -205,12 +222,14 @@ def main() -> int:
         ]
         if args.seed is not None:
             command += ["--seed", str(args.seed)]
+        if args.continue_on_failure:
+            command.append("--continue-on-failure")
         st_env = {
             **env,
             "SCHEMATHESIS_HOOKS": "tests.fuzz.cli_hooks",
             "PLANOCORE_FUZZ_SEEDS": json.dumps(dataclasses.asdict(seeds)),
         }
-        where = f"PostgreSQL {PG_DB_NAME}" if args.postgres else f"SQLite in {tmp}"
+        where = f"PostgreSQL {db_name}" if args.postgres else f"SQLite in {tmp}"
         print(
             f"st run against {base} (gunicorn, 1 worker, {where}); "
             f"{args.examples} fuzzing examples per operation, phases {args.phases}",
@@ -247,7 +266,7 @@ def main() -> int:
             from django.db import connections
 
             connections.close_all()
-            admin_sql(f"DROP DATABASE IF EXISTS {PG_DB_NAME} WITH (FORCE)")
+            admin_sql(f"DROP DATABASE IF EXISTS {db_name} WITH (FORCE)")
         if args.keep:
             print(f"kept {tmp}")
         else:

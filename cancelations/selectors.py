@@ -5,19 +5,14 @@ from django.urls import reverse
 
 from cancelations.filters import CancelationFilter
 from cancelations.models import Cancelation, CancelationNoticeProblem, CancelationReason
+from planocore.api.filters import filter_list
 from planocore.dashboard import Failure
 
 
 def cancelation_list(*, filters: dict | None = None) -> QuerySet[Cancelation]:
     """Cancelations matching the filters (see CancelationFilter), newest first, with their reason."""
     queryset = Cancelation.objects.select_related("reason").order_by("-id")
-    if not filters:
-        return queryset
-    filterset = CancelationFilter(data=filters, queryset=queryset)
-    if not filterset.is_valid():
-        # The routes validate their params first; this guards other callers.
-        raise ValueError(filterset.errors.as_json())
-    return filterset.qs
+    return filter_list(CancelationFilter, queryset, filters) if filters else queryset
 
 
 def cancelation_reason_list(*, include_inactive: bool = False) -> QuerySet[CancelationReason]:

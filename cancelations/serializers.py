@@ -232,19 +232,19 @@ class CancelationListParams(PageParams, CommonParams):
         style=_style(600, list_item="cancelation_reason"),
         help_text="Only cancelations with this reason, by id or slug.",
     )
-    canceled_at_after = serializers.DateTimeField(
+    canceled_after = serializers.DateTimeField(
         required=False, style=_style(700), help_text="Only cancelations canceled at or after this time."
     )
-    canceled_at_before = serializers.DateTimeField(
-        required=False, style=_style(800), help_text="Only cancelations canceled at or before this time."
+    canceled_before = serializers.DateTimeField(
+        required=False, style=_style(800), help_text="Only cancelations canceled before this time."
     )
-    reinstated_at_after = serializers.DateTimeField(
+    reinstated_after = serializers.DateTimeField(
         required=False,
         style=_style(900, type="string"),
         help_text="Only cancelations reinstated at or after this time.",
     )
-    reinstated_at_before = serializers.DateTimeField(
-        required=False, style=_style(1000), help_text="Only cancelations reinstated at or before this time."
+    reinstated_before = serializers.DateTimeField(
+        required=False, style=_style(1000), help_text="Only cancelations reinstated before this time."
     )
 
 

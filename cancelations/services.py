@@ -36,6 +36,7 @@ from django.utils import timezone
 from rest_framework.exceptions import ValidationError as DRFValidationError
 
 from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
+from planocore.api.fields import api_datetime
 
 logger = logging.getLogger("cancelations")
 
@@ -262,7 +263,7 @@ def cancelation_plan(*, cancelation: Cancelation | None, data: dict, actor: Acto
             if "canceled_in" not in given:
                 new["canceled_in"] = actor.via
         elif "active" in data:
-            when = current["reinstated_at"].isoformat() if current["reinstated_at"] else "earlier"
+            when = api_datetime(current["reinstated_at"]) if current["reinstated_at"] else "earlier"
             raise CancelationRuleError(
                 "active",
                 f"this cancelation was already reinstated ({when}); it cannot be reinstated twice. "

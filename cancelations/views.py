@@ -11,7 +11,6 @@ from cancelations.serializers import (
     CancelationUpdateParams,
 )
 from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint
-from planocore.api.exceptions import invalid_param
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 
@@ -42,10 +41,8 @@ UPDATE = Endpoint(
 
 
 def _cancelation(view, request):
-    cancelation = view.scoped(selectors.cancelation_list()).filter(pk=request.params["id"]).first()
-    if cancelation is None:
-        raise invalid_param("id", f"no cancelation has id {request.params['id']}.")
-    return cancelation
+    # A missing id (or another client's) raises DoesNotExist: invalid-param naming `id`, by the handler.
+    return view.scoped(selectors.cancelation_list()).get(pk=request.params["id"])
 
 
 def _update(view, request):

@@ -3,7 +3,7 @@
 import django_filters
 
 from glip.models import GlipMessage, GlipTeam
-from planocore.api.filters import IsoDateTimeFilter
+from planocore.api.filters import after, before
 
 
 class GlipMessageFilter(django_filters.FilterSet):
@@ -13,8 +13,8 @@ class GlipMessageFilter(django_filters.FilterSet):
     priority = django_filters.NumberFilter()
     priority_min = django_filters.NumberFilter(field_name="priority", lookup_expr="gte")
     post_id = django_filters.CharFilter()
-    created_after = IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = after("created_at")
+    created_before = before("created_at")
 
     class Meta:
         model = GlipMessage

@@ -17,7 +17,7 @@ class GlipMessageCreateParams(serializers.Serializer):
     """The seed's params of POST /api/v1/glip/messages (`token`, order 1, is documented by the platform)."""
 
     team_name = serializers.CharField(
-        style=order(2, list_item="glip_team", example="Photographers"),
+        style=order(2, list_item="glip_team", example="General"),  # a team `make run` imports
         help_text=(
             "Name of the Glip team you would like to send the message to. If you don't see the Glip team "
             "in the docs, you can run `$ python manage.py import_default_extensions_glip_teams`."

@@ -2,8 +2,6 @@
 
 from functools import partial
 
-from django.core.exceptions import ValidationError
-
 from glip.filters import GlipMessageFilter, GlipTeamFilter
 from glip.selectors import glip_message_list, glip_team_list
 from glip.serializers import (
@@ -18,7 +16,8 @@ from glip.serializers import (
 from glip.services import glip_message_create
 from planocore.api import statuses
 from planocore.api.endpoints import Endpoint
-from planocore.api.exceptions import ApiError, invalid_param, too_many_requests
+from planocore.api.exceptions import ApiError, too_many_requests
+from planocore.api.filters import filter_list
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 from planocore.outbox.services import send_now
@@ -29,13 +28,10 @@ BY_NAME = Keyset("name", "id")
 
 
 class ListMixin:
-    """Filter with a FilterSet, then answer a page of what it keeps."""
+    """Filter by the validated params with a FilterSet, then answer a page of what it keeps."""
 
     def paginated(self, queryset, filterset_class, serializer_class, keyset=NEWEST_FIRST):
-        filterset = filterset_class(data=self.request.query_params, queryset=queryset, request=self.request)
-        if not filterset.is_valid():  # invalid-param naming the filter, by the exception handler
-            raise ValidationError(dict(filterset.errors))
-        page = keyset.page(filterset.qs, self.request.params)
+        page = keyset.page(filter_list(filterset_class, queryset, self.request.params), self.request.params)
         return self.respond_page(page, serializer_class(page.items, many=True).data)
 
 
@@ -128,11 +124,8 @@ class GlipMessageView(ApiView):
     }
 
     def get(self, request, id):  # noqa: A002 - the route's param is `id`
-        message = (
-            glip_message_list().prefetch_related("external_requests").filter(pk=request.params["id"]).first()
-        )
-        if message is None:
-            raise invalid_param("id", f"no Glip message has the id {request.params['id']}.")
+        # A missing id raises DoesNotExist: invalid-param naming `id`, by the exception handler.
+        message = glip_message_list().prefetch_related("external_requests").get(pk=request.params["id"])
         return self.respond(GlipMessageDetailOut(message).data)
 
 

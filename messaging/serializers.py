@@ -12,7 +12,10 @@ from planocore.api.fields import normalize_phone_number
 from planocore.api.pagination import PageParams
 from planocore.api.parsers import json_loads
 from planocore.api.permissions import scoped
+from planocore.providers.sandbox import SandboxClientsBackend
 
+# The examples' user: the demo client `make run` loads (user 2 on a fresh database).
+EXAMPLE_USER_ID = 2
 RECORD_ID = r"^[A-Za-z0-9]{24}$"  # SC record ids (page cursors) are 24 characters
 PROVIDER_ID = r"^[A-Za-z0-9_-]{1,64}$"
 MATCH_TYPES = {
@@ -71,7 +74,7 @@ class UserIdField(serializers.IntegerField):
             "help_text",
             "The PlanoCore user id (also the user's externalId in Sunshine Conversations).",
         )
-        kwargs.setdefault("style", order(1))
+        kwargs.setdefault("style", order(1, example=EXAMPLE_USER_ID))
         super().__init__(**kwargs)
 
     def run_validation(self, data=empty):
@@ -85,6 +88,24 @@ class UserIdField(serializers.IntegerField):
 
 
 class MatchCriteriaParams(JsonObjectSerializer):
+    # What `validate` enforces per type, for the schema: mailgun matches by address, the others by phone.
+    openapi_rules = {
+        "anyOf": [
+            {
+                "properties": {"type": {"enum": [MessagingClient.Type.MAILGUN]}},
+                "required": ["address"],
+                "not": {"required": ["phoneNumber"]},
+            },
+            {
+                "properties": {
+                    "type": {"enum": [t for t, field in MATCH_TYPES.items() if field == "phoneNumber"]}
+                },
+                "required": ["phoneNumber"],
+                "not": {"anyOf": [{"required": ["address"]}, {"required": ["subject"]}]},
+            },
+        ]
+    }
+
     type = serializers.ChoiceField(
         choices=[(t.value, t.label) for t in MATCH_TYPES],
         help_text="The channel type. `mailgun` matches by `address`; the others by `phoneNumber`.",
@@ -148,7 +169,32 @@ class MatchCriteriaParams(JsonObjectSerializer):
         return attrs
 
 
-@extend_schema_field({"oneOf": [{"type": "string"}, {"type": "object"}]})
+MESSAGE_TEXT = {"type": "string", "pattern": r"\S", "maxLength": 4096}  # not blank, at most 4096
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            MESSAGE_TEXT,
+            {
+                "type": "object",
+                "required": ["content"],
+                "properties": {
+                    "author": {
+                        "type": "object",
+                        "nullable": True,
+                        "properties": {"type": {"enum": ["business"]}, "displayName": {"type": "string"}},
+                    },
+                    "content": {
+                        "type": "object",
+                        "required": ["text"],
+                        "properties": {"type": {"enum": ["text"]}, "text": MESSAGE_TEXT},
+                    },
+                },
+            },
+        ]
+    }
+)
 class ConfirmationMessageField(serializers.Field):
     """The confirmation message: its text, or the contract's messagePost with text content."""
 
@@ -216,6 +262,14 @@ MATCH_CRITERIA_EXAMPLE = {
     "address": "steveb@channel5.com",
     "subject": "New message from {appName}",
 }
+TARGET_EXAMPLE = {"conversationId": "029c31f25a21b47effd7be90"}
+# The remove example names the client the create example makes on `make run` (the sandbox's ids
+# are stable; with Sunshine Conversations, pass the `id` the create answered).
+REMOVE_EXAMPLE_CLIENT_ID = SandboxClientsBackend.client_id_for(
+    external_id=str(EXAMPLE_USER_ID),
+    criteria=MATCH_CRITERIA_EXAMPLE,
+    conversation_id=TARGET_EXAMPLE["conversationId"],
+)
 
 
 class ClientCreateParams(ParamsSerializer):
@@ -230,7 +284,7 @@ class ClientCreateParams(ParamsSerializer):
     )
     target = TargetParams(
         help_text="The target conversation to attach the client to.",
-        style=order(4, example={"conversationId": "029c31f25a21b47effd7be90"}),
+        style=order(4, example=TARGET_EXAMPLE),
     )
 
 
@@ -252,11 +306,15 @@ class ClientRemoveParams(ParamsSerializer):
     client_id = serializers.RegexField(
         PROVIDER_ID,
         help_text="The Sunshine Conversations id of the client to remove.",
-        style=order(2, example="5d8cff3cd55b040010928b5b"),
+        style=order(2, example=REMOVE_EXAMPLE_CLIENT_ID),
     )
 
 
 class MessagingClientOut(serializers.ModelSerializer):
+    """A client as callers see it: `id` is Sunshine Conversations' client id (what the remove
+    route takes as `client_id`, also answered under that name); the local row's id is not shown."""
+
+    id = serializers.CharField(source="client_id", read_only=True)
     user_id = serializers.IntegerField(read_only=True)
 
     class Meta:

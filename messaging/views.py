@@ -100,7 +100,8 @@ class UserClientView(ApiView):
     def delete(self, request, **kwargs):
         params = request.params
         client = services.messaging_client_remove(user=params["user"], client_id=params["client_id"])
-        data = MessagingClientOut(client).data if client is not None else {"client_id": params["client_id"]}
+        removed = {"id": params["client_id"], "client_id": params["client_id"]}  # not mirrored here
+        data = MessagingClientOut(client).data if client is not None else removed
         return self.respond(data, message="The client was removed.")
 
 

@@ -6,9 +6,8 @@ from django.urls import reverse
 from notifications.filters import NotificationFilter
 from notifications.models import Notification
 from notifications.serializers import PROOF_VIEW
+from planocore.api.filters import filter_list
 from planocore.dashboard import Failure
-
-FILTER_PARAMS = tuple(NotificationFilter.base_filters)
 
 
 def notification_queryset(*, view: str) -> QuerySet[Notification]:
@@ -31,10 +30,9 @@ def notification_list(
     *, filters: dict, view: str, queryset: QuerySet[Notification] | None = None
 ) -> QuerySet[Notification]:
     """The notifications (of `queryset`, all by default) the filters keep; the API pages them by id."""
-    return NotificationFilter(
-        data={k: v for k, v in filters.items() if k in FILTER_PARAMS and v not in (None, "")},
-        queryset=notification_queryset(view=view) if queryset is None else queryset,
-    ).qs
+    return filter_list(
+        NotificationFilter, notification_queryset(view=view) if queryset is None else queryset, filters
+    )
 
 
 def production_problems() -> QuerySet[Notification]:

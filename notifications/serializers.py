@@ -10,17 +10,21 @@ from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
 from notifications.channels import channel_problems
-from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
+from notifications.models import Notification, NotificationType, Processed
 from planocore.api import statuses
 from planocore.api.endpoints import order
 from planocore.api.exceptions import ApiError
-from planocore.api.fields import E164, one_line
+from planocore.api.fields import E164, api_datetime, one_line
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
+from planocore.delivery import DeliveryState
 from planocore.providers.ringcentral.selectors import ringcentral_extension_default
 from planocore.routes.list_items import list_item_url
 
 MAX_RECIPIENTS = 50
+# What `status` may be filtered by: the delivery states (planocore/delivery.py), the values
+# PlanoCore writes. A caller's own status string is stored as given, but is not a filter value.
+STATUS_FILTER_CHOICES = DeliveryState.choices
 
 DEFAULT_VIEW = "default-view"
 PROOF_VIEW = "default-with-proof"
@@ -206,11 +210,43 @@ class ViewParam(serializers.Serializer):
         return value
 
 
+def _given(name: str) -> dict:
+    """JSON Schema: `name` is given and not blank (white space is blank but in `email_body`, kept as sent)."""
+    given = {"minLength": 1} if name == "email_body" else {"pattern": r"\S"}
+    return {"required": [name], "properties": {name: given}}
+
+
+def _of_type(*kinds: str, needs: tuple[str, ...] = (), also: tuple[dict, ...] = ()) -> dict:
+    """JSON Schema: a notification of one of `kinds` (sent) with the params `needs` given, and `also`."""
+    rule = {"required": ["notification_type"], "properties": {"notification_type": {"enum": list(kinds)}}}
+    return {**rule, "allOf": [*(_given(name) for name in needs), *also]}
+
+
+_TEXT = {"anyOf": [_given("email_body"), _given("email_subject")]}  # services.message_text
+_SENDER = {"anyOf": [_given("phone_from"), _given("extension")]}
+
+
 class NotificationCreateParams(ViewParam):
     """The seed's params in the seed's order (its order numbers kept), then `team_name`.
 
-    Beyond each field's format, `validate` checks what each notification_type needs.
+    Beyond each field's format, `validate` checks what each notification_type needs
+    (`channels.channel_problems`); `openapi_rules` says the same in the schema, but for
+    what needs records (an active team, a known extension, a linked user).
     """
+
+    openapi_rules = {
+        "minProperties": 1,  # a create route given no params answers no-params-decoded
+        "anyOf": [
+            {"not": {"required": ["notification_type"]}},  # stored, not sent
+            {"properties": {"notification_type": {"enum": [""]}}},
+            {"required": ["processed"], "properties": {"processed": {"enum": [Processed.YES]}}},
+            _of_type(NotificationType.EMAIL, needs=("email_to",), also=(_TEXT,)),
+            _of_type(NotificationType.SMS, needs=("phone_to",), also=(_TEXT, _SENDER)),
+            _of_type(NotificationType.MMS, needs=("phone_to", "media_url"), also=(_TEXT, _SENDER)),
+            _of_type(NotificationType.GLIP, needs=("team_name",), also=(_TEXT,)),
+            _of_type(NotificationType.CONVERSATION, needs=("user_id",), also=(_TEXT,)),
+        ],
+    }
 
     key = _text(100, "key identifier. Typically in slug form.", 100)
     status = _text(
@@ -356,13 +392,11 @@ class NotificationListParams(PageParams, ViewParam):
     page_order = 1200
 
     key = _text(200, "Only notifications with this key.", 100)
-    status = serializers.CharField(
+    status = serializers.ChoiceField(
+        choices=STATUS_FILTER_CHOICES,
         required=False,
-        max_length=50,
         style=order(300),
-        help_text="Only notifications with this status ("
-        + ", ".join(v for v, _ in DeliveryStatus.CHOICES)
-        + ", …).",
+        help_text="Only notifications in this delivery state (" + ", ".join(DeliveryState.values) + ").",
     )
     notification_type = serializers.ChoiceField(
         choices=NotificationType.choices, required=False, style=order(400), help_text="Only this type."
@@ -374,8 +408,8 @@ class NotificationListParams(PageParams, ViewParam):
     processed = serializers.ChoiceField(
         choices=Processed.choices, required=False, style=order(900), help_text="0 or 1."
     )
-    created_at_after = _datetime(1000, "Only notifications created at or after this time.")
-    created_at_before = _datetime(1100, "Only notifications created before this time.")
+    created_after = _datetime(1000, "Only notifications created at or after this time.")
+    created_before = _datetime(1100, "Only notifications created before this time.")
 
 
 class NotificationDetailParams(ViewParam):
@@ -383,8 +417,7 @@ class NotificationDetailParams(ViewParam):
 
 
 # --- output -------------------------------------------------------------------
-def _iso(value) -> str | None:
-    return value.isoformat() if value is not None else None
+_iso = api_datetime
 
 
 def _default(n: Notification) -> dict[str, Any]:

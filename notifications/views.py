@@ -4,7 +4,7 @@ from functools import partial
 
 from django.conf import settings
 
-from notifications.models import Notification, NotificationType
+from notifications.models import NotificationType
 from notifications.selectors import notification_get, notification_list, notification_queryset
 from notifications.serializers import (
     NotificationCreateParams,
@@ -15,7 +15,7 @@ from notifications.serializers import (
 from notifications.services import notification_create
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
-from planocore.api.exceptions import ApiError, invalid_param, too_many_requests
+from planocore.api.exceptions import ApiError, too_many_requests
 from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.permissions import client_user_id
 from planocore.api.views import ApiView
@@ -114,12 +114,10 @@ class NotificationDetailView(ApiView):
 
     def get(self, request, id):  # noqa: A002 - the route's param name
         params = request.params
-        try:
-            notification = notification_get(
-                queryset=self.scoped(notification_queryset(view=params["view"])),
-                notification_id=params["id"],
-                view=params["view"],
-            )
-        except Notification.DoesNotExist:
-            raise invalid_param("id", f"no notification with id {params['id']}.") from None
+        # A missing id raises Notification.DoesNotExist: invalid-param naming `id`, by the handler.
+        notification = notification_get(
+            queryset=self.scoped(notification_queryset(view=params["view"])),
+            notification_id=params["id"],
+            view=params["view"],
+        )
         return self.respond(notification_out(notification, params["view"]))

@@ -171,7 +171,9 @@ REST_FRAMEWORK = {
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "planocore.api.schema.ApiAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "DATETIME_FORMAT": "iso-8601",
+    # Every datetime the API answers, in data and in messages: UTC, microseconds, `Z`
+    # (planocore.api.fields.api_datetime for values outside serializers; TIME_ZONE is UTC).
+    "DATETIME_FORMAT": "%Y-%m-%dT%H:%M:%S.%fZ",
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "PlanoCore API",
@@ -184,6 +186,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
+        "planocore.api.schema.apply_rules",
+        "planocore.api.schema.token_only",
         "planocore.api.schema.strip_optional_slash",
     ],
 }

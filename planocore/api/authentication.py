@@ -22,6 +22,7 @@ from planocore.accounts.models import ApiSession, Application, ApplicationToken
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token
 from planocore.api import statuses
 from planocore.api.exceptions import ApiError, too_many_requests
+from planocore.api.fields import api_datetime
 from planocore.budgets import CallerLimit
 
 LAST_USE_INTERVAL = timedelta(minutes=1)
@@ -80,7 +81,10 @@ def token_from_request(request) -> str | None:
     if scheme.lower() in AUTHORIZATION_SCHEMES and credentials.strip():
         return credentials.strip()
     token = param_from_request(request, "token")
-    return token if isinstance(token, str) and token else None
+    if token is not None and not isinstance(token, str):
+        # `123` or `["pca_…"]` in a JSON body: a token was given, and it is not one.
+        raise ApiError(statuses.INVALID_TOKEN, "The token must be a string, as it was shown when made.")
+    return token or None
 
 
 def client_address(request) -> str:
@@ -119,8 +123,8 @@ def session_payload(session: ApiSession) -> dict:
         "email": session.user.email,
         "application": session.application.slug if session.application_id else None,
         "remember_me": session.remember_me,
-        "created_at": session.created_at.isoformat(),
-        "last_used_at": session.last_used_at.isoformat(),
+        "created_at": api_datetime(session.created_at),
+        "last_used_at": api_datetime(session.last_used_at),
     }
 
 

@@ -38,6 +38,8 @@ class Endpoint:
     clients: what a session acting through the Client role may do here, on top of
       the permission: CLIENTS_CLOSED (the default: a new route is closed to
       customers until it says otherwise), CLIENTS_OWN or CLIENTS_OPEN.
+    session_token: the route acts on a user's session and takes a session token only
+      (signing out, registering as a client): its documentation and example say so.
     max_body_bytes: the largest body this route reads; None: API_MAX_BODY_BYTES. A
       larger one answers request-too-large before any of it is read.
     responses: statuses this route's own handler answers (provider-failed, mandrill-email-failed,
@@ -56,6 +58,7 @@ class Endpoint:
     clients: str = CLIENTS_CLOSED
     responses: tuple[Status, ...] = field(default_factory=tuple)
     token_order: int = 100
+    session_token: bool = False
     max_body_bytes: int | None = None
 
 

@@ -5,8 +5,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError, OperationalError
 from django.http import Http404
@@ -170,8 +170,10 @@ def as_api_error(exc: Exception) -> ApiError | None:
         )
     if isinstance(exc, drf.Throttled):
         return too_many_requests("Too many attempts", max(1, round(exc.wait or 1)))
-    if isinstance(exc, (drf.NotFound, Http404)):
-        return ApiError(statuses.INVALID_PARAM, "`id`: no record with this id.", param="id")
+    if isinstance(exc, (drf.NotFound, Http404, ObjectDoesNotExist)):
+        # The one answer to a missing record (the seeds have no not-found status); views and
+        # selectors let DoesNotExist / Http404 through. A record a client may not see is missing.
+        return ApiError(statuses.INVALID_PARAM, "`id`: no record has this id.", param="id")
     if isinstance(exc, SuspiciousOperation):
         # Django refused the body itself: too big, too many fields, malformed multipart.
         return ApiError(statuses.INVALID_ENCODED_PARAMS, f"The request body could not be read: {exc}")

@@ -1,6 +1,7 @@
 """Params fields more than one route uses."""
 
 import re
+from datetime import UTC, datetime
 
 from rest_framework import serializers
 
@@ -10,6 +11,14 @@ E164 = re.compile(r"^\+[1-9]\d{6,14}$")
 PHONE_SEPARATORS = re.compile(r"[\s\-().]")
 
 
+# The one format of a datetime in API responses and messages (REST_FRAMEWORK's DATETIME_FORMAT).
+DATETIME_OUTPUT = serializers.DateTimeField(default_timezone=UTC)
+
+
+def api_datetime(value: datetime | None) -> str | None:
+    """A datetime as the API shows it everywhere: UTC, six fractional digits, `Z`
+    ("2026-12-07T06:05:45.905344Z"); None stays None."""
+    return DATETIME_OUTPUT.to_representation(value) if value is not None else None
 # Every character Python (and so an email library) may take as a line break.
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 

@@ -46,8 +46,13 @@ class Page:
     prev_cursor: str | None
 
 
+# Params every route reads besides its own (the role's `application`, read by the permission check).
+EVERY_ROUTE_PARAMS = frozenset(("application",))
+
+
 class PageParams(serializers.Serializer):
-    """Mix into a list route's params serializer (first base): adds the three page params.
+    """Mix into a list route's params serializer (first base): adds the three page params, and
+    makes the list strict: a param it does not name is `invalid-param` naming it.
 
     `page_order` is the documentation order number of `page[after]` (`page[before]`
     and `page[size]` follow it). Both cursors at once are `invalid-param` naming
@@ -55,6 +60,17 @@ class PageParams(serializers.Serializer):
     """
 
     page_order = 10_000
+
+    def to_internal_value(self, data):
+        if hasattr(data, "keys"):
+            known = self.fields.keys() | EVERY_ROUTE_PARAMS
+            unknown = [name for name in data if name not in known]
+            if unknown:
+                takes = ", ".join(f"`{name}`" for name in self.fields)
+                raise serializers.ValidationError(
+                    {name: [f"not a param of this list; it takes {takes}."] for name in unknown}
+                )
+        return super().to_internal_value(data)
 
     def page_cursor_field(self, **kwargs) -> serializers.Field:
         """The field of a cursor param; an opaque string unless the list takes another service's cursor."""

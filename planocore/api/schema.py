@@ -91,8 +91,10 @@ class TokenAuthenticationScheme(OpenApiAuthenticationExtension):
 
 
 class AdminSessionScheme(OpenApiAuthenticationExtension):
+    """Staff's admin session: not in the schema (`token_only`), its cookie needs no box in the viewer."""
+
     target_class = "planocore.api.authentication.AdminSessionAuthentication"
-    name = "adminSession"
+    name = ADMIN_SESSION = "adminSession"
 
     def get_security_definition(self, auto_schema):
         return {"type": "apiKey", "in": "cookie", "name": "sessionid"}
@@ -167,9 +169,40 @@ class ApiAutoSchema(AutoSchema):
                 parameter["description"] = str(field.help_text)
             if isinstance(field, serializers.IntegerField):
                 # The URL takes any segment (the params answer invalid-param for a bad one);
-                # what the param accepts is an integer: digits.
-                parameter["schema"] = {**parameter.get("schema", {}), "type": "integer", "pattern": r"^\d+$"}
+                # what the param accepts is an integer: digits, within the field's bounds.
+                schema = {**parameter.get("schema", {}), "type": "integer", "pattern": r"^\d+$"}
+                if field.min_value is not None:
+                    schema["minimum"] = field.min_value
+                if field.max_value is not None:
+                    schema["maximum"] = field.max_value
+                parameter["schema"] = schema
         return parameters
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        # drf-spectacular describes a PATCH body as partial (every field optional), as DRF's
+        # partial updates are; ApiView validates a PATCH's params whole, `required` included.
+        # A create route (POST) needs a body of params: none answers no-params-decoded.
+        method, self.method = self.method, "POST" if self.method == "PATCH" else self.method
+        try:
+            schema, required = super()._get_request_for_media_type(serializer, direction)
+        finally:
+            self.method = method
+        return schema, required or (method == "POST" and schema is not None)
+
+    def _map_serializer(self, serializer, direction, bypass_extensions=False):
+        """The params' schema, with the rules across fields the params declare (`openapi_rules`).
+
+        A params serializer (or a nested one) may set `openapi_rules`: JSON Schema keywords
+        (`anyOf`, `not`) added to its object schema, for what its `validate` enforces across
+        fields that OpenAPI can say (a notification type's required params).
+        """
+        schema = super()._map_serializer(serializer, direction, bypass_extensions)
+        rules = getattr(serializer, "openapi_rules", None)
+        if rules and direction == "request":
+            # Set aside until `apply_rules`, after drf-spectacular's enum hook (it would turn
+            # a rule's one-value enum into a $ref to the field's whole enum).
+            schema = {**schema, RULES_KEY: rules}
+        return schema
 
     def get_request_serializer(self):
         endpoint = self._endpoint()
@@ -193,6 +226,33 @@ class ApiAutoSchema(AutoSchema):
             code: OpenApiResponse(response=ENVELOPE, description="Status: " + ", ".join(slugs))
             for code, slugs in sorted(by_code.items())
         }
+
+
+RULES_KEY = "x-planocore-rules"
+
+
+def apply_rules(result, generator, request, public):
+    """Put each params component's `openapi_rules` (set aside by ApiAutoSchema) into its schema."""
+    for component in result.get("components", {}).get("schemas", {}).values():
+        component.update(component.pop(RULES_KEY, {}))
+    return result
+
+
+def token_only(result, generator, request, public):
+    """Offer callers the token alone (/api/docs' Authorize box).
+
+    Staff's admin session cookie goes with the viewer's requests by itself; a box for it
+    sent a pasted token as a `sessionid` cookie, which answered missing-param.
+    """
+    schemes = result.get("components", {}).get("securitySchemes", {})
+    schemes.pop(AdminSessionScheme.ADMIN_SESSION, None)
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if "security" in operation:
+                operation["security"] = [
+                    entry for entry in operation["security"] if AdminSessionScheme.ADMIN_SESSION not in entry
+                ]
+    return result
 
 
 def strip_optional_slash(result, generator, request, public):

@@ -20,6 +20,7 @@ from planocore.api import statuses
 from planocore.api.authentication import client_address, session_payload
 from planocore.api.endpoints import CLIENTS_OPEN, CLIENTS_OWN, Endpoint, order
 from planocore.api.exceptions import ApiError
+from planocore.api.fields import api_datetime
 from planocore.api.permissions import applications_by_slug
 from planocore.api.views import ApiView
 from planocore.budgets import CallerLimit
@@ -152,6 +153,7 @@ class CurrentSessionView(ApiView):
             "Later requests with it answer invalid-token.",
             role_required=False,
             clients=CLIENTS_OWN,
+            session_token=True,
             responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),
     }
@@ -167,7 +169,7 @@ class CurrentSessionView(ApiView):
                     "type": "application",
                     "application": token.application.slug,
                     "token_prefix": token.prefix,
-                    "created_at": token.created_at.isoformat(),
+                    "created_at": api_datetime(token.created_at),
                 }
             )
         if principal.user is not None:  # staff signed in to the admin, in the browsable API

@@ -87,6 +87,7 @@ class ClientRegisterView(ApiView):
             params=ClientRegisterParams,
             role_required=False,
             sensitive=True,
+            session_token=True,
             clients=CLIENTS_OWN,  # its own user only (a client registering again: invalid-param)
             responses=(statuses.PERMISSION_DENIED,),  # an application token
         ),

@@ -3,7 +3,7 @@
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.http import QueryDict
+from django.http import Http404, QueryDict
 from rest_framework.views import APIView
 
 from planocore.api import statuses
@@ -12,12 +12,13 @@ from planocore.api.endpoints import Endpoint, endpoint_for
 from planocore.api.envelope import envelope_response
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.middleware import method_not_allowed_message
-from planocore.api.pagination import Page, page_links, page_meta
+from planocore.api.pagination import EVERY_ROUTE_PARAMS, Page, page_links, page_meta
 from planocore.api.parsers import Base64JSONParser
 from planocore.api.permissions import scoped
 
-# Params every route accepts that are not the route's own.
-CONVENTION_PARAMS = ("token",)
+# Params every route accepts that are not the route's own: the token (read by authentication)
+# and `format` (the response's format, read by content negotiation).
+CONVENTION_PARAMS = ("token", "format")
 
 
 class ApiView(APIView):
@@ -63,6 +64,16 @@ class ApiView(APIView):
             return [Base64JSONParser()]
         return super().get_parsers()
 
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force=force)
+        except Http404:
+            # DRF answers a `format` no renderer has with Http404, which reads as a missing record.
+            formats = ", ".join(sorted({r.format for r in self.get_renderers()}))
+            raise invalid_param(
+                "format", f"{request.query_params.get('format')!r} is not a format; use {formats}."
+            ) from None
+
     def http_method_not_allowed(self, request, *args, **kwargs):
         raise ApiError(statuses.METHOD_NOT_ALLOWED, method_not_allowed_message(request, self.endpoints))
 
@@ -89,6 +100,14 @@ class ApiView(APIView):
                 # A body that decodes to nothing, sent to a route that needs params.
                 raise ApiError(statuses.NO_PARAMS_DECODED)
             params.update(data)
+        for name in CONVENTION_PARAMS:
+            params.pop(name, None)
+        if request.method == "POST" and not params.keys() - EVERY_ROUTE_PARAMS:
+            # A create route given nothing to create (no body, `{}`, only a token or `application`).
+            raise ApiError(
+                statuses.NO_PARAMS_DECODED,
+                "The request holds no params; send them as a JSON object, a form or the query string.",
+            )
         for name, value in kwargs.items():
             given = params.get(name)
             if given is not None and str(given) != str(value):
@@ -98,8 +117,6 @@ class ApiView(APIView):
                     "or make them agree.",
                 )
             params[name] = value
-        for name in CONVENTION_PARAMS:
-            params.pop(name, None)
         return params
 
     def _requires_params(self) -> bool:

@@ -15,6 +15,8 @@ settings.PROVIDER_BACKENDS picks these wherever a provider has no credentials:
   clients in this process's memory and pages them like Sunshine Conversations.
 """
 
+import hashlib
+import json
 import threading
 import uuid
 from dataclasses import dataclass
@@ -126,14 +128,25 @@ class SandboxClientsBackend:
     def is_configured(self) -> bool:
         return True
 
+    @staticmethod
+    def client_id_for(*, external_id: str, criteria: dict, conversation_id: str) -> str:
+        """The id the sandbox gives a client: the same for the same user, channel and conversation,
+        so a documented example (create, then remove) names the client the create example makes."""
+        key = [external_id, criteria.get("type"), criteria.get("integrationId"), conversation_id]
+        key.append(criteria.get("phoneNumber") or criteria.get("address"))
+        return hashlib.sha256(json.dumps(key).encode()).hexdigest()[:24]
+
     def create_client(self, *, external_id: str, client: ClientCreate) -> Client:
         criteria = client.match_criteria.actual_instance.to_dict()
         now = datetime.now(UTC).isoformat()
         # An `immediate` confirmation links at once (SC confirms it by webhook; the
         # sandbox has none, so it answers active); any other waits for the user.
         immediate = client.confirmation.type == "immediate"
+        client_id = self.client_id_for(
+            external_id=external_id, criteria=criteria, conversation_id=client.target.conversation_id
+        )
         record = {
-            "id": uuid.uuid4().hex[:24],
+            "id": client_id,
             "type": criteria.get("type"),
             "status": "active" if immediate else "pending",
             "integrationId": criteria.get("integrationId"),
@@ -142,7 +155,9 @@ class SandboxClientsBackend:
             **({"linkedAt": now} if immediate else {}),
         }
         with self._lock:
-            self._clients.setdefault(external_id, []).append(record)
+            clients = self._clients.setdefault(external_id, [])
+            clients[:] = [c for c in clients if c["id"] != client_id]  # made again: one client
+            clients.append(record)
         return Client.from_dict(record)
 
     def list_clients(

@@ -20,6 +20,10 @@ from planocore.routes.list_items import LIST_ITEMS, list_item_url
 from planocore.routes.registry import ApiRoute
 
 TOKEN_DESCRIPTION = "Authentication token for either an application or session."
+SESSION_TOKEN_DESCRIPTION = (
+    "The session token (pcs_…) of the signed-in user (`POST /api/v1/sessions`); an application "
+    "token answers permission-denied."
+)
 
 # Checked in order: the first class a field is an instance of gives its type.
 _TYPES: list[tuple[type, str]] = [
@@ -145,7 +149,9 @@ def _example(name: str, f: serializers.Field, kind: str, choices, list_item) -> 
     if "example" in style:
         return style["example"]
     if choices:
-        first = choices[0][0]
+        # The first choice as the field takes it (processed's 0, not "0").
+        choice_field = f.child if isinstance(f, serializers.ListField) else f
+        first = next(iter(choice_field.choices), choices[0][0])
         return [first] if kind == "array" else first
     if list_item and list_item in LIST_ITEMS:
         try:
@@ -176,8 +182,10 @@ def param_docs(route: ApiRoute) -> list[ParamDoc]:
                 type="string",
                 order=endpoint.token_order,
                 required=True,
-                description=TOKEN_DESCRIPTION,
-                example="pca_your-application-or-session-token",
+                description=SESSION_TOKEN_DESCRIPTION if endpoint.session_token else TOKEN_DESCRIPTION,
+                example="pcs_your-session-token"
+                if endpoint.session_token
+                else "pca_your-application-or-session-token",
             )
         )
     if endpoint.params is None:

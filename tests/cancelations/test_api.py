@@ -423,17 +423,17 @@ def test_list_filters(api, make_cancelation, other_reason):
     assert ids(reason=other_reason.slug) == [order_2.pk]
     assert ids(reason=str(other_reason.pk)) == [order_2.pk]
     since = (timezone.now() - timedelta(days=1)).isoformat()
-    assert ids(canceled_at_after=since) == [order_2.pk, order_1.pk]
-    assert ids(canceled_at_before=since) == [tour_1.pk]
-    assert ids(reinstated_at_after=since) == [order_2.pk]
-    assert ids(reinstated_at_before=since) == []
+    assert ids(canceled_after=since) == [order_2.pk, order_1.pk]
+    assert ids(canceled_before=since) == [tour_1.pk]
+    assert ids(reinstated_after=since) == [order_2.pk]
+    assert ids(reinstated_before=since) == []
 
 
 @pytest.mark.parametrize(
     ("params", "param"),
     [
         ({"cancelable_type": "Invoice"}, "cancelable_type"),
-        ({"canceled_at_after": "last week"}, "canceled_at_after"),
+        ({"canceled_after": "last week"}, "canceled_after"),
         ({"active": "perhaps"}, "active"),
         ({"page[size]": 1000}, "page[size]"),
         ({"page[after]": "not-a-cursor"}, "page[after]"),

@@ -31,7 +31,7 @@ SESSION_ROUTES = {"sessions-current-delete", "users-client-register"}
 @pytest.fixture
 def world(api, sunshine_fake, django_capture_on_commit_callbacks):
     """The records the examples name: a Glip team, a reason, a user, and one record of each route."""
-    GlipTeam.objects.get_or_create(name="Photographers", defaults={"chat_id": "chat-1", "active": True})
+    GlipTeam.objects.get_or_create(name="General", defaults={"chat_id": "chat-1", "active": True})
     CancelationReason.objects.get_or_create(slug="client-request", defaults={"text": "Client request"})
     user = get_user_model().objects.create_user("example", "user@example.com", "correct horse battery staple")
     sunshine_fake.add_user(str(user.pk))
@@ -47,7 +47,7 @@ def world(api, sunshine_fake, django_capture_on_commit_callbacks):
         code, body = api.post("/api/v1/notifications", {"key": "seed", "processed": 1})
         assert code == 200, body
         ids["notification"] = body["data"]["id"]
-        code, body = api.post("/api/v1/glip/messages", {"team_name": "Photographers", "message": "hi"})
+        code, body = api.post("/api/v1/glip/messages", {"team_name": "General", "message": "hi"})
         assert code == 200, body
         ids["glip_message"] = body["data"]["id"]
     code, body = api.post(
@@ -90,8 +90,7 @@ def _ids_for(route, world) -> dict:
 
 
 def send_example(route, world, app_token):
-    doc = route_doc(route)
-    params = dict(doc.example)
+    params = dict(route_doc(route).example)
     for name, value in _ids_for(route, world).items():
         if name in params:
             params[name] = value
@@ -100,6 +99,12 @@ def send_example(route, world, app_token):
             params["token"] = api_session_create(user=world["user"])[1]
         else:
             params["token"] = app_token
+    return send_as_documented(route, params)
+
+
+def send_as_documented(route, params: dict) -> tuple[int, dict]:
+    """Send `params` to the route the way its documentation page shows its example."""
+    doc = route_doc(route)
     path = re.sub(r"{(\w+)}", lambda m: str(params.pop(m.group(1))), route.path)
     client = Api().client
     if route.endpoint.sensitive:

@@ -14,6 +14,7 @@ The checks every response must pass (`CHECKS`):
 
 import base64
 import json
+import re
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -176,6 +177,17 @@ CANCELATION_RULED = ("cancelable_type", "cancelable_id", "reason_id", "canceled_
 CANCELATION_RULED += ("reinstated_at", "reinstated_by", "reinstated_note", "session_view")
 
 
+NOTIFICATION_FREE_TEXT = (
+    "key",
+    "status",
+    "email_subject",
+    "email_technician",
+    "olio_id",
+    "tour_id",
+    "email_body",
+)
+
+
 def _real_names(body, label: str):
     """Point a generated JSON body at the seeded records (its other fields stay generated)."""
     if not isinstance(body, dict):
@@ -188,6 +200,11 @@ def _real_names(body, label: str):
             if name not in ("cancelable_type", "cancelable_id") or label.startswith("PATCH"):
                 body.pop(name, None)
         body["reason_slug"] = "weather"
+    if label == "POST /api/v1/notifications":
+        # Stored, not sent (processed 1), with the generated free-text fields: a valid create
+        # now that `{}` answers no-params-decoded and each notification_type has its needs.
+        body = {name: value for name, value in body.items() if name in NOTIFICATION_FREE_TEXT}
+        body["processed"] = 1
     if "matchCriteria" in body:
         body["matchCriteria"] = {
             "type": "whatsapp",
@@ -198,10 +215,24 @@ def _real_names(body, label: str):
     return body
 
 
+# What a valid path param looks like (the schema's): an id from 1 up, or a Sunshine client id.
+VALID_PATH_VALUE = {"id": re.compile(r"[1-9]\d*"), "user_id": re.compile(r"[1-9]\d*")}
+VALID_CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
 def path_parameters_strategy(seeds: Seeds, operation, path_parameters):
-    """The seeded records' ids first, the generated values otherwise."""
+    """The seeded records' ids first, the generated values otherwise.
+
+    A generated value the schema refuses (a negative case: `0`, `-1`, text) is kept as it
+    is, so the negative checks see the server refuse it, not a seeded record accepted.
+    """
     values = seeds.path_values(operation.path)
     if not values or not all(values.values()):
+        return st.just(path_parameters)
+    if any(
+        not VALID_PATH_VALUE.get(name, VALID_CLIENT_ID).fullmatch(str(value))
+        for name, value in (path_parameters or {}).items()
+    ):
         return st.just(path_parameters)
     real = st.fixed_dictionaries({name: st.sampled_from([str(v) for v in vs]) for name, vs in values.items()})
     return st.one_of(real, st.just(path_parameters))

@@ -290,6 +290,20 @@ def test_refused_credentials_and_missing_configuration(api, person, sc_user, sun
     assert len(sunshine_fake.received) == calls
 
 
+def test_the_id_a_client_is_answered_with_is_the_one_remove_takes(api, person, sc_user, sunshine_fake):
+    """Issue 26, item 7: `data.id` is the Sunshine Conversations client id, passed back as it is."""
+    code, body = api.post(clients_path(person.pk), whatsapp())
+    assert code == 200, body
+    client = MessagingClient.objects.get()
+    assert body["data"]["id"] == body["data"]["client_id"] == client.client_id
+    code, listed = api.get(clients_path(person.pk))
+    assert [c["id"] for c in listed["data"]] == [client.client_id]
+    code, removed = api.delete(clients_path(person.pk, body["data"]["id"]), raw="")
+    assert (code, removed["status"]) == (200, "action-successful"), removed
+    assert removed["data"]["id"] == client.client_id
+    assert MessagingClient.objects.get().removed_at is not None
+
+
 # --- a conversation belongs to one user (issue 25.4) -------------------------------------------
 def _linked(user, client_id: str, **extra) -> MessagingClient:
     """A client of `user` already linked to CONVERSATION."""

@@ -81,7 +81,7 @@ def test_internal_applications_view(notify):
         "processed",
         "processed_at",
     }
-    assert body["data"]["created_at_fm"] == "2026-11-01T08:00:00+00:00"
+    assert body["data"]["created_at_fm"] == "2026-11-01T08:00:00.000000Z"
     assert body["data"]["updated_in"] == "Olio"
 
 

@@ -44,12 +44,12 @@ def test_created_range(api):
     new = _make(key="new")
     since = (timezone.now() - timedelta(days=1)).isoformat()
 
-    code, body = api.get(URL, {"created_at_after": since})
+    code, body = api.get(URL, {"created_after": since})
     assert [r["id"] for r in body["data"]] == [new.pk]
-    code, body = api.get(URL, {"created_at_before": since})
+    code, body = api.get(URL, {"created_before": since})
     assert [r["id"] for r in body["data"]] == [old.pk]
-    code, body = api.get(URL, {"created_at_after": "last week"})
-    assert (code, body["status"]) == (400, "invalid-param") and "created_at_after" in body["errors"]
+    code, body = api.get(URL, {"created_after": "last week"})
+    assert (code, body["status"]) == (400, "invalid-param") and "created_after" in body["errors"]
 
 
 def test_cursor_pages_forward_and_back(api):

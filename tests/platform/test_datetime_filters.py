@@ -36,8 +36,8 @@ def records(db):
 
 ROUTES = [
     ("/api/v1/glip/messages", "created_after", "created_before"),
-    ("/api/v1/notifications", "created_at_after", "created_at_before"),
-    ("/api/v1/cancelations", "canceled_at_after", "canceled_at_before"),
+    ("/api/v1/notifications", "created_after", "created_before"),
+    ("/api/v1/cancelations", "canceled_after", "canceled_before"),
 ]
 
 
