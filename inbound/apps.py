@@ -9,6 +9,23 @@ class InboundConfig(AppConfig):
     # What the Client role may do with its own replies (planocore.declarations).
     client_permissions = ("inbound.view_inboundmessage",)
 
+    def demo_data(self, stdout, *, base: str) -> None:
+        """For `manage.py load_demo_data`: a reply and a bounce, so the inbox, the suppressions and
+        their API routes have something to show (once: nothing is made when inbound messages exist)."""
+        from inbound.models import InboundMessage
+        from inbound.services import simulate_inbound
+
+        if InboundMessage.objects.exists():
+            return
+        said = [
+            simulate_inbound(kind="sms", text="Thanks, see you at 9", address="+15550002222"),
+            simulate_inbound(kind="bounce", address="bounced@example.com"),
+        ]
+        stdout.write(
+            "\n  Sandbox inbound (manage.py simulate_inbound makes more): " + " ".join(said) + "\n"
+            f"    curl -H 'Authorization: Bearer <token>' {base}/api/v1/inbound_messages\n"
+        )
+
     def ready(self) -> None:
         from anymail.signals import inbound, tracking
 

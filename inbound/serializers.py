@@ -24,6 +24,7 @@ class InboundMessageListParams(PageParams):
     notification_id = serializers.IntegerField(
         required=False,
         min_value=1,
+        max_value=2**63 - 1,  # the column is a bigint
         style=order(5, in_example=False),
         help_text="Only replies to this notification.",
     )
@@ -50,14 +51,20 @@ class InboundMessageListParams(PageParams):
 
 class InboundMessageIdParams(serializers.Serializer):
     id = serializers.IntegerField(
-        min_value=1, style=order(2, in_example=False), help_text="The inbound message's id."
+        min_value=1,
+        max_value=2**63 - 1,  # the column is a bigint
+        style=order(2, in_example=False),
+        help_text="The inbound message's id.",
     )
 
 
 class NotificationRepliesParams(PageParams):
     page_order = 90
     id = serializers.IntegerField(
-        min_value=1, style=order(2, in_example=False), help_text="The notification whose replies to list."
+        min_value=1,
+        max_value=2**63 - 1,  # the column is a bigint
+        style=order(2, in_example=False),
+        help_text="The notification whose replies to list.",
     )
 
 
@@ -116,7 +123,10 @@ class SuppressionListParams(PageParams):
 
 class SuppressionLiftParams(serializers.Serializer):
     id = serializers.IntegerField(
-        min_value=1, style=order(2, in_example=False), help_text="The suppression's id."
+        min_value=1,
+        max_value=2**63 - 1,  # the column is a bigint
+        style=order(2, in_example=False),
+        help_text="The suppression's id.",
     )
     note = serializers.CharField(
         max_length=500, style=order(3), help_text="Why it is lifted (kept in the suppression's history)."

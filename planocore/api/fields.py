@@ -19,6 +19,8 @@ def api_datetime(value: datetime | None) -> str | None:
     """A datetime as the API shows it everywhere: UTC, six fractional digits, `Z`
     ("2026-12-07T06:05:45.905344Z"); None stays None."""
     return DATETIME_OUTPUT.to_representation(value) if value is not None else None
+
+
 # Every character Python (and so an email library) may take as a line break.
 LINE_BREAKS = frozenset("\n\r\v\f\x1c\x1d\x1e\x85\u2028\u2029")
 

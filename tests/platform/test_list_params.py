@@ -33,6 +33,10 @@ LISTS = [
 
 
 def _path(route, user_id) -> str:
+    """The route's path for `user_id`; a record's id ({id}: a notification's replies) names one made here."""
+    if "{id}" in route.path:
+        route_id = Notification.objects.create(key="replied", user_id=str(user_id)).pk
+        return route.path.replace("{id}", str(route_id)).replace("{user_id}", str(user_id))
     return route.path.replace("{user_id}", str(user_id))
 
 

@@ -1,6 +1,5 @@
 """Issue 26, item 4: the OpenAPI schema says what the server enforces."""
 
-
 import jsonschema
 import pytest
 
