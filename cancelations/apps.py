@@ -10,7 +10,8 @@ class CancelationsConfig(AppConfig):
         from django.conf import settings
 
         from cancelations import selectors
-        from cancelations.models import CancelationReason
+        from cancelations.models import CancelationNoticeProblem, CancelationReason
+        from planocore.admin_navigation import register_badge
         from planocore.dashboard import register_failures
         from planocore.routes.list_items import register_list_item
 
@@ -20,6 +21,9 @@ class CancelationsConfig(AppConfig):
             selectors.notice_problem_failures,
             selectors.notice_problems_url,
         )
+
+        # The sidebar's badge on "Notice problems": how many notices could not be made.
+        register_badge("cancelations.notice_problems", CancelationNoticeProblem.objects.count)
 
         register_list_item(
             "cancelation_reason",

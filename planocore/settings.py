@@ -28,6 +28,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # django-unfold: its templates and static files come before the admin's (the theme).
+    "unfold.apps.BasicAppConfig",  # its theme only: PlanoCore names the admin site (planocore.apps)
+    "unfold.contrib.filters",
     "planocore.apps.PlanocoreAdminConfig",  # django.contrib.admin with PlanoCore's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -381,6 +384,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One format for every time the admin shows, to the second (retries happen in seconds):
+# "2026-12-07 06:05:09" (planocore/formats/en/formats.py; the locale's own would win over a setting).
+FORMAT_MODULE_PATH = ["planocore.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -393,3 +399,22 @@ LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 # In JSON mode Celery's worker and beat keep this configuration (one format for
 # every process) instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Admin theme (django-unfold; planocore/admin_navigation.py) ------------------
+UNFOLD = {
+    "SITE_TITLE": "PlanoCore admin",
+    "SITE_HEADER": "PlanoCore",
+    "SITE_SYMBOL": "hub",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": "planocore.admin_navigation.favicon_url"},
+    ],
+    # Always visible beside the site name: whether the providers are the sandbox or live.
+    "ENVIRONMENT": "planocore.admin_navigation.environment",
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": ["planocore.admin_navigation.stylesheet_url"],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "planocore.admin_navigation.navigation",
+    },
+}

@@ -14,21 +14,32 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.text import capfirst
+from unfold.admin import ModelAdmin, TabularInline
 
-from planocore.admin_display import CappedCountPaginator, short_datetime, shortened
+from planocore.admin_display import (
+    CappedCountPaginator,
+    ReadOnlyRecordMixin,
+    delivery_badge,
+    provider_event_badge,
+    record_action,
+    short_datetime,
+    shortened,
+)
+from planocore.delivery import label
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
 from planocore.outbox.selectors import open_request_counts
 from planocore.providers import ratelimit
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(TabularInline):
     model = ExternalRequestAttempt
     extra = 0
     can_delete = False
     fields = ("number", "started_at", "duration_ms", "outcome", "http_status", "retry_after_seconds", "error")
     readonly_fields = fields
     ordering = ("number",)
+    tab = True  # a tab of the request's page (django-unfold)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -55,8 +66,10 @@ class PriorityFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExternalRequest)
-class ExternalRequestAdmin(admin.ModelAdmin):
-    change_list_template = "admin/outbox/externalrequest/change_list.html"
+class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
+    """Outgoing requests are history: no Save, no Delete; staff retry or abandon them (page, row or list)."""
+
+    list_before_template = "admin/outbox/externalrequest/list_before.html"
     # Fits a 1366 px window: long values are cut, whole on hover; the rest is on the request's page.
     list_display = (
         "id",
@@ -71,7 +84,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("provider_message_id", "recipient")
     search_help_text = (
-        "Part of a recipient (email address, phone number, Glip team), an exact provider message id, "
+        "Part of a recipient (email address, phone number, Glip team), the start of a provider message id, "
         "or a request number."
     )
     ordering = ("-id",)
@@ -81,12 +94,16 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     inlines = [AttemptInline]
     actions = ["retry_now", "abandon"]
+    actions_detail = ["retry_now_one", "abandon_one"]
+    actions_row = ["retry_now_one", "abandon_one"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
     readonly_fields = (
         "channel",
         "action",
         "priority",
         "status",
+        "status_badge",
+        "delivery_status_badge",
         "attempts",
         "next_attempt_at",
         "claimed_at",
@@ -104,8 +121,21 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "updated_at",
         "sent_at",
     )
+    # The state and the failure first, then the proof; the rest in tabs (django-unfold).
     fieldsets = (
-        (None, {"fields": ("channel", "action", "priority", "status", "source_link")}),
+        (None, {"fields": ("status_badge", "last_error", "channel", "action", "priority", "source_link")}),
+        (
+            "Proof",
+            {
+                "fields": (
+                    "provider_message_id",
+                    "delivery_status_badge",
+                    "delivery_status_at",
+                    "sent_at",
+                    "proof",
+                )
+            },
+        ),
         (
             "Sending",
             {
@@ -115,16 +145,12 @@ class ExternalRequestAdmin(admin.ModelAdmin):
                     "claimed_at",
                     "leased_until",
                     "staff_retried_at",
-                    "last_error",
-                )
+                ),
+                "classes": ("tab",),
             },
         ),
-        ("What was asked", {"fields": ("payload_pretty", "has_secrets")}),
-        (
-            "Proof",
-            {"fields": ("provider_message_id", "delivery_status", "delivery_status_at", "sent_at", "proof")},
-        ),
-        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+        ("What was asked", {"fields": ("payload_pretty", "has_secrets"), "classes": ("tab",)}),
+        ("Timestamps", {"fields": ("created_at", "updated_at"), "classes": ("tab",)}),
     )
 
     def get_search_results(self, request, queryset, search_term):
@@ -133,26 +159,35 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(provider_message_id=term) | Q(recipient__icontains=term)
+        # A provider id by its start: a prefix range on the id's pattern index (migration 0009).
+        query = Q(provider_message_id__startswith=term) | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
             query |= Q(pk=int(term.lstrip("#")))
         return queryset.filter(query), False
 
-    def has_add_permission(self, request):
-        return False  # requests are written by the services, never by hand
-
     @admin.display(description="Status", ordering="status")
     def status_tries(self, obj):
-        tries = f" ({obj.attempts} tries)" if obj.attempts > 1 else ""
-        return f"{obj.get_status_display()}{tries}"
+        if obj.attempts <= 1:
+            return delivery_badge(obj.status)
+        return format_html(
+            '{} <span class="text-xs">({} tries)</span>', delivery_badge(obj.status), obj.attempts
+        )
+
+    @admin.display(description="Status")
+    def status_badge(self, obj):
+        return delivery_badge(obj.status)
+
+    @admin.display(description="Provider reported")
+    def delivery_status_badge(self, obj):
+        return provider_event_badge(obj.delivery_status)
 
     @admin.display(description="Recipient", ordering="recipient")
     def recipient_short(self, obj):
-        return shortened(obj.recipient, 28) or "—"
+        return shortened(obj.recipient, 22) or "—"
 
     @admin.display(description="Last error")
     def error(self, obj):
-        return shortened(obj.last_error, 48) or "—"
+        return shortened(obj.last_error, 24) or "—"
 
     @admin.display(description="Made", ordering="created_at")
     def created(self, obj):
@@ -204,8 +239,17 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         if count:
             self._say_how_the_retry_ended(request, selected, started)
         if skipped:
+            left = (
+                ExternalRequest.objects.filter(pk__in=selected)
+                .exclude(staff_retried_at__gte=started)
+                .order_by("pk")
+                .values_list("pk", "status")[:20]
+            )
+            which = ", ".join(f"#{pk} ({label(status)})" for pk, status in left)
             self.message_user(
-                request, f"{skipped} request(s) left alone: already sent or being sent.", messages.WARNING
+                request,
+                f"{skipped} request(s) left alone, already sent or being sent: {which}.",
+                messages.WARNING,
             )
 
     def _say_how_the_retry_ended(self, request, selected: list[int], started) -> None:
@@ -244,6 +288,21 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         count = services.abandon_requests(queryset=queryset)
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
 
+    retry_now_one = record_action(
+        "retry_now",
+        description="Retry now",
+        confirm="Send this request again now; the page then says how the try ended.",
+        icon="refresh",
+        permissions=("change",),
+    )
+    abandon_one = record_action(
+        "abandon",
+        description="Abandon",
+        confirm="Give this request up: the outbox stops trying it until someone retries it.",
+        icon="block",
+        permissions=("change",),
+    )
+
     def changelist_view(self, request, extra_context=None):
         SandboxFailure.ensure_all()
         extra_context = {
@@ -255,7 +314,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxFailure)
-class SandboxFailureAdmin(admin.ModelAdmin):
+class SandboxFailureAdmin(ModelAdmin):
     """One switch per channel (made by the list when missing), edited in the list: no adding or deleting."""
 
     list_display = ("channel", "mode", "retry_after_seconds", "served_by", "updated_at")
