@@ -14,11 +14,17 @@ $(STAMP): requirements.txt requirements-dev.txt
 
 venv: $(STAMP)
 
-## Set everything up and serve on http://127.0.0.1:8000 (SQLite, in-process tasks, sandbox providers).
+PORT ?= 8000
+
+## Set everything up and serve on http://127.0.0.1:$(PORT) (SQLite, in-process tasks, sandbox providers),
+## with the outbox's sweep (retries, anything a hand-off missed) running beside the server as its own
+## process, as beat runs it in production; both stop together.
 run: $(STAMP)
 	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py load_demo_data
-	$(BIN)/python manage.py runserver --insecure 127.0.0.1:8000
+	$(BIN)/python manage.py load_demo_data --port $(PORT)
+	$(BIN)/python manage.py process_external_requests --loop --quiet & sweep=$$!; \
+	trap 'kill $$sweep 2>/dev/null; wait $$sweep' EXIT INT TERM; \
+	$(BIN)/python manage.py runserver --insecure 127.0.0.1:$(PORT)
 
 ## Lint, then the whole test suite.
 test: $(STAMP) lint

@@ -107,7 +107,7 @@ OUTGOING_REQUESTS = {
     "priority": "0",
     "status": (
         f"CASE WHEN {_RARE} = 0 THEN 'abandoned' WHEN {_RARE} = 5 THEN 'failed' "
-        f"WHEN {_RARE} = 10 THEN 'pending' ELSE 'succeeded' END"
+        f"WHEN {_RARE} = 10 THEN 'retrying' ELSE 'sent' END"
     ),
     "attempts": "1",
     "next_attempt_at": f"CASE WHEN {_RARE} = 10 THEN now() - interval '5 minutes' END",

@@ -145,7 +145,7 @@ def _count_rows() -> tuple[int, int, int]:
     with psycopg.connect(db_url(DB_NAME)) as conn:
         notifications = conn.execute("SELECT count(*) FROM notifications_notification").fetchone()[0]
         requests, sent = conn.execute(
-            "SELECT count(*), count(*) FILTER (WHERE status = 'succeeded') FROM outbox_externalrequest"
+            "SELECT count(*), count(*) FILTER (WHERE status = 'sent') FROM outbox_externalrequest"
         ).fetchone()
     return notifications, requests, sent
 

@@ -99,7 +99,7 @@ def bench_outbox(n: int, batch_size: int | None) -> float:
         call_command("process_external_requests", *args, stdout=out)
         seconds = time.perf_counter() - started
     print(f"outbox: process_external_requests printed: {out.getvalue().strip()}")
-    done = ExternalRequest.objects.filter(status="succeeded").count()
+    done = ExternalRequest.objects.filter(status="sent").count()
     assert done == n, f"only {done} of {n} succeeded"
     _report("outbox (process_external_requests, sandbox backend)", n, seconds, counter.count)
     return n / seconds

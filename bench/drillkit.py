@@ -598,7 +598,7 @@ def delivery_report(logs: dict[str, list[dict]]) -> Delivery:
     rows = list(ExternalRequest.objects.values("id", "channel", "status", "provider_message_id", "payload"))
     report.requests = len(rows)
     report.by_status = Counter(r["status"] for r in rows)
-    succeeded = [r for r in rows if r["status"] == ExternalRequest.Status.SUCCEEDED]
+    succeeded = [r for r in rows if r["status"] == ExternalRequest.Status.SENT]
     report.succeeded = len(succeeded)
     report.by_channel = Counter(r["channel"] for r in succeeded)
     id_count = Counter(i for _, ids, _ in calls for i in ids)
@@ -977,7 +977,7 @@ def wait_drained(*, timeout: float, say=print) -> tuple[bool, Counter]:
         counts = Counter(
             {r["status"]: r["n"] for r in ExternalRequest.objects.values("status").annotate(n=Count("id"))}
         )
-        open_rows = counts.get("pending", 0) + counts.get("sending", 0)
+        open_rows = counts.get("queued", 0) + counts.get("retrying", 0) + counts.get("sending", 0)
         if not open_rows:
             return True, counts
         if time.monotonic() > deadline:

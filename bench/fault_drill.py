@@ -326,7 +326,7 @@ def budget_drill(args) -> int:
         f"first to last accepted call {span:.1f} s"
     )
     failures = []
-    if not drained or statuses.get("succeeded", 0) != n:
+    if not drained or statuses.get("sent", 0) != n:
         failures.append(f"not every SMS was sent: {dict(statuses)}")
     if len(accepted) != n:
         failures.append(f"the fake accepted {len(accepted)} SMS of {n}")
@@ -394,7 +394,9 @@ def main() -> int:
                 stack.start_sender(name, sleep=0.5)
         from planocore.outbox.models import ExternalRequest
 
-        faults.backlog_at_end = ExternalRequest.objects.filter(status__in=["pending", "sending"]).count()
+        faults.backlog_at_end = ExternalRequest.objects.filter(
+            status__in=["queued", "retrying", "sending"]
+        ).count()
         for fake in drillkit.MESSAGE_PATHS:
             stack.set_chaos(fake)
         faults.off_at = time.time()
@@ -525,14 +527,14 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
     mismatched = []
     for message in GlipMessage.objects.prefetch_related("external_requests"):
         final = {r.status for r in message.external_requests.all()}
-        expected = "sent" if "succeeded" in final else "failed" if final == {"failed"} else None
+        expected = "sent" if "sent" in final else "failed" if final == {"failed"} else None
         if expected != message.status:
             mismatched.append(f"glip message {message.pk}: {message.status} with requests {final}")
     for notification in Notification.objects.exclude(notification_type="").prefetch_related(
         "outgoing_requests"
     ):
         final = {r.status for r in notification.outgoing_requests.all()}
-        if "succeeded" in final and notification.status != "sent":
+        if "sent" in final and notification.status != "sent":
             mismatched.append(f"notification {notification.pk}: {notification.status} with requests {final}")
     if mismatched:
         failures.append(
@@ -542,8 +544,8 @@ def report(args, traffic, faults, elapsed, drained, drain_seconds, statuses, log
         failures.append(f"{without_request} record(s) without an outgoing request")
     rows = list(ExternalRequest.objects.values("id", "priority", "status", "attempts"))
     high = [r for r in rows if r["priority"] >= 5]
-    high_undelivered = [r["id"] for r in high if r["status"] != "succeeded"]
-    low_failed = [r for r in rows if r["priority"] < 5 and r["status"] != "succeeded"]
+    high_undelivered = [r["id"] for r in high if r["status"] != "sent"]
+    low_failed = [r for r in rows if r["priority"] < 5 and r["status"] != "sent"]
     print(
         f"requests: {len(rows)}; priority >= 5: {len(high)}, {len(high) - len(high_undelivered)} delivered; "
         f"priority < 5: {len(rows) - len(high)}, {len(low_failed)} failed (kept for staff to retry); "

@@ -145,7 +145,7 @@ def report(args, traffic, elapsed, drained, drain_seconds, statuses, logs, dead,
                 )
             )
             if (
-                requests.count(ExternalRequest.Status.SUCCEEDED) != 1
+                requests.count(ExternalRequest.Status.SENT) != 1
                 or len(requests) != 1
                 or record.status != sent
             ):

@@ -20,7 +20,9 @@ from cancelations.models import Cancelation, CancelationChange, CancelationNotic
 from notifications.models import Notification
 from planocore.admin_display import (
     CappedCountPaginator,
+    ProblemFilter,
     ReadOnlyRecordMixin,
+    ask_for_note,
     back_to,
     badge,
     short_datetime,
@@ -453,12 +455,17 @@ class CancelationAdmin(ModelAdmin):
         return shortened(obj.canceled_by, 12)
 
 
+class NoticeProblemFilter(ProblemFilter):
+    pass  # every notice not made is a problem until handled
+
+
 @admin.register(CancelationNoticeProblem)
 class CancelationNoticeProblemAdmin(ReadOnlyRecordMixin, ModelAdmin):
     """Notices that could not be made (docs/cancelations.md): read-only, newest first."""
 
-    list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem"]
-    list_filter = ["notification_type", "transition", "created_at"]
+    list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem", "handled"]
+    list_filter = [NoticeProblemFilter, "notification_type", "transition", "created_at"]
+    actions = ["mark_handled"]
     list_select_related = ["cancelation"]
     search_fields = ["=cancelation__id", "problem"]
     date_hierarchy = "created_at"
@@ -468,6 +475,25 @@ class CancelationNoticeProblemAdmin(ReadOnlyRecordMixin, ModelAdmin):
     def cancelation_link(self, obj: CancelationNoticeProblem):
         url = reverse("admin:cancelations_cancelation_change", args=[obj.cancelation_id])
         return format_html('<a href="{}">{}</a>', url, obj.cancelation)
+
+    @admin.display(description="handled")
+    def handled(self, obj: CancelationNoticeProblem):
+        if obj.resolved_at is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.resolution, short_datetime(obj.resolved_at))
+
+    @admin.action(description="Mark handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these notice problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        count = services.notice_problems_mark_handled(queryset=queryset, user=request.user, note=note)
+        self.message_user(request, f"{count} notice problem(s) marked handled.", messages.SUCCESS)
+        if skipped := queryset.count() - count:
+            self.message_user(request, f"Left alone: {skipped} already handled.", messages.WARNING)
+        return None
 
     def has_change_permission(self, request, obj=None):
         return False

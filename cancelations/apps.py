@@ -20,6 +20,7 @@ class CancelationsConfig(AppConfig):
             "Cancelation notices not made",
             selectors.notice_problem_failures,
             selectors.notice_problems_url,
+            lambda: selectors.notice_problems_open().count(),
         )
 
         # The sidebar's badge on "Notice problems": how many notices could not be made.

@@ -10,6 +10,8 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from planocore.delivery import Resolution
+
 
 class CancelationReason(models.Model):
     """Why something was canceled; callers pass its id (`reason_id`) or slug (`reason_slug`)."""
@@ -139,10 +141,11 @@ class CancelationChange(models.Model):
         return f"{self.get_action_display()} by {self.changed_by} at {self.changed_at:%Y-%m-%d %H:%M}"
 
 
-class CancelationNoticeProblem(models.Model):
+class CancelationNoticeProblem(Resolution):
     """A notice of a cancelation that could not be made: kept for staff, shown on its page and listed.
 
-    Written with the cancelation's change (same transaction), by `send_notices`.
+    Written with the cancelation's change (same transaction), by `send_notices`. A
+    problem until staff mark it handled (the `Resolution` fields); kept afterwards.
     """
 
     cancelation = models.ForeignKey(Cancelation, on_delete=models.CASCADE, related_name="notice_problems")

@@ -31,9 +31,11 @@ def notice_problem_failures(limit: int) -> list:
     One query on the primary key: problems are only ever written (never
     edited), so their ids run in the order they were recorded.
     """
-    rows = CancelationNoticeProblem.objects.order_by("-id").only(
-        "pk", "cancelation_id", "transition", "notification_type", "problem", "created_at"
-    )[:limit]
+    rows = (
+        notice_problems_open()
+        .order_by("-id")
+        .only("pk", "cancelation_id", "transition", "notification_type", "problem", "created_at")[:limit]
+    )
     return [
         Failure(
             label=str(row),
@@ -45,5 +47,10 @@ def notice_problem_failures(limit: int) -> list:
     ]
 
 
+def notice_problems_open() -> QuerySet[CancelationNoticeProblem]:
+    """Notices not made that nobody has marked handled yet."""
+    return CancelationNoticeProblem.objects.filter(resolved_at__isnull=True)
+
+
 def notice_problems_url() -> str:
-    return reverse("admin:cancelations_cancelationnoticeproblem_changelist")
+    return reverse("admin:cancelations_cancelationnoticeproblem_changelist") + "?problem=open"

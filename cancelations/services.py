@@ -539,3 +539,11 @@ def send_notices(*, cancelation: Cancelation, transition: str) -> None:
                 kind,
                 "The notice could not be created (an unexpected error; see the server log).",
             )
+
+
+@transaction.atomic
+def notice_problems_mark_handled(*, queryset, user, note: str) -> int:
+    """Resolve notices not made by hand (who, when, `note`); how many were still open."""
+    return queryset.filter(resolved_at__isnull=True).update(
+        resolved_at=timezone.now(), resolved_by=user, resolution=(note.strip() or "Marked handled.")[:500]
+    )

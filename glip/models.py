@@ -8,6 +8,7 @@ from django.conf import settings
 from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 
+from planocore.delivery import DeliveryState
 from planocore.providers.ringcentral.models import RingCentralExtension
 
 
@@ -42,12 +43,8 @@ class GlipTeam(models.Model):
 class GlipMessage(models.Model):
     """One post to a team. Saving a new one puts its post in the outbox (glip/receivers.py)."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", "Queued"
-        RETRYING = "retrying", "Failed, will be retried"
-        SENT = "sent", "Sent"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Abandoned"
+    # Its latest outgoing request's state: the one delivery vocabulary (planocore/delivery.py).
+    Status = DeliveryState
 
     team = models.ForeignKey(GlipTeam, on_delete=models.PROTECT, related_name="messages")
     text = models.TextField()

@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from glip.models import GlipMessage, GlipTeam
+from planocore.delivery import NEEDS_SOMEONE
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest
 from planocore.providers import ratelimit, transport
@@ -68,43 +69,29 @@ def glip_message_enqueue_post(*, message: GlipMessage) -> ExternalRequest:
     )
 
 
-_STATUS_FROM_REQUEST = {
-    ExternalRequest.Status.SUCCEEDED: GlipMessage.Status.SENT,
-    ExternalRequest.Status.FAILED: GlipMessage.Status.FAILED,
-    ExternalRequest.Status.ABANDONED: GlipMessage.Status.ABANDONED,
-    ExternalRequest.Status.PENDING: GlipMessage.Status.RETRYING,
-}
-
-
 @transaction.atomic
 def glip_message_record_outcome(*, request: ExternalRequest) -> None:
-    """Mirror an outbox outcome (status, post id, error) on the message that caused it."""
-    status = _STATUS_FROM_REQUEST.get(request.status)
-    if status is None:
+    """Show its latest request's state (post id, error) on the message, unless a later request replaced it."""
+    if request.superseded_by_id is not None:
         return
-    fields = {"status": status, "last_error": request.last_error[:2000], "updated_at": timezone.now()}
-    if status == GlipMessage.Status.SENT:
+    fields = {"status": request.status, "last_error": request.last_error[:2000], "updated_at": timezone.now()}
+    if request.status == ExternalRequest.Status.SENT:
         fields.update(post_id=request.provider_message_id, sent_at=request.sent_at or timezone.now())
     GlipMessage.objects.filter(pk=request.object_id).update(**fields)
 
 
 @transaction.atomic
 def glip_message_retry(*, message: GlipMessage) -> bool:
-    """Put a failed or abandoned message's post back in line (staff); False when there is none."""
+    """Put a failed or abandoned message's post back in line (staff); False when there is none.
+
+    The message follows its request (queued again) through `outcome_recorded`.
+    """
     request = (
-        message.external_requests.filter(
-            status__in=[ExternalRequest.Status.FAILED, ExternalRequest.Status.ABANDONED]
-        )
+        message.external_requests.filter(status__in=NEEDS_SOMEONE, superseded_by__isnull=True)
         .order_by("-id")
         .first()
     )
-    if request is None:
-        return False
-    outbox.retry_now(request)
-    GlipMessage.objects.filter(pk=message.pk).update(
-        status=GlipMessage.Status.QUEUED, updated_at=timezone.now()
-    )
-    return True
+    return request is not None and outbox.retry_now(request) > 0
 
 
 # --- the team import ------------------------------------------------------------------

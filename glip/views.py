@@ -22,6 +22,7 @@ from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import NEWEST_FIRST, Keyset
 from planocore.api.views import ApiView
 from planocore.outbox.services import send_now
+from planocore.providers.registry import provider_label
 from planocore.providers.ringcentral.credentials import password_logins_spent
 
 BY_NAME = Keyset("name", "id")
@@ -98,7 +99,7 @@ class GlipMessagesView(ListMixin, ApiView):
         will_retry = data["will_retry"]
         raise ApiError(
             statuses.PROVIDER_FAILED,
-            f"RingCentral did not take the post: {outcome.error} "
+            f"{provider_label('glip')} did not take the post: {outcome.error} "
             + (
                 "It will be retried (priority 5 or more)."
                 if will_retry

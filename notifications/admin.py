@@ -16,6 +16,7 @@ from django.db.models import F, Q, URLField
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
 from unfold.admin import GenericTabularInline, ModelAdmin
+from unfold.decorators import action
 from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldAdminURLInputWidget
 
 from notifications import services
@@ -23,14 +24,17 @@ from notifications.models import DeliveryStatus, Notification, ProductionNotific
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.admin_display import (
     CappedCountPaginator,
+    NoteDialogForm,
+    ProblemFilter,
     ReadOnlyRecordMixin,
+    ask_for_note,
+    back_to,
     badge,
     delivery_badge,
     provider_event_badge,
     record_action,
     short_datetime,
     shortened,
-    status_badge,
 )
 from planocore.api.exceptions import in_admin_words
 from planocore.outbox.models import ExternalRequest
@@ -80,8 +84,18 @@ class TypeFilter(admin.SimpleListFilter):
         return queryset.filter(notification_type=self.value()) if self.value() else queryset
 
 
+class NotificationProblemFilter(ProblemFilter):
+    """Open or resolved problems: a send that failed for good, or a bounce (`provider_failed_at`)."""
+
+    problem_q = Q(provider_failed_at__isnull=False)
+
+
+class OpenProblemsFirst(NotificationProblemFilter):
+    default = "open"  # the production notifications screen opens on what still needs someone
+
+
 class StatusFilter(admin.SimpleListFilter):
-    """The statuses PlanoCore writes, as fixed choices (no DISTINCT over the table)."""
+    """The delivery states (planocore/delivery.py), as fixed choices (no DISTINCT over the table)."""
 
     title = "status"
     parameter_name = "status"
@@ -119,7 +133,7 @@ class OutgoingRequestInline(GenericTabularInline):
     # so the proof column fits a laptop's screen.
     fields = (
         "link",
-        "status_badge",
+        "state",
         "attempts",
         "provider_message_id",
         "delivery_status_badge",
@@ -138,8 +152,10 @@ class OutgoingRequestInline(GenericTabularInline):
         return request_admin_link(obj)
 
     @admin.display(description="status")
-    def status_badge(self, obj):
-        return delivery_badge(obj.status)
+    def state(self, obj):
+        replaced = f" (replaced by #{obj.superseded_by_id})" if obj.superseded_by_id else ""
+        resolved = f" — resolved: {obj.resolution}" if obj.resolved_at else ""
+        return format_html("{}{}{}", delivery_badge(obj.status), replaced, resolved)
 
     @admin.display(description="provider reported")
     def delivery_status_badge(self, obj):
@@ -204,7 +220,7 @@ class NotificationAdmin(ModelAdmin):
         "subject",
     )
     list_display_links = ("id", "created")
-    list_filter = (TypeFilter, StatusFilter, "processed", "created_at")
+    list_filter = (TypeFilter, StatusFilter, NotificationProblemFilter, "processed", "created_at")
     # The search box shows when search_fields is set; get_search_results does the matching.
     search_fields = ("key", "email_to")
     search_help_text = (
@@ -252,7 +268,7 @@ class NotificationAdmin(ModelAdmin):
         Django's default ORs icontains over every field, which reads the whole
         table for every search; ids and keys do not need that. On PostgreSQL the
         subject, team name and recipients have trigram indexes (migrations 0005,
-        0006), so their substring search is indexed too; a term of three
+        0007), so their substring search is indexed too; a term of three
         characters or more also matches part of an address.
         """
         term = search_term.strip()
@@ -276,21 +292,25 @@ class NotificationAdmin(ModelAdmin):
                 | Q(email_subject__icontains=term)
                 | Q(team_name__icontains=term)
             )
-            if len(term) >= 3:  # part of an address ("agent13"): the recipients' trigram index (0006)
+            if len(term) >= 3:  # part of an address ("agent13"): the recipients' trigram index (0007)
                 query |= Q(email_to__icontains=term)
             if term.isdigit():
                 query |= Q(pk=int(term))
         return queryset.filter(query), False
 
-    actions = ("resend", "mark_processed")
-    actions_detail = ("resend_one", "mark_processed_one")
-    actions_row = ("resend_one",)
+    actions = ("resend", "mark_handled", "mark_processed")
+    actions_detail = ("resend_one", "mark_handled_one", "mark_processed_one")
+    actions_row = ("resend_one", "mark_handled_one")
     readonly_fields = (
         "status_badge",
         "delivery",
+        "provider_status",
         "processed",
         "processed_at",
         "provider_failed_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
         "created_at",
         "updated_at",
     )
@@ -328,14 +348,16 @@ class NotificationAdmin(ModelAdmin):
                 "fields": (
                     "status_badge",
                     "delivery",
-                    "provider_failed_at",
+                    "provider_status",
                     "notification_type",
                     "key",
                     "processed",
                 )
             },
         )
-        sections = [first]
+        # A failure for good or a bounce, and whether someone resolved it (planocore/delivery.py).
+        problem = ("Problem", {"fields": ("provider_failed_at", "resolved_at", "resolved_by", "resolution")})
+        sections = [first, problem]
         if fields:
             sections.append((title, {"fields": fields}))
         links_title, links = self.LINKS
@@ -361,9 +383,12 @@ class NotificationAdmin(ModelAdmin):
     def type_badge(self, obj):
         return TYPE_LABELS.get(obj.notification_type, obj.notification_type or "—")
 
-    @admin.display(description="status")
+    @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        return status_badge(obj.status)
+        """The delivery state's badge, and what the provider reported after (a bounce...) beside it."""
+        if obj.provider_status:
+            return format_html("{} {}", delivery_badge(obj.status), provider_event_badge(obj.provider_status))
+        return delivery_badge(obj.status)
 
     @admin.display(description="delivery (latest outgoing request)")
     def delivery(self, obj):
@@ -411,6 +436,26 @@ class NotificationAdmin(ModelAdmin):
                 self.message_user(request, f"#{notification.pk}: {'; '.join(exc.messages)}", messages.ERROR)
         self.message_user(request, f"{sent} notification(s) queued again.", messages.SUCCESS)
 
+    @admin.action(description="Mark the problem handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these notifications' problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        done, skipped = 0, []
+        for notification in queryset.order_by("pk"):
+            if services.notification_mark_handled(notification=notification, user=request.user, note=note):
+                done += 1
+            else:
+                skipped.append(f"#{notification.pk}")
+        self.message_user(request, f"{done} problem(s) marked handled.", messages.SUCCESS)
+        if skipped:
+            self.message_user(
+                request, f"Left alone (no open problem): {', '.join(skipped[:20])}.", messages.WARNING
+            )
+        return None
+
     @admin.action(description="Mark the selected notifications processed")
     def mark_processed(self, request, queryset):
         skipped = list(queryset.exclude(processed=0).order_by("pk").values_list("pk", flat=True)[:20])
@@ -426,6 +471,29 @@ class NotificationAdmin(ModelAdmin):
         confirm="Queue this notification again: a new outgoing request, sent as the first was.",
         icon="send",
     )
+
+    @action(
+        description="Mark handled",
+        url_path="mark-handled-one",
+        icon="task_alt",
+        permissions=["view"],
+        dialog={
+            "title": "Mark this notification's problem handled?",
+            "description": "It stops counting as a failure that needs someone; the note says how.",
+            "form_class": NoteDialogForm,
+            "form_submit_text": "Mark handled",
+        },
+    )
+    def mark_handled_one(self, request, form, object_id):
+        notification = self.get_object(request, object_id)
+        if notification is not None and services.notification_mark_handled(
+            notification=notification, user=request.user, note=form.cleaned_data["note"]
+        ):
+            self.message_user(request, "1 problem(s) marked handled.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Left alone (no open problem): #{object_id}.", messages.WARNING)
+        return back_to(request, reverse("admin:notifications_notification_change", args=[object_id]))
+
     mark_processed_one = record_action(
         "mark_processed",
         description="Mark processed",
@@ -436,24 +504,52 @@ class NotificationAdmin(ModelAdmin):
 
 @admin.register(ProductionNotification)
 class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
-    """Email notifications that Mandrill refused or failed, newest failure first."""
+    """Email notifications whose send failed for good or bounced, newest problem first.
+
+    Open problems by default; resolved ones (sent later, or marked handled) under
+    the problem filter's "Resolved".
+    """
 
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
+    # Fits a 1366 px window: long values cut (whole on hover), the provider's word beside the state.
     list_display = (
         "id",
-        "failed",
+        "problem_since",
         "status_badge",
         "subject",
-        "recipients",
+        "to",
         "notification_link",
         "requests",
+        "resolved",
     )
-    list_filter = (StatusFilter, "provider_failed_at")
+    list_filter = (OpenProblemsFirst, StatusFilter, "provider_failed_at")
     search_fields = ("=id", "=key", "email_to")
     ordering = ("-provider_failed_at",)
     show_full_result_count = False
     paginator = CappedCountPaginator
-    actions = ("resend",)
+    actions = ("resend", "mark_handled")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        return NotificationAdmin.status_badge(self, obj)
+
+    @admin.display(description="problem since", ordering="provider_failed_at")
+    def problem_since(self, obj):
+        return short_datetime(obj.provider_failed_at)
+
+    @admin.display(description="subject")
+    def subject(self, obj):
+        return shortened(obj.email_subject, 18)
+
+    @admin.display(description="to")
+    def to(self, obj):
+        return shortened(obj.email_to, 16)
+
+    @admin.display(description="resolved")
+    def resolved(self, obj):
+        if obj.resolved_at is None:
+            return "—"
+        return format_html('<span title="{}">{}</span>', obj.resolution, short_datetime(obj.resolved_at))
 
     def get_queryset(self, request):
         return (
@@ -470,22 +566,6 @@ class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
         return request.user.has_perm("notifications.view_notification") or super().has_view_permission(
             request, obj
         )
-
-    @admin.display(description="failed", ordering="provider_failed_at")
-    def failed(self, obj):
-        return short_datetime(obj.provider_failed_at)
-
-    @admin.display(description="status")
-    def status_badge(self, obj):
-        return status_badge(obj.status)
-
-    @admin.display(description="subject")
-    def subject(self, obj):
-        return shortened(obj.email_subject, 24)
-
-    @admin.display(description="to")
-    def recipients(self, obj):
-        return shortened(obj.email_to, 20)
 
     @admin.display(description="notification")
     def notification_link(self, obj):
@@ -511,3 +591,7 @@ class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
     @admin.action(description="Resend the selected emails")
     def resend(self, request, queryset):
         NotificationAdmin.resend(self, request, queryset)
+
+    @admin.action(description="Mark the problem handled (with a note)", permissions=["view"])
+    def mark_handled(self, request, queryset):
+        return NotificationAdmin.mark_handled(self, request, queryset)

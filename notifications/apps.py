@@ -26,9 +26,10 @@ class NotificationsConfig(AppConfig):
         tracking.connect(receivers.mandrill_tracking, dispatch_uid="notifications.mandrill_tracking")
         register_failures(
             "production_notifications",
-            "Production notifications (emails Mandrill refused or failed)",
+            "Production notifications (emails refused, failed or bounced)",
             selectors.production_failures,
             selectors.production_failures_url,
+            lambda: selectors.production_problems().count(),
         )
         register_list_item(
             "notification_type",

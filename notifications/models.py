@@ -9,6 +9,8 @@ from django.contrib.contenttypes.fields import GenericRelation
 from django.db import models
 from django.db.models import Q
 
+from planocore.delivery import DeliveryState, Resolution
+
 
 class NotificationType(models.TextChoices):
     EMAIL = "email", "Email through Mandrill"
@@ -19,28 +21,19 @@ class NotificationType(models.TextChoices):
 
 
 class DeliveryStatus:
-    """The values PlanoCore writes to `status` (callers may store their own too)."""
+    """What PlanoCore writes to `status`: the one delivery vocabulary (planocore/delivery.py).
 
-    QUEUED = "queued"  # in the outbox, not sent yet
-    RETRYING = "retrying"  # a send failed; the outbox tries again (priority >= 5)
-    SENT = "sent"  # the provider accepted it
-    FAILED = "failed"  # the provider refused it; staff must look
-    ABANDONED = "abandoned"  # retried until the outbox gave up
+    Callers may store their own `status` too (the seed lets them); a notification
+    PlanoCore sends shows its latest outgoing request's state.
+    """
 
-    CHOICES = [
-        (QUEUED, "Queued in the outbox"),
-        (RETRYING, "A send failed; retrying"),
-        (SENT, "Accepted by the provider"),
-        ("delivered", "Delivered (email tracking)"),
-        ("opened", "Opened (email tracking)"),
-        ("clicked", "Clicked (email tracking)"),
-        ("deferred", "Deferred by the receiving server (email tracking)"),
-        ("bounced", "Bounced (email tracking)"),
-        ("rejected", "Rejected by Mandrill (email tracking)"),
-        ("complained", "Marked as spam (email tracking)"),
-        (FAILED, "Refused by the provider"),
-        (ABANDONED, "Given up after retries"),
-    ]
+    QUEUED = DeliveryState.QUEUED.value
+    RETRYING = DeliveryState.RETRYING.value
+    SENT = DeliveryState.SENT.value
+    FAILED = DeliveryState.FAILED.value
+    ABANDONED = DeliveryState.ABANDONED.value
+
+    CHOICES = DeliveryState.choices
 
 
 class Processed(models.IntegerChoices):
@@ -48,7 +41,7 @@ class Processed(models.IntegerChoices):
     YES = 1, "Processed"
 
 
-class Notification(models.Model):
+class Notification(Resolution):
     key = models.CharField(max_length=100, blank=True, help_text="The caller's identifier, usually a slug.")
     status = models.CharField(
         max_length=50, blank=True, help_text="Where delivery stands, as PlanoCore or the provider last said."
@@ -90,7 +83,14 @@ class Notification(models.Model):
     team_name = models.CharField(
         max_length=100, blank=True, help_text="The Glip team a glip notification posts to."
     )
-    # When a provider last refused or failed it: what the production notifications screen lists.
+    provider_status = models.CharField(
+        max_length=30,
+        blank=True,
+        editable=False,
+        help_text="What the provider last reported after sending (Mandrill's delivered, opened, bounced...).",
+    )
+    # When its send last failed for good (failed, abandoned) or bounced: a problem until
+    # resolved (the Resolution fields), listed on the production notifications screen.
     provider_failed_at = models.DateTimeField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -115,12 +115,18 @@ class Notification(models.Model):
             models.Index(fields=["phone_to", "-id"], name="notif_phone_to_idx"),
             models.Index(fields=["created_at"], name="notif_created_idx"),
             # On PostgreSQL, trigram indexes on UPPER(email_subject), UPPER(team_name) and
-            # UPPER(email_to) serve the admin's substring search (migrations 0005, 0006; not in the state).
+            # UPPER(email_to) serve the admin's substring search (migrations 0005, 0007; not in the state).
             models.Index(fields=["notifyable_type", "notifyable_id"], name="notif_notifyable_idx"),
             models.Index(
                 fields=["-provider_failed_at"],
                 name="notif_provider_failed_idx",
                 condition=Q(provider_failed_at__isnull=False),
+            ),
+            # Open problems: the production notifications screen and the dashboard.
+            models.Index(
+                fields=["-provider_failed_at"],
+                name="notif_open_problem_idx",
+                condition=Q(provider_failed_at__isnull=False, resolved_at__isnull=True),
             ),
         ]
 
@@ -135,7 +141,7 @@ class Notification(models.Model):
 
 
 class ProductionNotification(Notification):
-    """Email notifications that Mandrill refused or failed: what staff must look at."""
+    """Email notifications refused, failed or bounced: the open problems by default, resolved ones kept."""
 
     class Meta:
         proxy = True

@@ -37,18 +37,25 @@ def notification_list(
     ).qs
 
 
+def production_problems() -> QuerySet[Notification]:
+    """Emails whose send failed for good or bounced, not resolved yet (index notif_open_problem_idx)."""
+    return Notification.objects.filter(
+        notification_type="email", provider_failed_at__isnull=False, resolved_at__isnull=True
+    )
+
+
 def production_failures(limit: int) -> list:
-    """The latest emails Mandrill refused or failed (the production notifications screen), newest first."""
+    """The latest open problems of the production notifications screen, newest first."""
     rows = (
-        Notification.objects.filter(notification_type="email", provider_failed_at__isnull=False)
+        production_problems()
         .order_by("-provider_failed_at")
-        .only("pk", "email_subject", "email_to", "status", "provider_failed_at")[:limit]
+        .only("pk", "email_subject", "email_to", "status", "provider_status", "provider_failed_at")[:limit]
     )
     return [
         Failure(
             label=f"#{row.pk} {row.email_subject[:60] or 'email'}",
             when=row.provider_failed_at,
-            detail=f"{row.status or 'failed'}: to {row.email_to[:80]}",
+            detail=f"{row.provider_status or row.status}: to {row.email_to[:80]}",
             url=reverse("admin:notifications_notification_change", args=[row.pk]),
         )
         for row in rows
@@ -56,4 +63,4 @@ def production_failures(limit: int) -> list:
 
 
 def production_failures_url() -> str:
-    return reverse("admin:notifications_productionnotification_changelist")
+    return reverse("admin:notifications_productionnotification_changelist") + "?problem=open"

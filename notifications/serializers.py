@@ -176,9 +176,11 @@ class NotificationCreateParams(ViewParam):
     status = _text(
         200,
         "status of the notification. Replaced by the server on a notification it sends (one with a "
-        "notification_type and processed not 1): `queued` when none is given, then its delivery "
-        "status (`sent`, `retrying`, `failed`, `abandoned`; for email, Mandrill's `delivered`, "
-        "`opened`, `bounced`…). Kept as given on a notification stored and not sent.",
+        "notification_type and processed not 1): `queued` when none is given, then the state of its "
+        "latest outgoing request (`sending`, `retrying`, `sent`, `failed`, `abandoned`, `suppressed`: "
+        "docs/outbox.md). What Mandrill reports afterwards (`delivered`, `opened`, `bounced`…) is "
+        "each request's `delivery_status` in the `default-with-proof` view. Kept as given on a "
+        "notification stored and not sent.",
         50,
     )
     email_from = EmailListField(
@@ -406,6 +408,9 @@ def request_proof(request) -> dict[str, Any]:
         "sent_at": _iso(request.sent_at),
         "next_attempt_at": _iso(request.next_attempt_at),
         "updated_at": _iso(request.updated_at),
+        "superseded_by": request.superseded_by_id,
+        "resolved_at": _iso(request.resolved_at),
+        "resolution": request.resolution,
         # Backends store the response with secrets already removed.
         "response": request.response,
     }

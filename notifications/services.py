@@ -17,37 +17,24 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from notifications.models import DeliveryStatus, MandrillEvent, Notification, NotificationType, Processed
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
+from planocore.delivery import NEEDS_SOMEONE, PROBLEM_EVENTS, ProviderEvent
 from planocore.outbox.models import Channel, ExternalRequest
-from planocore.outbox.services import enqueue
+from planocore.outbox.services import enqueue, mark_handled
 from planocore.providers.fetch import FetchRefused, Unresolvable, allow_http, allowed_hosts, check_url
 from planocore.providers.ringcentral.selectors import ringcentral_extension_active
 
 logger = logging.getLogger("notifications")
 
-_OUTCOME_STATUS = {
-    ExternalRequest.Status.SUCCEEDED: DeliveryStatus.SENT,
-    ExternalRequest.Status.PENDING: DeliveryStatus.RETRYING,
-    ExternalRequest.Status.FAILED: DeliveryStatus.FAILED,
-    ExternalRequest.Status.ABANDONED: DeliveryStatus.ABANDONED,
-}
-# Tracking events that change `status` (anymail event types); the others (sent,
-# queued, unknown...) add nothing to what the send already recorded.
-_TRACKED_STATUSES = {
-    "delivered",
-    "bounced",
-    "rejected",
-    "deferred",
-    "opened",
-    "clicked",
-    "complained",
-    "unsubscribed",
-    "failed",
-}
+# Tracking events recorded as `provider_status` (anymail's event types, the provider
+# layer of planocore/delivery.py); the others (sent, queued, unknown...) add nothing
+# to what the send already recorded. Mandrill's "failed" after sending is a bounce.
+_TRACKED_EVENTS = {event.value for event in ProviderEvent}
+_EVENT_ALIASES = {"failed": ProviderEvent.BOUNCED.value}
 
 
 # --- lookups of other apps (imported lazily: those apps may be absent or change) --------
@@ -259,7 +246,7 @@ def notification_update(*, notification: Notification, fields: list[str]) -> Not
     return notification
 
 
-def _enqueue_delivery(notification: Notification) -> ExternalRequest:
+def _enqueue_delivery(notification: Notification, *, supersede: bool = False) -> ExternalRequest:
     channel, action, payload = build_delivery(notification)
     return enqueue(
         channel=channel,
@@ -269,6 +256,7 @@ def _enqueue_delivery(notification: Notification) -> ExternalRequest:
         priority=settings.NOTIFICATION_PRIORITY,
         source=notification,
         recipient=f"{notification.team_name} (chat {payload['chat_id']})" if channel == Channel.GLIP else "",
+        supersede=supersede,
     )
 
 
@@ -296,21 +284,36 @@ def notification_content_type_id() -> int:
 # Joins the caller's transaction without a savepoint: it runs on every send (hot path).
 @transaction.atomic(savepoint=False)
 def notification_record_outcome(*, request: ExternalRequest) -> None:
-    """Reflect an outgoing request's outcome on its notification (one UPDATE).
+    """Show an outgoing request's state on its notification (one UPDATE), unless a resend replaced it.
 
-    Sent: processed=1, processed_at set, status `sent`. A failure: status
-    `retrying`, `failed` or `abandoned`, and `provider_failed_at` set, which puts
-    an email in the production notifications screen.
+    The notification's `status` is its latest request's state. Sent: processed=1,
+    processed_at set, and an open problem resolved ("Sent by request #N"). Failed
+    or abandoned: a problem (`provider_failed_at`, listed on the production
+    notifications screen) until resolved; a request staff marked handled resolves
+    it with their note.
     """
-    status = _OUTCOME_STATUS.get(request.status)
-    if status is None:
-        return
+    if request.superseded_by_id is not None:
+        return  # an older request: its notification shows the later one's state
     now = timezone.now()
-    changes: dict[str, Any] = {"status": status, "updated_at": now}
-    if request.status == ExternalRequest.Status.SUCCEEDED:
-        changes.update(processed=Processed.YES, processed_at=now)
-    else:
-        changes["provider_failed_at"] = now
+    changes: dict[str, Any] = {"status": request.status, "updated_at": now}
+    if request.status == ExternalRequest.Status.SENT:
+        # An open problem is resolved in the same UPDATE (no extra query on the hot path).
+        open_problem = Q(provider_failed_at__isnull=False, resolved_at__isnull=True)
+        changes.update(
+            processed=Processed.YES,
+            processed_at=now,
+            resolved_at=Case(When(open_problem, then=Value(now)), default=F("resolved_at")),
+            resolution=Case(
+                When(open_problem, then=Value(f"Sent by request #{request.pk}.")), default=F("resolution")
+            ),
+        )
+    elif request.status in NEEDS_SOMEONE and request.resolved_at is not None:
+        # Staff marked the request handled (a staff action, not the hot path): so is its problem.
+        Notification.objects.filter(pk=request.object_id, resolved_at__isnull=True).update(
+            resolved_at=request.resolved_at, resolved_by=request.resolved_by_id, resolution=request.resolution
+        )
+    elif request.status in NEEDS_SOMEONE:
+        changes.update(provider_failed_at=now, resolved_at=None, resolved_by=None, resolution="")
     Notification.objects.filter(pk=request.object_id).update(**changes)
 
 
@@ -353,7 +356,7 @@ def notification_record_tracking(
             logger.info("Mandrill %s event for %s already applied; skipped.", event_type, message_id)
             return 0
     # Mandrill's `send` event (anymail: sent) fires when the receiving server took the message.
-    event_type = "delivered" if event_type == "sent" else event_type
+    event_type = "delivered" if event_type == "sent" else _EVENT_ALIASES.get(event_type, event_type)
     requests = ExternalRequest.objects.none()
     if message_id:
         requests = ExternalRequest.objects.filter(channel=Channel.EMAIL, provider_message_id=message_id)
@@ -363,7 +366,7 @@ def notification_record_tracking(
             channel=Channel.EMAIL,
             content_type_id=notification_content_type_id(),
             object_id=notification_id,
-            status=ExternalRequest.Status.SUCCEEDED,
+            status=ExternalRequest.Status.SENT,
         )
     if not requests.exists():
         logger.info("Mandrill %s event for unknown message %s", event_type, message_id)
@@ -377,25 +380,48 @@ def notification_record_tracking(
     ExternalRequest.objects.filter(pk__in=[r.pk for r in found]).update(
         delivery_status=event_type[:30], delivery_status_at=occurred_at, updated_at=now
     )
-    if event_type in _TRACKED_STATUSES:
+    if event_type in _TRACKED_EVENTS:
         ct_id = notification_content_type_id()
         ids = [r.object_id for r in found if r.content_type_id == ct_id]
-        changes: dict[str, Any] = {"status": event_type, "updated_at": now}
-        if event_type in ("bounced", "rejected", "failed", "complained"):
-            changes["provider_failed_at"] = now
+        changes: dict[str, Any] = {"provider_status": event_type, "updated_at": now}
+        if event_type in PROBLEM_EVENTS:  # sent, then refused: a problem again
+            changes.update(provider_failed_at=now, resolved_at=None, resolved_by=None, resolution="")
         Notification.objects.filter(pk__in=ids).update(**changes)
     return len(found)
 
 
 @transaction.atomic
 def notification_resend(*, notification: Notification) -> ExternalRequest | None:
-    """Send the notification again (staff action): a new outgoing request, status `queued`."""
+    """Send the notification again (staff action): a new outgoing request, status `queued`.
+
+    The new request supersedes the older ones: from now on the notification shows
+    its state, and acting on the old ones (abandon) leaves the notification alone.
+    """
     if not notification.notification_type:
         return None
-    request = _enqueue_delivery(notification)
+    request = _enqueue_delivery(notification, supersede=True)
     notification.status = DeliveryStatus.QUEUED
-    notification.save(update_fields=["status", "updated_at"])
+    notification.provider_status = ""
+    notification.save(update_fields=["status", "provider_status", "updated_at"])
     return request
+
+
+@transaction.atomic
+def notification_mark_handled(*, notification: Notification, user, note: str) -> bool:
+    """Resolve the notification's open problem by hand (who, when, `note`); False if it had none.
+
+    Its failed or abandoned requests are marked handled too, so every failure count agrees.
+    """
+    note = (note.strip() or "Marked handled.")[:500]
+    problem = Notification.objects.select_for_update().filter(
+        pk=notification.pk, provider_failed_at__isnull=False, resolved_at__isnull=True
+    )
+    if not problem.exists():
+        return False
+    mark_handled(queryset=notification.outgoing_requests.all(), user=user, note=note)
+    problem.update(resolved_at=timezone.now(), resolved_by=user, resolution=note)  # a bounce has no request
+    notification.refresh_from_db(fields=["resolved_at", "resolved_by", "resolution"])
+    return True
 
 
 @transaction.atomic

@@ -16,7 +16,10 @@ from planocore.api.endpoints import CLIENTS_OWN, Endpoint
 from planocore.api.exceptions import ApiError, invalid_param
 from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.views import ApiView
+from planocore.delivery import DeliveryState
+from planocore.outbox.models import Channel
 from planocore.outbox.services import send_now
+from planocore.providers.registry import provider_label
 
 
 class NotificationsView(ApiView):
@@ -61,10 +64,11 @@ class NotificationsView(ApiView):
         if outcome is not None and not outcome.succeeded and not outcome.skipped:
             raise ApiError(
                 statuses.MANDRILL_EMAIL_FAILED,
-                f"Mandrill did not take the email: {outcome.error} Notification {notification.pk} is kept"
+                f"{provider_label(Channel.EMAIL)} did not take the email: {outcome.error} "
+                f"Notification {notification.pk} is kept"
                 + (
                     " and will be retried."
-                    if outcome.request.status == "pending"
+                    if outcome.request.status == DeliveryState.RETRYING
                     else "; staff can resend it."
                 ),
                 data=data,

@@ -5,11 +5,15 @@ times to the second in one format, and counts that stay cheap.
 import json
 from datetime import datetime
 
+from django import forms
+from django.contrib import admin
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
+from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.loader import render_to_string
+from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
@@ -18,6 +22,8 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from unfold.decorators import action
 from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from planocore.delivery import COLOURS, MEANINGS, PROVIDER_EVENT_COLOURS, ProviderEvent, label
 
@@ -52,10 +58,25 @@ def badge(text: str, colour: str = "", title: str = "") -> str:
 
 
 def delivery_badge(state: str) -> str:
-    """A delivery state (planocore.delivery) as its badge, its meaning on hover; unknown ones grey."""
+    """A delivery state as its badge: the one vocabulary's name, colour and meaning (on hover),
+    planocore/delivery.py; a value PlanoCore does not write shows grey, as given."""
     if not state:
         return "—"
-    return badge(label(state), COLOURS.get(state, ""), MEANINGS.get(state, ""))
+    colour = COLOURS.get(state, "")
+    html = render_to_string(
+        "unfold/helpers/label.html",
+        {
+            "text": label(state),
+            "type": colour,
+            "label_title": MEANINGS.get(state, "Set by the caller, not by PlanoCore."),
+        },
+    )
+    return format_html(
+        '<span class="state-badge state-{}" data-colour="{}">{}</span>',
+        state,
+        colour,
+        mark_safe(html.strip()),  # noqa: S308
+    )
 
 
 def provider_event_badge(event: str) -> str:
@@ -161,6 +182,14 @@ def record_action(
     )
 
 
+class NoteDialogForm(BaseDialogForm):
+    """The note a record action asks in django-unfold's dialog ("how it was handled")."""
+
+    note = forms.CharField(
+        label="Note", widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), required=False, max_length=500
+    )
+
+
 class ReadOnlyRecordMixin:
     """A record that is history (an outgoing request, a webhook event, a problem): its page shows it.
 
@@ -195,3 +224,61 @@ def status_badge(value: str) -> str:
     if value in PROVIDER_EVENT_COLOURS:
         return provider_event_badge(value)
     return badge(value, "") if value else "—"
+
+
+class ProblemFilter(admin.SimpleListFilter):
+    """Open or resolved problems (failed or abandoned sends, notices not made): `?problem=open|resolved`.
+
+    The model says which rows are problems at all (`problem_q`, a Q object); the
+    `Resolution` fields say whether someone (or a later send) resolved them.
+    """
+
+    title = "problem"
+    parameter_name = "problem"
+    problem_q = Q()
+    # What the list shows with no `problem` param: "" (every row) or "open" (a screen of problems).
+    default = ""
+
+    def lookups(self, request, model_admin):
+        return [("open", "Needs someone"), ("resolved", "Resolved"), ("any", "Open or resolved")]
+
+    def value(self):
+        return super().value() or self.default
+
+    def choices(self, changelist):
+        if not self.default:
+            yield from super().choices(changelist)
+            return
+        for lookup, title in self.lookup_choices:  # no "All": the default stands in for it
+            yield {
+                "selected": self.value() == str(lookup),
+                "query_string": changelist.get_query_string({self.parameter_name: lookup}),
+                "display": title,
+            }
+
+    def queryset(self, request, queryset):
+        if self.value() == "open":
+            return queryset.filter(self.problem_q, resolved_at__isnull=True)
+        if self.value() == "resolved":
+            return queryset.filter(self.problem_q, resolved_at__isnull=False)
+        if self.value() == "any":
+            return queryset.filter(self.problem_q)
+        return queryset
+
+
+def ask_for_note(modeladmin, request, queryset, *, title: str, action: str):
+    """An admin action's confirmation page asking for a note; the note once confirmed, else the page.
+
+    Returns (note, None) when staff confirmed (the form posts `apply`), or (None, response).
+    """
+    if request.POST.get("apply"):
+        return request.POST.get("note", "").strip()[:500], None
+    context = {
+        **modeladmin.admin_site.each_context(request),
+        "title": title,
+        "queryset": queryset,
+        "action": action,
+        "opts": modeladmin.model._meta,
+        "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
+    }
+    return None, TemplateResponse(request, "admin/planocore/ask_for_note.html", context)

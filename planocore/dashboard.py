@@ -11,10 +11,12 @@ ten thousand or a million rows:
 - the outbox now (`planocore.outbox.selectors.outbox_now`): partial indexes of
   unfinished rows;
 - each provider account's budget (`planocore.providers.ratelimit.budgets`, no query);
-- the latest failures that need someone: the outbox's abandoned requests (here),
-  then what each feature app registers in `AppConfig.ready()` (`register_failures`),
-  since the platform does not import the feature apps. Each source is one query
-  of a few rows on an index.
+- the failures that need someone (open problems, planocore/delivery.py): the
+  outbox's failed and abandoned requests nobody has resolved (here), then what each
+  feature app registers in `AppConfig.ready()` (`register_failures`), since the
+  platform does not import the feature apps. Each source is a count and one query
+  of a few rows, on a partial index of its open problems; each count links to
+  exactly the rows it counts.
 """
 
 import json
@@ -26,23 +28,28 @@ from django.db.models import Count
 from django.db.models.functions import TruncDate
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 
+from planocore.delivery import DeliveryState
 from planocore.outbox.models import Channel, ExternalRequest
+from planocore.outbox.problems import open_problems
 from planocore.outbox.selectors import outbox_now
 from planocore.providers import ratelimit
 
 DAYS = 14
 FAILURES_SHOWN = 5
 
-# How each outbox status counts on the charts.
+# How each delivery state counts on the charts.
 BUCKETS = {
-    ExternalRequest.Status.SUCCEEDED: "sent",
-    ExternalRequest.Status.FAILED: "failed",
-    ExternalRequest.Status.ABANDONED: "failed",
-    ExternalRequest.Status.PENDING: "waiting",
-    ExternalRequest.Status.SENDING: "waiting",
+    DeliveryState.SENT: "sent",
+    DeliveryState.FAILED: "failed",
+    DeliveryState.ABANDONED: "failed",
+    DeliveryState.QUEUED: "waiting",
+    DeliveryState.RETRYING: "waiting",
+    DeliveryState.SENDING: "waiting",
+    DeliveryState.SUPPRESSED: "suppressed",
 }
-KINDS = ("sent", "failed", "waiting")
+KINDS = ("sent", "failed", "waiting", "suppressed")
 
 # Each channel's colour on the charts (the same on every chart, so the legend reads once).
 CHANNEL_COLOURS = {
@@ -75,12 +82,14 @@ class FailureSource:
     title: str
     latest: Callable[[int], list[Failure]]
     list_url: Callable[[], str]
+    count: Callable[[], int]
 
 
 @dataclass
 class FailureBlock:
     title: str
     list_url: str
+    count: int = 0
     failures: list[Failure] = field(default_factory=list)
 
 
@@ -88,46 +97,73 @@ FAILURE_SOURCES: dict[str, FailureSource] = {}
 
 
 def register_failures(
-    name: str, title: str, latest: Callable[[int], list[Failure]], list_url: Callable[[], str]
+    name: str,
+    title: str,
+    latest: Callable[[int], list[Failure]],
+    list_url: Callable[[], str],
+    count: Callable[[], int],
 ) -> None:
-    """Show `latest(n)` (newest first) in the dashboard's failures block, linking `list_url()`.
+    """Show the open problems of a source in the dashboard's failures block.
 
-    `list_url` is the changelist filtered to those failures. Call it from
+    `latest(n)`: the newest n, newest first; `count()`: how many are open;
+    `list_url()`: the changelist filtered to exactly those rows. Call it from
     AppConfig.ready(); registering a name again replaces it.
     """
-    FAILURE_SOURCES[name] = FailureSource(name=name, title=title, latest=latest, list_url=list_url)
+    FAILURE_SOURCES[name] = FailureSource(
+        name=name, title=title, latest=latest, list_url=list_url, count=count
+    )
 
 
-def abandoned_failures(limit: int) -> list[Failure]:
-    """The latest abandoned requests, newest first."""
-    rows = ExternalRequest.objects.filter(status=ExternalRequest.Status.ABANDONED).order_by(
-        "-updated_at", "-id"
-    )[:limit]
+def request_problems(limit: int) -> list[Failure]:
+    """The latest failed or abandoned requests nobody has resolved, newest first."""
+    rows = open_problems().order_by("-updated_at", "-id")[:limit]
     return [
         Failure(
-            label=f"#{row.pk} {row.get_channel_display()} {row.action}",
+            label=f"#{row.pk} {row.get_channel_display()} {row.action}: {row.status}",
             when=row.updated_at,
             detail=row.last_error[:140],
             url=reverse("admin:outbox_externalrequest_change", args=[row.pk]),
         )
-        for row in rows.only("pk", "channel", "action", "updated_at", "last_error")
+        for row in rows.only("pk", "channel", "action", "status", "updated_at", "last_error")
     ]
 
 
-def abandoned_list_url() -> str:
-    return reverse("admin:outbox_externalrequest_changelist") + "?status__exact=abandoned"
+def request_problems_url() -> str:
+    return reverse("admin:outbox_externalrequest_changelist") + "?problem=open"
 
 
 # The platform's own source comes first; the feature apps register theirs in ready().
-register_failures("abandoned_requests", "Abandoned requests", abandoned_failures, abandoned_list_url)
+register_failures(
+    "request_problems",
+    "Outgoing requests failed or abandoned",
+    request_problems,
+    request_problems_url,
+    lambda: open_problems().count(),
+)
 
 
 def latest_failures(*, limit: int = FAILURES_SHOWN) -> list[FailureBlock]:
-    """Each registered source's latest failures (one query each), in registration order."""
+    """Each registered source's open count and latest problems (two queries each), in registration order."""
     return [
-        FailureBlock(title=source.title, list_url=source.list_url(), failures=source.latest(limit))
+        FailureBlock(
+            title=source.title,
+            list_url=source.list_url(),
+            count=source.count(),
+            failures=source.latest(limit),
+        )
         for source in FAILURE_SOURCES.values()
     ]
+
+
+def _today_urls(channel: str, since: datetime) -> dict[str, str]:
+    """Per chart bucket, the outbox list of exactly the channel's requests it counts today."""
+    base = reverse("admin:outbox_externalrequest_changelist")
+    urls = {}
+    for kind in KINDS:
+        states = ",".join(state for state, bucket in BUCKETS.items() if bucket == kind)
+        query = {"channel__exact": channel, "status__in": states, "created_at__gte": since.isoformat()}
+        urls[kind] = f"{base}?{urlencode(query)}"
+    return urls
 
 
 def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
@@ -150,6 +186,7 @@ def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
         bucket = counts.setdefault((day, channel), dict.fromkeys(KINDS, 0))
         bucket[BUCKETS.get(status, "waiting")] += n
     dates = [first + timedelta(days=offset) for offset in range(days)]
+    today_start = datetime.combine(today, time.min, tzinfo=timezone.get_current_timezone())
     channels = []
     for channel in Channel:
         series = []
@@ -161,6 +198,7 @@ def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
                 "channel": channel.value,
                 "label": channel.label,
                 "today": series[-1],
+                "today_urls": _today_urls(channel.value, today_start),
                 "days": series,
                 "total": sum(day["total"] for day in series),
             }

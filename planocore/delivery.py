@@ -25,6 +25,7 @@ when, a note). Resolved problems are kept (`Resolution` fields) and stay findabl
 
 from django.conf import settings
 from django.db import models
+from django.db.models import Q
 
 
 class DeliveryState(models.TextChoices):
@@ -70,6 +71,16 @@ OPEN = (DeliveryState.QUEUED, DeliveryState.SENDING, DeliveryState.RETRYING)
 NEEDS_SOMEONE = (DeliveryState.FAILED, DeliveryState.ABANDONED)
 # Nothing more happens to it by itself.
 FINAL = (DeliveryState.SENT, DeliveryState.FAILED, DeliveryState.ABANDONED, DeliveryState.SUPPRESSED)
+
+
+def states_q(states, *, field: str = "status") -> Q:
+    """`field` is one of `states`, as `status = a OR status = b`: the shape of the outbox's partial
+    index conditions, so that SQLite, which plans with the bound values, can use those indexes
+    (it cannot match `IN (?, ?)` to them)."""
+    query = Q()
+    for state in states:
+        query |= Q(**{field: str(state)})
+    return query
 
 
 def label(state: str) -> str:

@@ -219,6 +219,8 @@ OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=120)
 OUTBOX_MAX_ATTEMPTS = env.int("OUTBOX_MAX_ATTEMPTS", default=8)
 OUTBOX_MAX_AGE_HOURS = env.int("OUTBOX_MAX_AGE_HOURS", default=48)
 OUTBOX_RETRY_PRIORITY = 5  # the seeds' rule: priority >= 5 is retried automatically
+# Work due and no sweep for this long: the dashboard and /healthz say the sweep has stopped.
+OUTBOX_SWEEP_STALE_SECONDS = env.int("OUTBOX_SWEEP_STALE_SECONDS", default=120)
 # Retry delays: exponential from BASE, capped at MAX, with jitter (docs/outbox.md).
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)

@@ -77,7 +77,32 @@ def check_cache() -> str:
 
 
 def health() -> tuple[bool, dict[str, str]]:
-    """(healthy, {"database": ..., "broker": ..., "cache": ...}); a degraded cache is still healthy."""
+    """(healthy, {"database": ..., "broker": ..., "cache": ..., "sweep": ...}).
+
+    A degraded cache is still healthy, and so is a stalled sweep: this process can
+    serve; the sweep is another process (beat, or `make run`'s loop) to restart.
+    """
     report = {"database": check_database(), "broker": check_broker(), "cache": check_cache()}
     healthy = all(value != ERROR for value in report.values())
+    report["sweep"] = check_sweep() if report["database"] == OK else ERROR
     return healthy, report
+
+
+STALLED = "stalled"
+
+
+def check_sweep() -> str:
+    """ "ok", or "stalled" when work is due and no sweep has run for OUTBOX_SWEEP_STALE_SECONDS."""
+    from django.utils import timezone
+
+    from planocore.outbox.selectors import sweep_state
+
+    try:
+        state = sweep_state(now=timezone.now())
+    except Exception:
+        logger.warning("Health check: could not read the sweep's heartbeat", exc_info=True)
+        return ERROR
+    if state["stalled"]:
+        logger.warning("Health check: %s request(s) due and no sweep has run lately", state["due"])
+        return STALLED
+    return OK

@@ -5,11 +5,12 @@
 web, worker and beat processes need no shared in-memory state, and a restart loses
 nothing:
 
-- planocore_outbox_requests{status,channel}: rows of the outbox by status and
+- planocore_outbox_requests{status,channel}: rows of the outbox by delivery state
+  (planocore/delivery.py: the names the API, the admin and the docs use) and
   channel (a gauge; one GROUP BY on the (status, channel) index). Every known
-  status x channel pair is written, 0 when empty, so series never vanish.
+  state x channel pair is written, 0 when empty, so series never vanish.
 - planocore_outbox_oldest_due_seconds: how long the longest-waiting due
-  pending request has been due (now - its next_attempt_at); 0 when none is due.
+  queued or retrying request has been due (now - its next_attempt_at); 0 when none is due.
   A rising value means the workers are not keeping up or not running.
 - planocore_provider_sends_total{channel,provider} and
   planocore_provider_failures_total{channel,provider,kind}: send attempts
@@ -32,6 +33,7 @@ from django.utils import timezone
 from prometheus_client.exposition import CONTENT_TYPE_PLAIN_0_0_4, generate_latest
 from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
 
+from planocore.delivery import WAITING
 from planocore.outbox.models import Channel, ExternalRequest, ExternalRequestAttempt
 from planocore.providers import ratelimit
 
@@ -64,7 +66,7 @@ def provider_name(channel: str) -> str:
 def _oldest_due(now: datetime):
     return (
         ExternalRequest.objects.order_by()
-        .filter(status=ExternalRequest.Status.PENDING, next_attempt_at__lte=now)
+        .filter(status__in=WAITING, next_attempt_at__lte=now)
         .values("status")
         .annotate(oldest=Min("next_attempt_at"))
         .values("oldest")
@@ -125,7 +127,7 @@ def attempt_counts() -> tuple[list[Sample], list[Sample]]:
     sends, failures = [], []
     for channel in channels:
         labels = {"channel": channel, "provider": provider_name(channel)}
-        sends.append((labels, counts.get((channel, outcome.SUCCEEDED), 0)))
+        sends.append((labels, counts.get((channel, outcome.SENT), 0)))
         for kind in (outcome.RETRYABLE, outcome.PERMANENT):
             failures.append(({**labels, "kind": kind.value}, counts.get((channel, kind), 0)))
     return sends, failures
@@ -141,13 +143,13 @@ class DatabaseCollector:
         yield _family(
             "planocore_outbox_requests",
             "gauge",
-            "Outgoing requests in the outbox, by status and channel.",
+            "Outgoing requests in the outbox, by delivery state (planocore/delivery.py) and channel.",
             depth,
         )
         yield _family(
             "planocore_outbox_oldest_due_seconds",
             "gauge",
-            "Seconds the longest-waiting due pending request has been due (0 when none).",
+            "Seconds the longest-waiting due queued or retrying request has been due (0 when none).",
             [({}, oldest_due)],
         )
         yield _family(

@@ -26,8 +26,8 @@ def landing(request):
 @never_cache
 @require_safe
 def healthz(request):
-    """200 {"database": "ok", "broker": "ok"|"not-configured", "cache": "ok"|"degraded"} when
-    healthy (a degraded cache is), else 503."""
+    """200 {"database": "ok", "broker": "ok"|"not-configured", "cache": "ok"|"degraded",
+    "sweep": "ok"|"stalled"} when healthy (a degraded cache is, and so is a stalled sweep), else 503."""
     healthy, report = health()
     return JsonResponse(report, status=200 if healthy else 503)
 

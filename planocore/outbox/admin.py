@@ -13,22 +13,28 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
 from planocore.admin_display import (
     CappedCountPaginator,
+    NoteDialogForm,
+    ProblemFilter,
     ReadOnlyRecordMixin,
+    ask_for_note,
+    back_to,
     delivery_badge,
     provider_event_badge,
     record_action,
     short_datetime,
     shortened,
 )
-from planocore.delivery import label
+from planocore.delivery import NEEDS_SOMEONE, states_q
 from planocore.outbox import services
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt, SandboxFailure
-from planocore.outbox.selectors import open_request_counts
+from planocore.outbox.selectors import due_q, open_request_counts
 from planocore.providers import ratelimit
 
 
@@ -65,6 +71,23 @@ class PriorityFilter(admin.SimpleListFilter):
         return queryset
 
 
+class RequestProblemFilter(ProblemFilter):
+    problem_q = states_q(NEEDS_SOMEONE)
+
+
+class DueFilter(admin.SimpleListFilter):
+    """`?due=now`: what a worker would take now (waiting and due, or sending past its lease)."""
+
+    title = "due"
+    parameter_name = "due"
+
+    def lookups(self, request, model_admin):
+        return [("now", "Due now")]
+
+    def queryset(self, request, queryset):
+        return queryset.filter(due_q(timezone.now())) if self.value() == "now" else queryset
+
+
 @admin.register(ExternalRequest)
 class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
     """Outgoing requests are history: no Save, no Delete; staff retry or abandon them (page, row or list)."""
@@ -80,7 +103,7 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
         "error",
         "created",
     )
-    list_filter = ("channel", "status", PriorityFilter, "created_at")
+    list_filter = ("channel", "status", RequestProblemFilter, DueFilter, PriorityFilter, "created_at")
     date_hierarchy = "created_at"
     search_fields = ("provider_message_id", "recipient")
     search_help_text = (
@@ -93,9 +116,9 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
     show_full_result_count = False
     paginator = CappedCountPaginator
     inlines = [AttemptInline]
-    actions = ["retry_now", "abandon"]
-    actions_detail = ["retry_now_one", "abandon_one"]
-    actions_row = ["retry_now_one", "abandon_one"]
+    actions = ["retry_now", "abandon", "mark_handled"]
+    actions_detail = ["retry_now_one", "abandon_one", "mark_handled_one"]
+    actions_row = ["retry_now_one", "abandon_one", "mark_handled_one"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
     readonly_fields = (
         "channel",
@@ -110,6 +133,10 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
         "leased_until",
         "staff_retried_at",
         "last_error",
+        "superseded_by",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
         "provider_message_id",
         "delivery_status",
         "delivery_status_at",
@@ -124,6 +151,7 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
     # The state and the failure first, then the proof; the rest in tabs (django-unfold).
     fieldsets = (
         (None, {"fields": ("status_badge", "last_error", "channel", "action", "priority", "source_link")}),
+        ("Problem", {"fields": ("resolved_at", "resolved_by", "resolution", "superseded_by")}),
         (
             "Proof",
             {
@@ -154,12 +182,12 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
     )
 
     def get_search_results(self, request, queryset, search_term):
-        # Each part has an index: the provider message id and primary key exactly,
+        # Each part has an index: the provider message id by its start, the primary key exactly,
         # the recipient by substring (a trigram index on PostgreSQL, migration 0005).
         term = search_term.strip()
         if not term:
             return queryset, False
-        # A provider id by its start: a prefix range on the id's pattern index (migration 0009).
+        # A provider id by its start: a prefix range on the id's pattern index (migration 0010).
         query = Q(provider_message_id__startswith=term) | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
             query |= Q(pk=int(term.lstrip("#")))
@@ -167,11 +195,11 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
 
     @admin.display(description="Status", ordering="status")
     def status_tries(self, obj):
-        if obj.attempts <= 1:
-            return delivery_badge(obj.status)
-        return format_html(
-            '{} <span class="text-xs">({} tries)</span>', delivery_badge(obj.status), obj.attempts
+        tries = (
+            format_html(' <span class="text-xs">({} tries)</span>', obj.attempts) if obj.attempts > 1 else ""
         )
+        handled = mark_safe(' <span class="text-xs">(resolved)</span>') if obj.resolved_at else ""
+        return format_html("{}{}{}", delivery_badge(obj.status), tries, handled)
 
     @admin.display(description="Status")
     def status_badge(self, obj):
@@ -228,29 +256,20 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
     def proof(self, obj):
         return format_html("<pre>{}</pre>", json.dumps(obj.response, indent=2, sort_keys=True))
 
+    def _say_refusals(self, request, refusals: services.Refusals) -> None:
+        for said in refusals.messages():
+            self.message_user(request, f"Left alone: {said}.", messages.WARNING)
+
     @admin.action(description="Retry now", permissions=["change"])
     def retry_now(self, request, queryset):
         # The ids now: the queryset may be filtered by status, which the retry changes.
         selected = list(queryset.values_list("pk", flat=True))
         started = timezone.now()
-        count = services.retry_requests(queryset=queryset)
-        skipped = len(selected) - count
+        count, refusals = services.retry_requests(queryset=queryset)
         self.message_user(request, f"{count} request(s) put back in line to be sent now.", messages.SUCCESS)
         if count:
             self._say_how_the_retry_ended(request, selected, started)
-        if skipped:
-            left = (
-                ExternalRequest.objects.filter(pk__in=selected)
-                .exclude(staff_retried_at__gte=started)
-                .order_by("pk")
-                .values_list("pk", "status")[:20]
-            )
-            which = ", ".join(f"#{pk} ({label(status)})" for pk, status in left)
-            self.message_user(
-                request,
-                f"{skipped} request(s) left alone, already sent or being sent: {which}.",
-                messages.WARNING,
-            )
+        self._say_refusals(request, refusals)
 
     def _say_how_the_retry_ended(self, request, selected: list[int], started) -> None:
         """When the send ran inside this request (no broker: tasks run in-process), say how it ended.
@@ -266,27 +285,48 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
             by_status.setdefault(status, []).append((pk, error))
         Status = ExternalRequest.Status
         parts, level = [], messages.SUCCESS
-        if sent := by_status.get(Status.SUCCEEDED):
+        if sent := by_status.get(Status.SENT):
             parts.append(f"{len(sent)} sent")
-        for status, words in ((Status.FAILED, "failed for good"), (Status.ABANDONED, "abandoned")):
+        for status in NEEDS_SOMEONE:
             if failed := by_status.get(status):
                 pk, error = failed[0]
-                parts.append(f"{len(failed)} {words} (#{pk}: {error[:200] or 'no error given'})")
+                parts.append(f"{len(failed)} {status} (#{pk}: {error[:200] or 'no error given'})")
                 level = messages.ERROR
-        waiting = by_status.get(Status.PENDING, []) + by_status.get(Status.SENDING, [])
+        if retrying := by_status.get(Status.RETRYING):
+            pk, error = retrying[0]
+            parts.append(
+                f"{len(retrying)} retrying (#{pk} failed again and waits for its next try: {error[:200]})"
+            )
+            level = messages.WARNING if level == messages.SUCCESS else level
+        waiting = by_status.get(Status.QUEUED, []) + by_status.get(Status.SENDING, [])
         if waiting:
-            part = f"{len(waiting)} waiting to be sent"
-            if errors := [(pk, error) for pk, error in waiting if error]:
-                part += f" (#{errors[0][0]} failed again and waits for its next try: {errors[0][1][:200]})"
-                level = messages.WARNING
-            parts.append(part)
+            parts.append(f"{len(waiting)} queued or sending")
         if parts:
             self.message_user(request, "How the retry ended: " + ", ".join(parts) + ".", level)
 
     @admin.action(description="Abandon", permissions=["change"])
     def abandon(self, request, queryset):
-        count = services.abandon_requests(queryset=queryset)
+        count, refusals = services.abandon_requests(queryset=queryset)
         self.message_user(request, f"{count} request(s) abandoned.", messages.SUCCESS)
+        self._say_refusals(request, refusals)
+
+    @admin.action(description="Mark handled (with a note)", permissions=["change"])
+    def mark_handled(self, request, queryset):
+        note, page = ask_for_note(
+            self, request, queryset, title="Mark these problems handled", action="mark_handled"
+        )
+        if page is not None:
+            return page
+        count = services.mark_handled(queryset=queryset, user=request.user, note=note)
+        left = queryset.count() - count
+        self.message_user(request, f"{count} problem(s) marked handled.", messages.SUCCESS)
+        if left:
+            self.message_user(
+                request,
+                f"Left alone: {left} request(s) not failed or abandoned, or already resolved.",
+                messages.WARNING,
+            )
+        return None
 
     retry_now_one = record_action(
         "retry_now",
@@ -295,6 +335,32 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
         icon="refresh",
         permissions=("change",),
     )
+
+    @action(
+        description="Mark handled",
+        url_path="mark-handled-one",
+        icon="task_alt",
+        permissions=["change"],
+        dialog={
+            "title": "Mark this problem handled?",
+            "description": "It stops counting as a failure that needs someone; the note says how.",
+            "form_class": NoteDialogForm,
+            "form_submit_text": "Mark handled",
+        },
+    )
+    def mark_handled_one(self, request, form, object_id):
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        count = services.mark_handled(queryset=queryset, user=request.user, note=form.cleaned_data["note"])
+        if count:
+            self.message_user(request, "1 problem(s) marked handled.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                f"Left alone: #{object_id} is not failed or abandoned, or already resolved.",
+                messages.WARNING,
+            )
+        return back_to(request, reverse("admin:outbox_externalrequest_change", args=[object_id]))
+
     abandon_one = record_action(
         "abandon",
         description="Abandon",

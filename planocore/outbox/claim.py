@@ -3,7 +3,7 @@
 A worker takes rows in two statements: it picks them (`select_due`, or one row
 by id), with `SELECT ... FOR UPDATE SKIP LOCKED` where the database has row
 locks (PostgreSQL), then takes them with a conditional UPDATE (`take`) that
-writes a fresh `lease_token` only where the row is still pending and due, or
+writes a fresh `lease_token` only where the row is still waiting (queued or retrying) and due, or
 left in `sending` past its lease. Only the rows carrying this worker's token
 afterwards are its own, so two workers never both take a row, on SQLite either
 (no row locks: a second process's UPDATE finds the row no longer due).
@@ -21,13 +21,14 @@ from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from planocore.delivery import WAITING
 from planocore.outbox.models import ExternalRequest
 
 Status = ExternalRequest.Status
 
 
 def _due_q(now: datetime) -> Q:
-    return Q(status=Status.PENDING, next_attempt_at__lte=now)
+    return Q(status__in=WAITING, next_attempt_at__lte=now)
 
 
 def _expired_q(now: datetime) -> Q:
@@ -71,7 +72,7 @@ def select_due(
     rows = fetch(base.filter(_expired_q(now)).order_by("leased_until", "id"), limit)
     aged_share = max(1, int(limit * settings.OUTBOX_AGED_SHARE))
     starved_since = now - timedelta(seconds=settings.OUTBOX_STARVATION_SECONDS)
-    aged = base.filter(status=Status.PENDING, next_attempt_at__lte=starved_since)
+    aged = base.filter(status__in=WAITING, next_attempt_at__lte=starved_since)
     rows += fetch(aged.order_by("next_attempt_at", "id"), min(aged_share, limit - len(rows)))
     by_priority = base.filter(_due_q(now)).order_by("-priority", "next_attempt_at", "id")
     if rows:
@@ -119,7 +120,7 @@ def take(pick: Callable[[datetime], list[ExternalRequest]]) -> list[ExternalRequ
 
 
 def claim(request_id: int) -> ExternalRequest | None:
-    """Take one due pending row (or one whose lease ran out) for this worker; None if not ours."""
+    """Take one due waiting row (or one whose lease ran out) for this worker; None if not ours."""
     claimed = take(lambda now: _pick_one(request_id, now))
     return claimed[0] if claimed else None
 
@@ -171,7 +172,7 @@ def requests_of(source: models.Model) -> models.QuerySet:
     """The requests `source` enqueued that nobody has taken yet."""
     content_type = ContentType.objects.get_for_model(source)
     mine = ExternalRequest.objects.filter(content_type=content_type, object_id=str(source.pk))
-    return mine.filter(status=Status.PENDING)
+    return mine.filter(status__in=WAITING)
 
 
 def claim_for_caller(*, source: models.Model) -> ExternalRequest | None:

@@ -5,7 +5,7 @@ commits, publishes its id to the broker as one `send_external_request` message
 (with no broker, the embedded default, the task runs right there): nothing talks
 to a provider before the commit. A broker that is down costs the request one
 failed connection (CELERY_TASK_PUBLISH_RETRY off, no transport retries) and
-leaves the row pending for the sweep.
+leaves the row queued for the sweep.
 
 Measured against a thread per web process that batched the ids of several
 commits into one message (the design before), in the same run:
@@ -22,6 +22,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from planocore.crypto import encrypt_json
+from planocore.outbox import problems
 from planocore.outbox.claim import requests_of
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.tasks import send_external_request
@@ -52,6 +53,7 @@ def enqueue(
     secrets: dict | None = None,
     dispatch: bool = True,
     recipient: str = "",
+    supersede: bool = False,
 ) -> ExternalRequest:
     """Write an ExternalRequest in the current transaction; dispatch it after commit.
 
@@ -59,7 +61,8 @@ def enqueue(
     `recipient` names who it goes to in the admin's list and search (a Glip
     team's name, say); by default it is read from the payload (`recipient_of`).
     `dispatch=False` leaves the row for the caller to `send` (the `execute` path)
-    or for the sweep.
+    or for the sweep. `supersede` (a resend) marks the older requests of `source`
+    replaced by this one (planocore/outbox/problems.py).
     """
     request = ExternalRequest.objects.create(
         channel=channel,
@@ -72,6 +75,8 @@ def enqueue(
         content_type=ContentType.objects.get_for_model(source) if source is not None else None,
         object_id=str(source.pk) if source is not None else "",
     )
+    if supersede and source is not None:
+        problems.supersede(source=source, by=request)
     if dispatch:
         transaction.on_commit(lambda: hand_off(request.pk))
     return request
@@ -83,9 +88,9 @@ def hand_off(request_id: int) -> None:
         send_external_request.delay(request_id)
     except Exception:
         # Runs after the commit: an error here must not reach the caller, whose data is
-        # saved. The row stays pending and the sweep sends it.
+        # saved. The row stays queued and the sweep sends it.
         logger.warning(
-            "Could not hand outbox request %s to the broker; it stays pending, with any others "
+            "Could not hand outbox request %s to the broker; it stays queued, with any others "
             "the broker missed, and the sweep will send them.",
             request_id,
         )

@@ -5,6 +5,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models, transaction
 from django.db.models import Q
 
+from planocore.delivery import NEEDS_SOMEONE, DeliveryState, Resolution, states_q
+
 
 class Channel(models.TextChoices):
     GLIP = "glip", "Glip"
@@ -14,13 +16,16 @@ class Channel(models.TextChoices):
     CONVERSATION = "conversation", "Sunshine Conversations"
 
 
-class ExternalRequest(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending"
-        SENDING = "sending", "Sending"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-        ABANDONED = "abandoned", "Abandoned"
+class ExternalRequest(Resolution):
+    """One call to a provider. Its `status` is the one delivery vocabulary (planocore/delivery.py).
+
+    A failed or abandoned request is a problem until it is resolved (the `Resolution`
+    fields): a later request of the same record was sent, or staff marked it handled.
+    A resend supersedes the older requests of its record (`superseded_by`): acting on
+    them never changes the record, whose state is its latest request's.
+    """
+
+    Status = DeliveryState
 
     channel = models.CharField(max_length=20, choices=Channel.choices)
     action = models.CharField(max_length=40, default="send")
@@ -29,7 +34,7 @@ class ExternalRequest(models.Model):
         blank=True, editable=False, help_text="Secrets for the send, encrypted; wiped once sent."
     )
     priority = models.SmallIntegerField(default=0)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
     leased_until = models.DateTimeField(null=True, blank=True)
@@ -69,30 +74,44 @@ class ExternalRequest(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    superseded_by = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        editable=False,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        db_index=False,  # outbox_superseded_idx serves it
+        help_text="The later request of the same record that replaced this one (a resend).",
+    )
+    # True on a resend that superseded earlier requests: once sent, it resolves their problems.
+    supersedes = models.BooleanField(default=False, editable=False)
 
     class Meta:
         verbose_name = "outgoing request"
         ordering = ["-created_at"]
         indexes = [
-            # Claiming: due pending rows, highest priority first, oldest first.
-            # Partial indexes hold only pending rows, so they stay small however
-            # many millions of finished rows the table keeps.
+            # Claiming: due waiting rows (queued, retrying), highest priority first,
+            # oldest first. Only waiting (and in-flight) rows have a next attempt
+            # time, so these partial indexes stay small however many millions of
+            # finished rows the table keeps; `next_attempt_at <= now` implies their
+            # condition on SQLite and PostgreSQL alike.
             models.Index(
                 fields=["-priority", "next_attempt_at", "id"],
                 name="outbox_due_idx",
-                condition=Q(status="pending"),
+                condition=Q(next_attempt_at__isnull=False),
             ),
             # The same for `process_external_requests --channel`.
             models.Index(
                 fields=["channel", "-priority", "next_attempt_at", "id"],
                 name="outbox_due_channel_idx",
-                condition=Q(status="pending"),
+                condition=Q(next_attempt_at__isnull=False),
             ),
             # Anti-starvation: the longest-waiting due rows, whatever their priority.
             models.Index(
                 fields=["next_attempt_at", "id"],
                 name="outbox_due_age_idx",
-                condition=Q(status="pending"),
+                condition=Q(next_attempt_at__isnull=False),
             ),
             # Reclaiming rows whose worker died.
             models.Index(fields=["leased_until"], name="outbox_lease_idx", condition=Q(status="sending")),
@@ -112,7 +131,19 @@ class ExternalRequest(models.Model):
             models.Index(
                 fields=["status", "channel"],
                 name="outbox_open_status_idx",
-                condition=~Q(status="succeeded"),
+                condition=~Q(status="sent"),
+            ),
+            # Problems that need someone (failed or abandoned, not resolved): the dashboard,
+            # the "needs someone" filters and the production notifications screen read it.
+            models.Index(
+                fields=["content_type", "object_id"],
+                name="outbox_problem_idx",
+                condition=Q(resolved_at__isnull=True) & states_q(NEEDS_SOMEONE),
+            ),
+            models.Index(
+                fields=["superseded_by"],
+                name="outbox_superseded_idx",
+                condition=Q(superseded_by__isnull=False),
             ),
             # The date drill-down, and the dashboard's charts: requests per day,
             # channel and status over the last 14 days, read from the index alone.
@@ -129,7 +160,9 @@ class ExternalRequestAttempt(models.Model):
     """One try at sending an ExternalRequest: when, how long, and what came of it."""
 
     class Outcome(models.TextChoices):
-        SUCCEEDED = "succeeded", "Succeeded"
+        """What one try came to (not a delivery state: the request's `status` is that)."""
+
+        SENT = "sent", "Sent"
         RETRYABLE = "retryable", "Retryable failure"
         PERMANENT = "permanent", "Permanent failure"
 
@@ -192,3 +225,23 @@ class SandboxFailure(models.Model):
         missing = set(Channel.values) - set(cls.objects.values_list("channel", flat=True))
         if missing:
             cls.objects.bulk_create([cls(channel=c) for c in sorted(missing)], ignore_conflicts=True)
+
+
+class SweepHeartbeat(models.Model):
+    """The last sweep of due requests (`process_due`: the beat task, `process_external_requests`).
+
+    One row, written at the end of every sweep, so the dashboard and /healthz can
+    say when work is due and no sweep has run for OUTBOX_SWEEP_STALE_SECONDS.
+    """
+
+    name = models.CharField(max_length=20, unique=True, default="outbox")
+    ran_at = models.DateTimeField(help_text="When the last sweep finished.")
+    took_ms = models.PositiveIntegerField(default=0)
+    sent = models.PositiveIntegerField(default=0)
+    failed = models.PositiveIntegerField(default=0)
+    retrying = models.PositiveIntegerField(default=0)
+    abandoned = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"sweep at {self.ran_at:%Y-%m-%d %H:%M:%S}"

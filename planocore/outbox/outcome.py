@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from planocore.outbox.attempt import Attempt, backoff_seconds
 from planocore.outbox.models import ExternalRequest, ExternalRequestAttempt
+from planocore.outbox.problems import resolve_replaced
 from planocore.outbox.signals import outcome_recorded
 
 logger = logging.getLogger("planocore.outbox")
@@ -43,6 +44,11 @@ OUTCOME_FIELDS = [
 ]
 
 
+def waiting_state(request: ExternalRequest) -> str:
+    """`queued` before the first try of its series (a new request, or one staff retried), else `retrying`."""
+    return Status.RETRYING if request.attempts > request.attempts_before_staff_retry else Status.QUEUED
+
+
 def apply(attempt: Attempt, now: datetime) -> None:
     """Set the row's new state in memory from its attempt (written by `_record`)."""
     request = attempt.request
@@ -51,14 +57,14 @@ def apply(attempt: Attempt, now: datetime) -> None:
     request.updated_at = now
     if attempt.defer_seconds is not None:
         # Not an attempt: give the claim's count back and wait for the budget.
-        request.status = Status.PENDING
         request.attempts -= 1
+        request.status = waiting_state(request)
         request.next_attempt_at = now + timedelta(seconds=attempt.defer_seconds)
         attempt.kind = "skipped"
         return
     number = request.attempts
     if attempt.result is not None:
-        request.status = Status.SUCCEEDED
+        request.status = Status.SENT
         request.provider_message_id = attempt.result.message_id[:200]
         request.response = attempt.result.response
         request.secret_payload = ""
@@ -66,7 +72,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
         request.next_attempt_at = None
         request.last_error = ""
         attempt.kind = "sent"
-        outcome = ExternalRequestAttempt.Outcome.SUCCEEDED
+        outcome = ExternalRequestAttempt.Outcome.SENT
     else:
         exc = attempt.error
         series_start = request.staff_retried_at or request.created_at
@@ -78,7 +84,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
             request.status, request.next_attempt_at, attempt.kind = Status.ABANDONED, None, "abandoned"
         else:
             delay = backoff_seconds(series_attempts, exc.retry_after)
-            request.status, attempt.kind = Status.PENDING, "retrying"
+            request.status, attempt.kind = Status.RETRYING, "retrying"
             request.next_attempt_at = now + timedelta(seconds=delay)
         request.last_error = exc.message[:2000]
         if exc.response:
@@ -120,6 +126,9 @@ def write(attempts: list[Attempt], token: str, *, careful: bool) -> list[Attempt
     if _update_outcomes([a.request for a in kept], token) != len(kept):
         return None  # a lease ran out and another worker holds some row (never when careful)
     ExternalRequestAttempt.objects.bulk_create([a.attempt_row for a in kept if a.attempt_row])
+    for a in kept:
+        if a.request.supersedes and a.request.status == Status.SENT:
+            resolve_replaced(a.request)
     for a in kept:
         if a.attempt_row is None:
             continue
@@ -231,7 +240,7 @@ def record(attempts: list[Attempt]) -> list[Attempt]:
 
 
 def release(rows: list[ExternalRequest]) -> None:
-    """Give claimed rows back untouched: pending again, in their place in line, the claim not counted."""
+    """Give claimed rows back untouched: waiting again, in their place in line, the claim not counted."""
     if not rows:
         return
     now = timezone.now()

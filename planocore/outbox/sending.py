@@ -13,10 +13,11 @@ from typing import TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
+from django.utils import timezone
 
 from planocore.outbox.attempt import Attempt, call_backend
 from planocore.outbox.claim import claim, claim_batch, claim_for_caller, renew_lease
-from planocore.outbox.models import ExternalRequest
+from planocore.outbox.models import ExternalRequest, SweepHeartbeat
 from planocore.outbox.outcome import record, release
 
 
@@ -139,11 +140,13 @@ def process_due(
     OUTBOX_RECORD_EVERY outcomes or its oldest outcome is OUTBOX_RECORD_SECONDS
     old, so a slow provider gets each outcome written right away while a fast
     one costs two queries per group. `should_stop` is checked before each
-    request; the rest of the batch then goes back to pending untouched.
+    request; the rest of the batch then goes back in line untouched. Each run
+    ends with the sweep's heartbeat (`SweepHeartbeat`).
     """
     batch_size = batch_size or settings.OUTBOX_BATCH_SIZE
     channels = list(channels) if channels else None
     counts = ProcessCounts()
+    started = time.monotonic()
     while not should_stop():
         want = batch_size if limit is None else min(batch_size, limit - counts.total)
         if want <= 0:
@@ -152,7 +155,19 @@ def process_due(
         if not batch:
             break
         _run_batch(batch, counts, should_stop, on_outcome)
+    _heartbeat(counts, took_ms=int((time.monotonic() - started) * 1000))
     return counts
+
+
+def _heartbeat(counts: ProcessCounts, *, took_ms: int) -> None:
+    """Say that a sweep ran, and what it did (one UPDATE; the first sweep makes the row)."""
+    beat = {
+        "ran_at": timezone.now(),
+        "took_ms": took_ms,
+        **{kind: getattr(counts, kind) for kind in ("sent", "failed", "retrying", "abandoned", "skipped")},
+    }
+    if not SweepHeartbeat.objects.filter(name="outbox").update(**beat):
+        SweepHeartbeat.objects.get_or_create(name="outbox", defaults=beat)
 
 
 def _run_batch(batch, counts: ProcessCounts, should_stop, on_outcome) -> None:

@@ -15,7 +15,9 @@ goes through them (docs/outbox.md):
 - `outcome.py`: write the outcome fenced by the lease token, log the attempt,
   send `outcome_recorded`;
 - `sending.py`: `send` and `process_due`, built from the three above;
-- `staff.py`: retry now, abandon.
+- `staff.py`: retry now, abandon;
+- `problems.py`: failed and abandoned requests until resolved (mark handled, a
+  resend that was sent), superseding.
 
 Exactly once in normal operation and across worker restarts; a crash between a
 provider's answer and its recording can re-send that one request after the
@@ -26,12 +28,14 @@ from planocore.outbox.attempt import backoff_seconds
 from planocore.outbox.claim import claim, claim_batch, claim_for_caller, select_due
 from planocore.outbox.enqueue import RECIPIENT_MAX, add_secrets, enqueue, recipient_of
 from planocore.outbox.outcome import release
+from planocore.outbox.problems import mark_handled, open_problems, supersede
 from planocore.outbox.sending import ProcessCounts, SendOutcome, process_due, send, send_claimed, send_now
-from planocore.outbox.staff import abandon_requests, retry_now, retry_requests
+from planocore.outbox.staff import Refusals, abandon_requests, retry_now, retry_requests
 
 __all__ = [
     "RECIPIENT_MAX",
     "ProcessCounts",
+    "Refusals",
     "SendOutcome",
     "abandon_requests",
     "add_secrets",
@@ -40,6 +44,8 @@ __all__ = [
     "claim_batch",
     "claim_for_caller",
     "enqueue",
+    "mark_handled",
+    "open_problems",
     "process_due",
     "recipient_of",
     "release",
@@ -49,4 +55,5 @@ __all__ = [
     "send",
     "send_claimed",
     "send_now",
+    "supersede",
 ]

@@ -53,6 +53,8 @@ class ProviderBackend:
     """
 
     name = "base"
+    # What people call it in messages ("Mandrill", "the sandbox"); by default `name`.
+    label = ""
     # The provider's budget of calls per window for one rate_limit_key (one
     # account), shared by every worker through planocore.providers.ratelimit.
     # None: no budget counted by the outbox (a 429's Retry-After is still

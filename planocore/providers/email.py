@@ -64,6 +64,10 @@ class EmailBackend(ProviderBackend):
 
     name = "email"
 
+    @property
+    def label(self) -> str:
+        return "Mandrill" if settings.EMAIL_BACKEND.startswith("anymail.") else "the email backend"
+
     def rate_limit_key(self, *, payload: dict) -> str | None:
         # No counted budget, but a Mandrill 429 keeps every worker (and the API's
         # in-request sends) off the account until its Retry-After has passed.

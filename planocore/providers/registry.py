@@ -26,3 +26,10 @@ def get_backend(channel: str) -> ProviderBackend:
 def reset_backends() -> None:
     """Forget built backends (tests that change settings call this)."""
     _backend.cache_clear()
+
+
+def provider_label(channel: str) -> str:
+    """What people call the provider serving `channel` now ("Mandrill", "the sandbox"), capitalised."""
+    backend = get_backend(channel)
+    label = backend.label or backend.name
+    return label[:1].upper() + label[1:]

@@ -29,6 +29,7 @@ from planocore.providers.base import ProviderBackend, ProviderError, ProviderRes
 
 class SandboxBackend(ProviderBackend):
     name = "sandbox"
+    label = "the sandbox"
 
     def build(self, *, channel, action, payload, secrets):
         return {"channel": channel, "action": action, "payload": payload}
@@ -57,7 +58,9 @@ class SandboxBackend(ProviderBackend):
 
 
 SWITCHES_CACHE_KEY = "sandbox:failure-switches:v1"
-SWITCHES_CACHE_SECONDS = 300
+# Short: with the per-process default cache, another process (`make run`'s sweep) sees a
+# switch saved in the admin within this many seconds; one small query per process per period.
+SWITCHES_CACHE_SECONDS = 2
 
 
 @dataclass(frozen=True)

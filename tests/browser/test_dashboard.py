@@ -24,13 +24,13 @@ def _traffic():
     """Two weeks of requests: sms every day (more each day), a few emails and Glip posts."""
     for days_ago in range(14):
         for _ in range(14 - days_ago):
-            _request("sms", Status.SUCCEEDED, days_ago)
+            _request("sms", Status.SENT, days_ago)
         if days_ago % 3 == 0:
             _request("sms", Status.FAILED, days_ago, last_error="RingCentral: invalid number")
     for days_ago in (0, 1, 2, 5):
-        _request("email", Status.SUCCEEDED, days_ago)
-        _request("glip", Status.SUCCEEDED, days_ago)
-    _request("email", Status.PENDING, 0, attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=12))
+        _request("email", Status.SENT, days_ago)
+        _request("glip", Status.SENT, days_ago)
+    _request("email", Status.RETRYING, 0, attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=12))
 
 
 def _chart(page, kind: str) -> dict:
@@ -105,14 +105,15 @@ def test_failures_block_shows_abandoned_requests_and_production_notifications(
 ):
     request = _request("sms", Status.FAILED, last_error="RingCentral: 400 invalid phone number")
     services.abandon_requests(queryset=ExternalRequest.objects.filter(pk=request.pk))
-    _request("sms", Status.SUCCEEDED)
+    _request("sms", Status.SENT)
     [failed] = Notification.objects.bulk_create(
         [
             Notification(
                 notification_type="email",
                 email_to="client@example.com",
                 email_subject="Your tour is ready",
-                status="rejected",
+                status="sent",
+                provider_status="rejected",
                 provider_failed_at=timezone.now() - timedelta(hours=1),
             )
         ]
@@ -137,16 +138,18 @@ def test_failures_block_shows_abandoned_requests_and_production_notifications(
     block.scroll_into_view_if_needed()
     shot("failures")
 
-    # The heading opens the changelist filtered to abandoned requests: only this one.
+    # The heading opens the changelist filtered to exactly the problems it counts.
+    heading = block.get_by_role("link", name="Outgoing requests failed or abandoned")
+    counted = int(heading.locator(".failure-count").inner_text())
     with page.expect_navigation():
-        block.get_by_role("link", name="Abandoned requests").click()
-    assert "status__exact=abandoned" in page.url
-    assert rows(page).count() == 1
+        heading.click()
+    assert "problem=open" in page.url
+    assert rows(page).count() == counted
 
     page.go_back()
     with page.expect_navigation():
-        block.get_by_role("link", name="Production notifications (emails Mandrill refused or failed)").click()
-    assert page.url.endswith("/admin/notifications/productionnotification/")
+        block.get_by_role("link", name="Production notifications (emails refused, failed or bounced)").click()
+    assert page.url.endswith("/admin/notifications/productionnotification/?problem=open")
     assert rows(page).count() == 1
 
     page.go_back()
@@ -165,5 +168,5 @@ def test_failures_block_shows_abandoned_requests_and_production_notifications(
     page.go_back()
     with page.expect_navigation():
         block.get_by_role("link", name="Cancelation notices not made").click()
-    assert page.url.endswith("/admin/cancelations/cancelationnoticeproblem/")
+    assert page.url.endswith("/admin/cancelations/cancelationnoticeproblem/?problem=open")
     assert rows(page).count() == 1

@@ -5,7 +5,6 @@ from io import StringIO
 from django.core.management import call_command
 
 from glip.models import GlipMessage, GlipTeam
-from planocore.delivery import label
 from planocore.outbox import services as outbox
 from planocore.outbox.models import ExternalRequest, SandboxFailure
 from tests.browser.admin_pages import inline_rows, messages, readonly, row, rows, text
@@ -62,9 +61,9 @@ def test_a_sandbox_failure_switched_on_in_the_admin(page, live_server, admin_log
     # A post of priority 5 is retried by the outbox; the first attempt failed on purpose.
     message = GlipMessage.objects.create(team=team, text="Will it go?", priority=5)
     request = ExternalRequest.objects.get(object_id=str(message.pk), channel="glip")
-    assert (request.status, request.attempts) == (Status.PENDING, 1)
+    assert (request.status, request.attempts) == (Status.RETRYING, 1)
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/{request.pk}/change/")
-    assert readonly(page, "Status") == label(Status.PENDING)
+    assert readonly(page, "Status") == "Retrying"
     assert (
         readonly(page, "Last error")
         == "Sandbox told to fail (retryable) by the channel's switch in the admin."
@@ -120,12 +119,12 @@ def test_a_sandbox_failure_seen_retried_then_in_the_failures_block(
     call_command("process_external_requests", limit=1, stdout=out)
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/?channel__exact=glip")
     listed = row(page, str(request.pk))
-    assert text(listed.locator("td.field-status_tries")) == f"{label(Status.PENDING)} (2 tries)"
+    assert text(listed.locator("td.field-status_tries")) == "Retrying (2 tries)"
     # The error cut to fit the row, whole on hover.
     error = listed.locator("td.field-error [title]").get_attribute("title")
     assert "Sandbox told to fail (retryable)" in error
     page.goto(f"{live_server.url}/admin/outbox/externalrequest/{request.pk}/change/")
-    assert readonly(page, "Status") == label(Status.PENDING)
+    assert readonly(page, "Status") == "Retrying"
     attempts = inline_rows(page, "attempt_log")
     assert attempts.count() == 2 and all("503" in text(attempts.nth(n)) for n in range(2))
     shot("retried")

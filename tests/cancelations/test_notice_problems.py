@@ -94,7 +94,7 @@ def test_problems_are_in_the_dashboards_failures_block(reason, settings, admin_c
     [block] = [
         b for b in response.context["dashboard"]["failures"] if b.title == "Cancelation notices not made"
     ]
-    assert block.list_url == PROBLEMS
+    assert block.list_url == f"{PROBLEMS}?problem=open" and block.count == 7
     # The five newest of the seven, newest first, each linking its cancelation's page.
     shown = [c.pk for c in reversed(cancelations[2:])]
     assert [f.url for f in block.failures] == [
@@ -103,6 +103,31 @@ def test_problems_are_in_the_dashboards_failures_block(reason, settings, admin_c
     assert block.failures[0].label == f"Cancelation #{shown[0]}: glip notice (canceled) not made"
     assert "'No Such Team' is not an active Glip team" in block.failures[0].detail
     html = response.content.decode()
-    assert f'<a href="{PROBLEMS}">Cancelation notices not made</a>' in html
+    heading = 'Cancelation notices not made: <span class="failure-count">7</span>'
+    assert f'<a href="{PROBLEMS}?problem=open">{heading}</a>' in html
     assert all(f'href="{f.url}"' in html for f in block.failures)
     assert f'href="/admin/cancelations/cancelation/{cancelations[1].pk}/change/"' not in html
+
+
+def test_a_notice_problem_marked_handled_leaves_the_failures_block_and_stays_findable(
+    reason, settings, admin_client
+):
+    settings.CANCELATION_NOTICE_GLIP_TEAM = "No Such Team"
+    settings.CANCELATION_NOTICE_EMAILS = {}
+    cancelation = _cancel(reason, cancelable_id=5)
+    problem = cancelation.notice_problems.get()
+    admin_client.post(
+        PROBLEMS,
+        {"action": "mark_handled", "_selected_action": [problem.pk], "apply": "1", "note": "Team renamed."},
+    )
+    problem.refresh_from_db()
+    assert problem.resolved_at is not None and problem.resolution == "Team renamed."
+    assert problem.resolved_by.username == "admin"
+    [block] = [
+        b
+        for b in admin_client.get("/admin/").context["dashboard"]["failures"]
+        if b.title == "Cancelation notices not made"
+    ]
+    assert block.count == 0 and block.failures == []
+    found = admin_client.get(PROBLEMS, {"problem": "resolved"}).context["cl"].result_list
+    assert [p.pk for p in found] == [problem.pk]

@@ -34,7 +34,7 @@ def ext_102(ringcentral_fake, photographers):
 def test_the_password_is_kept_encrypted_on_the_request_not_on_the_message(photographers, ext_102):
     message = glip_message_create(team=photographers, text="x", extension=ext_102, rc_password="p@ss-102")
     request = message.external_requests.get()
-    assert request.status == "pending" and "p@ss-102" not in request.secret_payload
+    assert request.status == "queued" and "p@ss-102" not in request.secret_payload
     assert decrypt_json(request.secret_payload) == {"password": "p@ss-102"}
     assert "p@ss-102" not in str(GlipMessage.objects.filter(pk=message.pk).values().get())
     assert not hasattr(message, "rc_password")

@@ -50,7 +50,7 @@ def test_execute_posts_from_the_default_extension_with_jwt(api, ringcentral_fake
     assert message.application.slug == "planox2" and message.extension is None
     assert body["data"]["rc_extension"] is None and body["data"]["team_name"] == "Photographers"
     request = message.external_requests.get()
-    assert request.status == "succeeded" and request.payload["chat_id"] == "chat-77"
+    assert request.status == "sent" and request.payload["chat_id"] == "chat-77"
 
 
 def test_execute_posts_from_a_given_extension_with_its_password(
@@ -119,7 +119,7 @@ def test_execute_failure_answers_provider_failed_with_the_saved_message(api, rin
     assert "will be retried" in body["message"] and "503" in body["message"]
     saved = body["data"]["glip_message"]
     assert saved["status"] == "retrying" and GlipMessage.objects.get(pk=saved["id"]).status == "retrying"
-    assert ExternalRequest.objects.get().status == "pending"
+    assert ExternalRequest.objects.get().status == "retrying"
 
 
 def test_execute_failure_with_low_priority_is_not_retried(api, ringcentral_fake, photographers):
@@ -288,7 +288,7 @@ def test_show_has_the_proof(api, ringcentral_fake, photographers):
     code, body = api.get(f"{URL}/{posted['data']['id']}")
     assert code == 200 and body["data"]["post_id"] == posted["data"]["post_id"]
     proof = body["data"]["outgoing_requests"][0]
-    assert proof["status"] == "succeeded" and proof["provider_message_id"] == posted["data"]["post_id"]
+    assert proof["status"] == "sent" and proof["provider_message_id"] == posted["data"]["post_id"]
     assert proof["response"]["groupId"] == "chat-77"
     code, body = api.get(f"{URL}/999999")
     assert (code, body["status"]) == (400, "invalid-param") and "id" in body["errors"]
@@ -335,7 +335,7 @@ def test_execute_during_a_rate_limit_penalty_queues_instead(api, ringcentral_fak
     assert (code, body["status"]) == (200, "action-successful")
     assert "rate limit" in body["message"] and body["data"]["status"] == "queued"
     assert ringcentral_fake.received == []
-    assert ExternalRequest.objects.get().status == "pending"
+    assert ExternalRequest.objects.get().status == "queued"
 
 
 def test_outcomes_of_other_sources_leave_messages_alone(ringcentral_fake, photographers):

@@ -47,7 +47,7 @@ def test_glip_post_success_with_the_default_jwt(ringcentral_fake, team):
         {"chat_id": "chat-1", "text": "Hello team", "owner_id": "100001", "id": request.provider_message_id}
     ]
     assert ringcentral_fake.logins[0]["grant"] == "jwt"
-    assert request.status == ExternalRequest.Status.SUCCEEDED
+    assert request.status == ExternalRequest.Status.SENT
     assert request.response["groupId"] == "chat-1"
     token_call = ringcentral_fake.requests_to("POST", "/restapi/oauth/token")[0]
     assert token_call.headers["authorization"].startswith("Basic ")
@@ -81,7 +81,7 @@ def test_glip_5xx_is_retried_then_succeeds(ringcentral_fake, team):
         503, {"errorCode": "CMN-201", "message": "Service Temporary Unavailable"}, path="/posts$"
     )
     outcome, request = _send("glip", GLIP, action="post", priority=5)
-    assert outcome.retryable and request.status == ExternalRequest.Status.PENDING
+    assert outcome.retryable and request.status == ExternalRequest.Status.RETRYING
     assert "503" in request.last_error and "Service Temporary Unavailable" in request.last_error
     ExternalRequest.objects.filter(pk=request.pk).update(next_attempt_at=request.created_at)
     outcome = outbox.send(request.pk)
@@ -98,7 +98,7 @@ def test_glip_429_retry_after_is_honoured(ringcentral_fake, team):
         path="/posts$",
     )
     outcome, request = _send("glip", GLIP, action="post", priority=5)
-    assert outcome.retryable and request.status == ExternalRequest.Status.PENDING
+    assert outcome.retryable and request.status == ExternalRequest.Status.RETRYING
     wait = (request.next_attempt_at - request.updated_at).total_seconds()
     assert wait >= 41
     attempt = request.attempt_log.get()
@@ -114,7 +114,7 @@ def test_glip_timeout_is_retryable_and_never_leaks_the_token(ringcentral_fake, t
     ringcentral_fake.hang_next(2.0, path="/posts$")
     outcome, request = _send("glip", GLIP, action="post", priority=5)
     assert outcome.retryable and "did not answer" in request.last_error
-    assert request.status == ExternalRequest.Status.PENDING
+    assert request.status == ExternalRequest.Status.RETRYING
     access_tokens = list(ringcentral_fake.tokens)
     stored = f"{request.last_error} {request.response} {caplog.text}"
     assert access_tokens and not any(token in stored for token in access_tokens)
@@ -215,7 +215,7 @@ def test_sms_permanent_failure(ringcentral_fake):
 def test_sms_retryable_failure_then_success(ringcentral_fake):
     ringcentral_fake.fail_next(502, None, path="/sms$")
     outcome, request = _send("sms", SMS, priority=5)
-    assert outcome.retryable and request.status == ExternalRequest.Status.PENDING
+    assert outcome.retryable and request.status == ExternalRequest.Status.RETRYING
     ExternalRequest.objects.filter(pk=request.pk).update(next_attempt_at=request.created_at)
     assert outbox.send(request.pk).succeeded
     assert len(ringcentral_fake.sms) == 1
@@ -229,7 +229,7 @@ def test_sms_429_retry_after(ringcentral_fake):
         path="/sms$",
     )
     outcome, request = _send("sms", SMS, priority=5)
-    assert request.status == ExternalRequest.Status.PENDING
+    assert request.status == ExternalRequest.Status.RETRYING
     assert (request.next_attempt_at - request.updated_at).total_seconds() >= 29
     assert request.attempt_log.get().retry_after_seconds == 30
 

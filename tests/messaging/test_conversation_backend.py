@@ -33,7 +33,7 @@ def test_post_message_success(sunshine_fake):
     (message,) = sunshine_fake.messages[CONVERSATION]
     assert message["author"] == {"type": "business"}
     assert message["content"] == {"type": "text", "text": "Your photos are ready"}
-    assert request.status == "succeeded"
+    assert request.status == "sent"
     assert request.provider_message_id == message["id"]
     assert request.response["messages"][0]["id"] == message["id"]
     (sent,) = sunshine_fake.requests_to("POST", r"/messages$")
@@ -67,13 +67,13 @@ def test_retryable_failure_then_success_through_the_outbox(sunshine_fake):
     sunshine_fake.fail_next(503, {"errors": [{"code": "service_unavailable", "title": "Try later"}]})
     outcome, request = send()
     assert outcome.retryable and not outcome.succeeded
-    assert request.status == "pending" and request.attempts == 1
+    assert request.status == "retrying" and request.attempts == 1
     assert "503" in request.last_error
     ExternalRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())  # time passes
     outcome = outbox.send(request.pk)
     request.refresh_from_db()
     assert outcome.succeeded, outcome.error
-    assert (request.status, request.attempts) == ("succeeded", 2)
+    assert (request.status, request.attempts) == ("sent", 2)
     assert len(sunshine_fake.requests_to("POST", r"/messages$")) == 2
     assert len(sunshine_fake.messages[CONVERSATION]) == 1
 
@@ -85,7 +85,7 @@ def test_429_retry_after_is_honoured(sunshine_fake):
     before = timezone.now()
     outcome, request = send()
     assert outcome.retryable
-    assert request.status == "pending"
+    assert request.status == "retrying"
     assert request.next_attempt_at >= before + timedelta(seconds=119)
     # No worker calls Sunshine Conversations again before Retry-After, even for another request.
     ExternalRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
@@ -93,7 +93,7 @@ def test_429_retry_after_is_honoured(sunshine_fake):
     other_outcome, other = send({**PAYLOAD, "text": "Another"})
     assert not other_outcome.succeeded
     assert len(sunshine_fake.requests_to("POST", r"/messages$")) == 1
-    assert other.status == "pending" and other.next_attempt_at >= before + timedelta(seconds=100)
+    assert other.status == "queued" and other.next_attempt_at >= before + timedelta(seconds=100)
 
 
 def test_timeout_is_retryable(sunshine_fake, settings):

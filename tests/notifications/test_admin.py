@@ -191,7 +191,7 @@ def test_actions_resend_and_mark_processed(staff, django_capture_on_commit_callb
 
     with django_capture_on_commit_callbacks(execute=True):
         staff.post(url, {"action": "resend", "_selected_action": [sent.pk]})
-    assert ExternalRequest.objects.filter(object_id=str(sent.pk), status="succeeded").count() == 2
+    assert ExternalRequest.objects.filter(object_id=str(sent.pk), status="sent").count() == 2
 
     staff.post(url, {"action": "mark_processed", "_selected_action": [unsent.pk]})
     unsent.refresh_from_db()

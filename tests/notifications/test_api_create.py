@@ -50,7 +50,7 @@ def test_default_with_proof_shows_each_outgoing_request(notify):
     [proof] = body["data"]["proof"]
     request = ExternalRequest.objects.get()
     assert proof["id"] == request.pk
-    assert (proof["channel"], proof["status"], proof["attempts"]) == ("email", "succeeded", 1)
+    assert (proof["channel"], proof["status"], proof["attempts"]) == ("email", "sent", 1)
     assert proof["provider_message_id"] == request.provider_message_id != ""
     assert proof["sent_at"] and proof["created_at"]
     assert proof["response"] == request.response
@@ -105,7 +105,7 @@ def test_sms_is_queued_in_the_same_transaction_and_sent_after_commit(notify):
         "text": "Hi",
         "extension_id": None,
     }
-    assert request.status == "succeeded"
+    assert request.status == "sent"
     assert (notification.processed, notification.status) == (1, "sent")
     assert notification.processed_at is not None
 
@@ -175,7 +175,7 @@ def test_mandrill_outage_answers_mandrill_email_failed_and_is_retried(api, mandr
     assert (code, body["status"]) == (500, "mandrill-email-failed"), body
     assert "will be retried" in body["message"]
     request = ExternalRequest.objects.get()
-    assert request.status == "pending" and request.next_attempt_at is not None
+    assert request.status == "retrying" and request.next_attempt_at is not None
     assert Notification.objects.get().status == "retrying"
 
 

@@ -42,7 +42,7 @@ def test_success_sends_the_message_and_keeps_proof_without_the_key(mandrill_fake
     assert message["metadata"] == {"notification_id": "7", "key": "tour-ready"}
 
     request = ExternalRequest.objects.get(pk=outcome.request.pk)
-    assert request.status == ExternalRequest.Status.SUCCEEDED
+    assert request.status == ExternalRequest.Status.SENT
     assert request.provider_message_id in {r["_id"] for r in request.response["body"]}
     assert request.response["recipients"]["ann@example.com"]["status"] == "sent"
     assert mandrill_fake.api_key not in str(request.response)
@@ -84,7 +84,7 @@ def test_retryable_failure_then_success(mandrill_fake):
     first = send(request.pk)
     request.refresh_from_db()
     assert not first.succeeded and first.retryable
-    assert request.status == ExternalRequest.Status.PENDING
+    assert request.status == ExternalRequest.Status.RETRYING
     assert request.next_attempt_at > timezone.now()
 
     ExternalRequest.objects.filter(pk=request.pk).update(next_attempt_at=timezone.now())
@@ -94,7 +94,7 @@ def test_retryable_failure_then_success(mandrill_fake):
     outcomes = list(
         ExternalRequestAttempt.objects.filter(request=request).values_list("outcome", "http_status")
     )
-    assert outcomes == [("retryable", 503), ("succeeded", None)]
+    assert outcomes == [("retryable", 503), ("sent", None)]
     assert len(mandrill_fake.requests_to("POST", r"send\.json$")) == 2
 
 
@@ -106,7 +106,7 @@ def test_429_retry_after_is_honoured(mandrill_fake):
     outcome = send(_queued().pk)
 
     request = ExternalRequest.objects.get(pk=outcome.request.pk)
-    assert request.status == ExternalRequest.Status.PENDING
+    assert request.status == ExternalRequest.Status.RETRYING
     assert request.next_attempt_at >= before + timedelta(seconds=120)
     attempt = ExternalRequestAttempt.objects.get(request=request)
     assert (attempt.http_status, attempt.retry_after_seconds) == (429, 120.0)
@@ -126,7 +126,7 @@ def test_429_keeps_every_email_off_mandrill_until_retry_after(mandrill_fake):
 
     assert other.skipped and not other.succeeded
     request = ExternalRequest.objects.get(pk=other.request.pk)
-    assert request.status == ExternalRequest.Status.PENDING and request.attempts == 0
+    assert request.status == ExternalRequest.Status.QUEUED and request.attempts == 0
     assert request.next_attempt_at >= before + timedelta(seconds=100)
     assert len(mandrill_fake.requests_to("POST", r"send\.json$")) == 1
 
@@ -140,7 +140,7 @@ def test_timeout_is_retryable(mandrill_fake, settings):
 
     request = ExternalRequest.objects.get(pk=outcome.request.pk)
     assert outcome.retryable
-    assert request.status == ExternalRequest.Status.PENDING
+    assert request.status == ExternalRequest.Status.RETRYING
     assert "did not answer" in request.last_error and "Timeout" in request.last_error
     attempt = ExternalRequestAttempt.objects.get(request=request)
     assert attempt.duration_ms < 1400

@@ -39,7 +39,7 @@ def _event(event_type: str, ts: int) -> dict:
 @pytest.fixture
 def email_request(transactional_db):
     return ExternalRequest.objects.create(
-        channel=Channel.EMAIL, status=ExternalRequest.Status.SUCCEEDED, provider_message_id=MESSAGE_ID
+        channel=Channel.EMAIL, status=ExternalRequest.Status.SENT, provider_message_id=MESSAGE_ID
     )
 
 

@@ -81,7 +81,7 @@ def test_gunicorn_serves_health_static_and_json_logs(tmp_path):
         base = f"http://127.0.0.1:{port}"
         health = _wait_for(f"{base}/healthz", process, headers={"X-Request-ID": "ops-test-health"})
         assert health.status_code == 503
-        assert health.json() == {"database": "ok", "broker": "error", "cache": "ok"}
+        assert health.json() == {"database": "ok", "broker": "error", "cache": "ok", "sweep": "ok"}
         assert health.headers["X-Request-ID"] == "ops-test-health"
 
         # Plain HTTP is sent to HTTPS (the health probe above was exempt)...

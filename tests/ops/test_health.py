@@ -15,7 +15,7 @@ def test_healthy_without_broker_is_200(client, db, settings):
     settings.CELERY_BROKER_URL = ""
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok"}
+    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok", "sweep": "ok"}
     assert "no-cache" in response["Cache-Control"]
     assert response["X-Request-ID"]
 
@@ -26,7 +26,7 @@ def test_unreachable_broker_is_503_quickly(client, db, settings):
     settings.HEALTHZ_BROKER_TIMEOUT = 1.0
     response = client.get("/healthz")
     assert response.status_code == 503
-    assert response.json() == {"database": "ok", "broker": "error", "cache": "ok"}
+    assert response.json() == {"database": "ok", "broker": "error", "cache": "ok", "sweep": "ok"}
     assert b"s3cret" not in response.content
 
 
@@ -72,7 +72,7 @@ def test_unreachable_database_is_503():
     assert result.returncode == 0, result.stderr[-2000:]
     status, body = json.loads(result.stdout.strip().splitlines()[-1])
     assert status == 503
-    assert body == {"database": "error", "broker": "not-configured", "cache": "ok"}
+    assert body == {"database": "error", "broker": "not-configured", "cache": "ok", "sweep": "error"}
 
 
 def test_unreachable_cache_is_degraded_not_down(client, db, settings, caplog):
@@ -90,7 +90,12 @@ def test_unreachable_cache_is_degraded_not_down(client, db, settings, caplog):
     with caplog.at_level("WARNING", logger="planocore.ops"):
         response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "degraded"}
+    assert response.json() == {
+        "database": "ok",
+        "broker": "not-configured",
+        "cache": "degraded",
+        "sweep": "ok",
+    }
     assert "cache does not answer" in caplog.text
 
 
@@ -107,4 +112,4 @@ def test_reachable_redis_cache_is_ok(client, db, settings):
         )
     }
     response = client.get("/healthz")
-    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok"}
+    assert response.json() == {"database": "ok", "broker": "not-configured", "cache": "ok", "sweep": "ok"}

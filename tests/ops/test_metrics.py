@@ -65,17 +65,17 @@ def test_queue_depth_sends_and_failures(client):
     _sent("sms", sms)
     _sent("email", _email())
     _sent("email", _email(sandbox_fail="permanent"))  # -> failed, one permanent failure
-    _sent("sms", {**sms, "sandbox_fail": "retryable"}, priority=9)  # -> pending again, retryable
+    _sent("sms", {**sms, "sandbox_fail": "retryable"}, priority=9)  # -> retrying, one retryable failure
     enqueue(channel="glip", action="post", payload={"chat_id": "1", "text": "x", "extension_id": None},
             dispatch=False)  # fmt: skip
 
     samples = scrape(client)
 
-    assert depth(samples, "succeeded", "sms") == 2
-    assert depth(samples, "succeeded", "email") == 1
+    assert depth(samples, "sent", "sms") == 2
+    assert depth(samples, "sent", "email") == 1
     assert depth(samples, "failed", "email") == 1
-    assert depth(samples, "pending", "sms") == 1
-    assert depth(samples, "pending", "glip") == 1
+    assert depth(samples, "retrying", "sms") == 1
+    assert depth(samples, "queued", "glip") == 1
     assert depth(samples, "abandoned", "conversation") == 0  # every pair is present
     total = sum(v for (name, _), v in samples.items() if name == "planocore_outbox_requests")
     assert total == ExternalRequest.objects.count() == 6
@@ -106,7 +106,7 @@ def test_oldest_due_age(client):
     assert 90 <= age < 120
 
     # Once sent it is no longer due: the age falls to the next one's.
-    ExternalRequest.objects.filter(pk=old.pk).update(status=ExternalRequest.Status.SUCCEEDED)
+    ExternalRequest.objects.filter(pk=old.pk).update(status=ExternalRequest.Status.SENT)
     assert 10 <= scrape(client)[("planocore_outbox_oldest_due_seconds", ())] < 40
 
 

@@ -19,7 +19,7 @@ def admin_client(client, staff_user):
     return client
 
 
-def _req(status=Status.PENDING, **kw):
+def _req(status=Status.QUEUED, **kw):
     return ExternalRequest.objects.create(
         channel=kw.pop("channel", "sms"),
         payload=kw.pop("payload_override", {"text": "hello"}),
@@ -30,23 +30,29 @@ def _req(status=Status.PENDING, **kw):
 
 
 def test_changelist_shows_dashboard_counts_without_full_count(admin_client, django_assert_max_num_queries):
-    for status, n in [(Status.PENDING, 3), (Status.FAILED, 2), (Status.ABANDONED, 1), (Status.SUCCEEDED, 4)]:
+    for status, n in [(Status.QUEUED, 3), (Status.FAILED, 2), (Status.ABANDONED, 1), (Status.SENT, 4)]:
         for _ in range(n):
             _req(status)
     with django_assert_max_num_queries(12):
         response = admin_client.get(reverse(CHANGELIST))
     assert response.status_code == 200
     html = response.content.decode()
-    assert 'class="outbox-pending">3<' in html
+    assert 'class="outbox-queued">3<' in html
     assert 'class="outbox-failed">2<' in html
     assert 'class="outbox-abandoned">1<' in html
     assert response.context["cl"].show_full_result_count is False
-    assert response.context["outbox_dashboard"] == {"pending": 3, "sending": 0, "failed": 2, "abandoned": 1}
+    assert response.context["outbox_dashboard"] == {
+        "queued": 3,
+        "sending": 0,
+        "retrying": 0,
+        "failed": 2,
+        "abandoned": 1,
+    }
 
 
 def test_changelist_filters_and_date_drilldown(admin_client):
     _req(Status.FAILED, channel="glip", priority=5)
-    _req(Status.PENDING, channel="sms")
+    _req(Status.QUEUED, channel="sms")
     response = admin_client.get(reverse(CHANGELIST), {"status__exact": "failed", "channel__exact": "glip"})
     assert [r.channel for r in response.context["cl"].result_list] == ["glip"]
     year = timezone.now().year
@@ -55,8 +61,8 @@ def test_changelist_filters_and_date_drilldown(admin_client):
 
 
 def test_search_finds_a_provider_message_id_by_its_start(admin_client):
-    target = _req(Status.SUCCEEDED, provider_message_id="rc-msg-123")
-    longer = _req(Status.SUCCEEDED, provider_message_id="rc-msg-1234")
+    target = _req(Status.SENT, provider_message_id="rc-msg-123")
+    longer = _req(Status.SENT, provider_message_id="rc-msg-1234")
     response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-1234"})
     assert [r.pk for r in response.context["cl"].result_list] == [longer.pk]
     response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-12"})
@@ -92,7 +98,7 @@ def test_detail_shows_proof_and_attempts_but_never_secrets(admin_client, sandbox
 
 def test_retry_now_and_abandon_actions(admin_client, sandbox, django_capture_on_commit_callbacks):
     failed = _req(Status.FAILED, attempts=1, last_error="boom")
-    done = _req(Status.SUCCEEDED)
+    done = _req(Status.SENT)
     with django_capture_on_commit_callbacks(execute=True):
         response = admin_client.post(
             reverse(CHANGELIST),
@@ -101,17 +107,17 @@ def test_retry_now_and_abandon_actions(admin_client, sandbox, django_capture_on_
         )
     assert response.status_code == 200
     failed.refresh_from_db()
-    assert failed.status == Status.SUCCEEDED  # retried, and sent after the action's commit
+    assert failed.status == Status.SENT  # retried, and sent after the action's commit
     shown = [str(m) for m in response.context["messages"]]
     assert any("1 request(s) put back" in m for m in shown)
-    assert any("1 request(s) left alone" in m for m in shown)
+    assert f"Left alone: #{done.pk}: already sent, suppressed or being sent." in shown
 
-    waiting = _req(Status.PENDING)
+    waiting = _req(Status.QUEUED)
     admin_client.post(reverse(CHANGELIST), {"action": "abandon", "_selected_action": [waiting.pk, done.pk]})
     waiting.refresh_from_db()
     done.refresh_from_db()
     assert waiting.status == Status.ABANDONED
-    assert done.status == Status.SUCCEEDED
+    assert done.status == Status.SENT
 
 
 @pytest.mark.django_db(transaction=True)  # the send runs when the retry commits, inside the request
@@ -134,10 +140,10 @@ def test_retry_banner_says_how_the_retry_ended(admin_client, sandbox):
     shown = [str(m) for m in response.context["messages"]]
     assert "3 request(s) put back in line to be sent now." in shown
     [ended] = [m for m in shown if m.startswith("How the retry ended")]
-    assert ended.startswith(f"How the retry ended: 1 sent, 1 failed for good (#{refused.pk}: ")
-    assert f", 1 waiting to be sent (#{busy.pk} failed again and waits for its next try: " in ended
+    assert ended.startswith(f"How the retry ended: 1 sent, 1 failed (#{refused.pk}: ")
+    assert f", 1 retrying (#{busy.pk} failed again and waits for its next try: " in ended
     ok.refresh_from_db()
-    assert ok.status == Status.SUCCEEDED
+    assert ok.status == Status.SENT
 
 
 def test_changelist_shows_provider_budgets(admin_client):

@@ -64,7 +64,7 @@ def test_ten_sms_at_once_with_a_budget_of_3(budget_of_3):
     _drain(budget_of_3, want=10)
     _assert_budget_kept(budget_of_3)
     # They waited without being counted as attempts, and none was abandoned.
-    assert set(ExternalRequest.objects.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}
+    assert set(ExternalRequest.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
     # Spread as the budget allows: the 10th no sooner than three windows after the first.
     times = sorted(c.at for c in _sms_calls(budget_of_3))
     assert times[-1] - times[0] >= 3 * WINDOW * 0.95
@@ -79,7 +79,7 @@ def test_the_fake_lowering_the_limit_through_its_headers(ringcentral_fake, setti
         enqueue(channel="sms", payload={**SMS, "text": f"m{i}"}, priority=5, dispatch=False)
     _drain(ringcentral_fake, want=10)
     _assert_budget_kept(ringcentral_fake)
-    assert set(ExternalRequest.objects.values_list("status", "attempts")) == {(Status.SUCCEEDED, 1)}
+    assert set(ExternalRequest.objects.values_list("status", "attempts")) == {(Status.SENT, 1)}
     medium = next(b for b in ratelimit.budgets() if b["group"] == "Medium")
     assert medium["limit"] == 3 and medium["remaining_reported"] is not None
     # The one token request counted in its own group, Auth.
@@ -225,4 +225,4 @@ def test_two_processes_on_the_embedded_default_share_the_budget(budget_of_3, tmp
     assert sum(sent) == 10 and min(sent) >= 1, output  # both processes sent some
     with sqlite3.connect(tmp_path / "db.sqlite3") as db:
         rows = db.execute(f"SELECT status, attempts FROM {ExternalRequest._meta.db_table}").fetchall()  # noqa: S608
-    assert sorted(rows) == [("succeeded", 1)] * 10
+    assert sorted(rows) == [("sent", 1)] * 10

@@ -66,10 +66,10 @@ def test_limit_and_channel(scripted, settings):
         _due(channel="sms")
     email = [_due(channel="email") for _ in range(2)]
     assert _run("--channel", "email").strip().startswith("sent=2 ")
-    assert all(ExternalRequest.objects.get(pk=r.pk).status == Status.SUCCEEDED for r in email)
-    assert ExternalRequest.objects.filter(channel="sms", status=Status.PENDING).count() == 3
+    assert all(ExternalRequest.objects.get(pk=r.pk).status == Status.SENT for r in email)
+    assert ExternalRequest.objects.filter(channel="sms", status=Status.QUEUED).count() == 3
     assert _run("--limit", "2", "--batch-size", "1").strip().startswith("sent=2 ")
-    assert ExternalRequest.objects.filter(channel="sms", status=Status.PENDING).count() == 1
+    assert ExternalRequest.objects.filter(channel="sms", status=Status.QUEUED).count() == 1
 
 
 def test_counts_every_kind(scripted, settings):
@@ -179,7 +179,7 @@ def test_stop_gives_the_rest_of_the_batch_back_untouched(scripted):
     assert counts.sent == 2 and counts.skipped == 3
     for row in rows[2:]:
         row.refresh_from_db()
-        assert row.status == Status.PENDING and row.attempts == 0 and row.lease_token == ""
+        assert row.status == Status.QUEUED and row.attempts == 0 and row.lease_token == ""
         assert row.next_attempt_at <= timezone.now()
 
 

@@ -18,7 +18,7 @@ def test_eager_tasks_send_in_process_at_once(sandbox, django_capture_on_commit_c
     # No broker (the embedded default): the commit sends, no thread, no waiting.
     with django_capture_on_commit_callbacks(execute=True):
         request = enqueue(channel="sms", payload={"text": "now"}, priority=5)
-    assert ExternalRequest.objects.get(pk=request.pk).status == Status.SUCCEEDED
+    assert ExternalRequest.objects.get(pk=request.pk).status == Status.SENT
 
 
 @pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_one_request_failing_in_a_batch_does_not_stop_the_others(sandbox, monkey
     monkeypatch.setattr(sending, "send", send)
     send_external_requests([ids[0], ids[1], 999_999, ids[2]])  # 999999: deleted meanwhile
     statuses = dict(ExternalRequest.objects.values_list("pk", "status"))
-    assert statuses == {ids[0]: Status.SUCCEEDED, ids[1]: Status.PENDING, ids[2]: Status.SUCCEEDED}
+    assert statuses == {ids[0]: Status.SENT, ids[1]: Status.QUEUED, ids[2]: Status.SENT}
     assert f"Sending outbox request {ids[1]} failed" in caplog.text
     assert "999999 no longer exists" in caplog.text
 
@@ -53,7 +53,7 @@ def test_ids_the_sweep_sent_first_are_skipped_by_their_batch(scripted):
     assert process_due().sent == 3
     send_external_requests(ids)
     assert len(scripted.calls) == 3
-    assert set(ExternalRequest.objects.values_list("status", flat=True)) == {Status.SUCCEEDED}
+    assert set(ExternalRequest.objects.values_list("status", flat=True)) == {Status.SENT}
     assert ExternalRequest.objects.filter(attempts=1).count() == 3
 
 
@@ -79,6 +79,4 @@ def test_each_commit_publishes_its_id_on_redis_at_once(celery_conf, redis_queue)
         assert kwargs == {}
         published.append(args[0])
     assert published == ids
-    assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {
-        Status.PENDING
-    }
+    assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Status.QUEUED}

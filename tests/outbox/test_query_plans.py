@@ -1,9 +1,11 @@
 """The outbox's hot reads use its partial indexes, with the status a bound parameter like any other.
 
-SQLite plans a statement knowing its bound values, so `status = ?` picks the
-index whose condition is `status = 'pending'`; PostgreSQL's client-side
-binding sends the value in the SQL. Checked on SQLite, where a wrong plan
-would sort every pending row on each claim.
+SQLite plans a statement knowing its bound values, so `status = ? OR status = ?`
+picks the index whose condition is `status = 'failed' OR status = 'abandoned'`
+(it cannot match `IN (?, ?)`), and `next_attempt_at <= ?` the indexes of rows
+with a next attempt time (the waiting ones); PostgreSQL's client-side binding
+sends the value in the SQL. Checked on SQLite, where a wrong plan would sort
+every waiting row on each claim.
 """
 
 import pytest
@@ -43,6 +45,7 @@ def test_claiming_reads_the_partial_indexes_of_pending_and_sending_rows():
 
 
 @pytest.mark.django_db
-def test_the_open_counts_read_only_unfinished_rows():
-    (plan,) = _plans(selectors.open_request_counts)
-    assert "outbox_open_status_idx" in plan
+def test_the_open_counts_read_only_unfinished_rows_and_open_problems():
+    in_flight, problems = _plans(selectors.open_request_counts)
+    assert "outbox_open_status_idx" in in_flight
+    assert "outbox_problem_idx" in problems

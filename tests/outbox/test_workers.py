@@ -106,7 +106,7 @@ def test_two_worker_processes_send_each_of_1000_requests_exactly_once(tmp_path):
     per_request = Counter(n for n, _ in sent)
     assert len(per_request) == 1000 and set(per_request.values()) == {1}, "a request was sent twice or never"
     assert len({pid for _, pid in sent}) == 2, "both workers should have sent some"
-    assert ExternalRequest.objects.filter(status=Status.SUCCEEDED, attempts=1).count() == 1000
+    assert ExternalRequest.objects.filter(status=Status.SENT, attempts=1).count() == 1000
     assert ExternalRequestAttempt.objects.count() == 1000
     totals = [int((tmp_path / f"w{i}.log").read_text().split("sent=")[1].split()[0]) for i in range(2)]
     assert sum(totals) == 1000
@@ -130,12 +130,12 @@ def test_a_killed_worker_loses_nothing_and_a_restarted_one_finishes(tmp_path):
         ExternalRequest.objects.filter(status=Status.SENDING).values_list("payload__n", flat=True)
     )
     assert in_flight, "the kill should land mid-batch, with rows left in sending"
-    assert ExternalRequest.objects.exclude(status=Status.SUCCEEDED).exists()
+    assert ExternalRequest.objects.exclude(status=Status.SENT).exists()
 
     second = _manage(env, "--loop", "--sleep", "0.2", "--batch-size", "20", log=tmp_path / "second.log")
     try:
         _wait(
-            lambda: ExternalRequest.objects.filter(status=Status.SUCCEEDED).count() == len(ids),
+            lambda: ExternalRequest.objects.filter(status=Status.SENT).count() == len(ids),
             90,
             "the restarted worker to finish every request",
         )
@@ -196,14 +196,12 @@ def test_a_real_celery_worker_sends_enqueued_requests_on_one_database_connection
         for n in range(7, 13):
             with transaction.atomic():
                 request = enqueue(channel="sms", payload={"n": n, "text": "via celery"}, priority=5)
-                assert ExternalRequest.objects.get(pk=request.pk).status == Status.PENDING
+                assert ExternalRequest.objects.get(pk=request.pk).status == Status.QUEUED
             requests.append(request)
         # Each commit handed its id to the broker; the worker process sends them.
         _wait(
             lambda: (
-                ExternalRequest.objects.filter(
-                    pk__in=[r.pk for r in requests], status=Status.SUCCEEDED
-                ).count()
+                ExternalRequest.objects.filter(pk__in=[r.pk for r in requests], status=Status.SENT).count()
                 == len(requests)
             ),
             60,

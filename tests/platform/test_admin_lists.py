@@ -65,6 +65,7 @@ def test_outbox_list_shows_recipient_source_and_last_error(admin_client, django_
     assert "Editors (chat chat-77)" in html
     assert f'<a href="/admin/glip/glipmessage/{message.pk}/change/">Glip message #{message.pk}</a>' in html
     # The state as its badge (planocore.delivery's colour and meaning), then the tries.
+    assert '<span class="state-badge state-failed" data-colour="danger"' in html
     assert re.search(
         r'title="The provider refused it[^"]*">\s*Failed\s*</span></span> <span class="text-xs">\(3 tries\)',
         html,

@@ -33,21 +33,22 @@ def _request(channel, status, *, days_ago=0, **fields):
 
 def _rows():
     now = timezone.now()
-    _request("sms", Status.SUCCEEDED)
-    _request("sms", Status.SUCCEEDED)
+    _request("sms", Status.SENT)
+    _request("sms", Status.SENT)
     _request("sms", Status.FAILED)
-    _request("sms", Status.PENDING, attempts=2, next_attempt_at=now - timedelta(minutes=30))
-    _request("sms", Status.SUCCEEDED, days_ago=3)
+    _request("sms", Status.RETRYING, attempts=2, next_attempt_at=now - timedelta(minutes=30))
+    _request("sms", Status.SENT, days_ago=3)
     _request("email", Status.ABANDONED, days_ago=1, last_error="Mandrill said no: invalid address.")
-    _request("email", Status.SUCCEEDED, days_ago=20)  # outside the 14 days
-    _request("glip", Status.PENDING, next_attempt_at=now + timedelta(hours=1))  # waiting, not due
+    _request("email", Status.SENT, days_ago=20)  # outside the 14 days
+    _request("glip", Status.QUEUED, next_attempt_at=now + timedelta(hours=1))  # waiting, not due
     Notification.objects.bulk_create(
         [
             Notification(
                 notification_type="email",
                 email_to="someone@example.com",
                 email_subject="Your tour is ready",
-                status="rejected",
+                status="sent",
+                provider_status="rejected",
                 provider_failed_at=now - timedelta(hours=2),
             ),
             Notification(notification_type="email", email_to="fine@example.com", status="sent"),
@@ -80,10 +81,10 @@ def test_dashboard_counts_real_rows(admin_client):
     assert channels["email"]["days"][-2]["failed"] == 1 and channels["email"]["total"] == 1
     assert channels["mms"]["total"] == 0
     outbox = board["outbox"]
-    assert (outbox["due"], outbox["retrying"], outbox["pending"], outbox["abandoned"], outbox["failed"]) == (
+    assert (outbox["due"], outbox["retrying"], outbox["queued"], outbox["abandoned"], outbox["failed"]) == (
         1,
         1,
-        2,
+        1,
         1,
         1,
     )
@@ -102,15 +103,18 @@ def test_dashboard_counts_real_rows(admin_client):
     options = json.loads(charts["sent"]["options"])
     assert options["scales"]["y"]["stacked"] and options["plugins"]["legend"]["display"]
     assert 'class="num outbox-due">1<' in html
-    # The failures block: the abandoned request and the production notification, with links.
+    # The failures block: the failed and abandoned requests and the production notification, with links.
     failures = {block.title: block for block in board["failures"]}
-    abandoned = failures["Abandoned requests"]
-    assert abandoned.list_url == "/admin/outbox/externalrequest/?status__exact=abandoned"
-    assert [f.detail for f in abandoned.failures] == ["Mandrill said no: invalid address."]
+    problems = failures["Outgoing requests failed or abandoned"]
+    assert problems.list_url == "/admin/outbox/externalrequest/?problem=open"
+    assert problems.count == 2
+    assert [f.detail for f in problems.failures] == ["", "Mandrill said no: invalid address."]
+    abandoned = problems
     production = next(b for t, b in failures.items() if t.startswith("Production notifications"))
-    assert production.list_url == "/admin/notifications/productionnotification/"
+    assert production.list_url == "/admin/notifications/productionnotification/?problem=open"
+    assert production.count == 1
     assert [f.label for f in production.failures] == [
-        f"#{Notification.objects.get(status='rejected').pk} Your tour is ready"
+        f"#{Notification.objects.get(provider_status='rejected').pk} Your tour is ready"
     ]
     assert production.failures[0].url in html and abandoned.list_url in html
 
@@ -120,7 +124,7 @@ def test_dashboard_renders_when_empty(admin_client):
     html = response.content.decode()
     assert response.status_code == 200
     assert "No provider calls counted this minute." in html
-    # One "None." per failure source: abandoned requests, production notifications, cancelation notices.
+    # One "None." per failure source: outgoing requests, production notifications, cancelation notices.
     assert html.count('<p class="dash-empty">None.</p>') == 3
     assert 'class="num outbox-oldest">—<' in html
 
@@ -153,10 +157,11 @@ def test_dashboard_shows_provider_budgets(admin_client, monkeypatch):
 def test_dashboard_query_count_is_pinned(admin_client, django_assert_max_num_queries):
     _rows()
     admin_client.get("/admin/")  # warm caches (content types, sessions)
-    # session + user + charts + 2 outbox + provider budgets + 1 per failure source (3: abandoned
-    # requests, production notifications, cancelation notices not made; was 9 with two sources)
-    # + the admin log: whatever the rows.
-    with django_assert_max_num_queries(10):
+    # session + user + charts + 5 outbox (2 state counts, due, sending past its lease, the sweep's
+    # heartbeat) + provider budgets + 2 per failure source (a count and the latest; 3 sources:
+    # outgoing requests, production notifications, cancelation notices not made) + the admin log:
+    # 16 whatever the rows (10 before the counts of open problems and the sweep's heartbeat).
+    with django_assert_max_num_queries(16):
         assert admin_client.get("/admin/").status_code == 200
     for _ in range(30):
         _request("sms", Status.ABANDONED, last_error="x")
@@ -164,7 +169,7 @@ def test_dashboard_query_count_is_pinned(admin_client, django_assert_max_num_que
     CancelationNoticeProblem.objects.bulk_create(
         [CancelationNoticeProblem(cancelation=cancelation, transition="canceled", problem="x")] * 30
     )
-    with django_assert_max_num_queries(10):
+    with django_assert_max_num_queries(16):
         assert admin_client.get("/admin/").status_code == 200
 
 
@@ -177,7 +182,7 @@ def test_staff_without_outbox_view_get_the_plain_index(client, django_user_model
 
 def test_failure_sources_are_registered():
     assert list(dashboard_module.FAILURE_SOURCES)[:3] == [
-        "abandoned_requests",
+        "request_problems",
         "production_notifications",
         "cancelation_notice_problems",
     ]

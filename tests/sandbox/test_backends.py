@@ -110,13 +110,13 @@ def test_a_switch_per_channel_makes_the_sandbox_fail_on_purpose(fresh_clone):
     assert set(SandboxFailure.objects.values_list("channel", "mode")) == {
         (c, "off") for c in ("glip", "email", "sms", "mms", "conversation")
     }
-    assert _send_sms().status == "succeeded"
+    assert _send_sms().status == "sent"
 
     switch = SandboxFailure.objects.get(channel="sms")
     switch.mode, switch.retry_after_seconds = SandboxFailure.Mode.RETRYABLE, 30
     switch.save()
     request = _send_sms()
-    assert (request.status, request.attempts) == ("pending", 1)
+    assert (request.status, request.attempts) == ("retrying", 1)
     assert request.last_error == "Sandbox told to fail (retryable) by the channel's switch in the admin."
     assert get_backend("email").send(channel="email", action="send", payload={}, secrets={}).message_id
 
@@ -127,7 +127,7 @@ def test_a_switch_per_channel_makes_the_sandbox_fail_on_purpose(fresh_clone):
 
     switch.mode = SandboxFailure.Mode.OFF
     switch.save()
-    assert _send_sms().status == "succeeded"
+    assert _send_sms().status == "sent"
 
 
 def test_an_email_failed_on_purpose_shows_among_the_production_notifications(

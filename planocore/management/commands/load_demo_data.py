@@ -30,11 +30,22 @@ from planocore.accounts.services import (
 class Command(BaseCommand):
     help = "Load demo data for a local run and print the admin login and an API token."
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--port",
+            type=int,
+            default=8000,
+            help="The port the app is served on, for the links printed (make run passes its PORT).",
+        )
+
     @transaction.atomic
-    def handle(self, *args, **options):
+    def handle(self, *args, port, **options):
         User = get_user_model()
+        base = f"http://127.0.0.1:{port}"
         admin_password = secrets.token_urlsafe(12)
-        admin, _ = User.objects.get_or_create(username="admin", defaults={"email": "admin@planocore.local"})
+        admin, first_run = User.objects.get_or_create(
+            username="admin", defaults={"email": "admin@planocore.local"}
+        )
         admin.is_staff = admin.is_superuser = True
         admin.set_password(admin_password)
         admin.save()
@@ -48,34 +59,40 @@ class Command(BaseCommand):
         client, _ = Client.objects.get_or_create(user=demo)
         client.groups.set([client_group_ensure()])
 
-        _, token = application_token_create(application=Application.objects.get(slug="planox2"), name="demo")
+        planox2 = Application.objects.get(slug="planox2")
+        earlier_tokens = planox2.tokens.filter(name="demo").count()
+        _, token = application_token_create(application=planox2, name="demo")
         sign_in = json.dumps({"email": demo.email, "password": client_password}, separators=(",", ":"))
         self.stdout.write(
-            "\nPlanoCore demo data loaded. Start at http://127.0.0.1:8000/ (links to everything below).\n"
-            "\n"
+            f"\nPlanoCore demo data loaded. Start at {base}/ (links to everything below).\n"
+            + (
+                ""
+                if first_run
+                else "  Run before: the passwords below are new (the ones printed before no longer work);\n"
+                f"  the {earlier_tokens} demo token(s) printed before still work, beside the new one.\n"
+            )
+            + "\n"
             f"  Admin login:  user admin  password {admin_password}\n"
-            "    A superuser: everything in http://127.0.0.1:8000/admin/ (notifications, the outbox and\n"
+            f"    A superuser: everything in {base}/admin/ (notifications, the outbox and\n"
             "    its sandbox failure switches, cancelations, Glip teams and messages, tokens), and the\n"
-            "    browsable API (open http://127.0.0.1:8000/api/v1/sessions/current once signed in).\n"
+            f"    browsable API (open {base}/api/v1/sessions/current once signed in).\n"
             "\n"
             f"  Demo client:  client@planocore.local  password {client_password}\n"
             "    An API user (not staff: no admin), a customer: signs in through the API for a session\n"
             f"    token (pcs_…) acting as a client (group 'API clients': {len(CLIENT_GROUP_PERMISSIONS)} "
             "permissions).\n"
             "    It sees only its own notifications, cancelations and messaging clients; no Glip:\n"
-            f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) http://127.0.0.1:8000/api/v1/sessions\n"
+            f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) {base}/api/v1/sessions\n"
             "\n"
             f"  API token (application planox2, shown once): {token}\n"
             "    What other applications use: every API route (send Glip messages, notifications,\n"
             "    cancelations, messaging clients), as PlanoX2.\n"
-            "    curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8000/api/v1/sessions/current\n"
+            f"    curl -H 'Authorization: Bearer <token>' {base}/api/v1/sessions/current\n"
         )
-        self._import_sandbox_teams()
-        self.stdout.write(
-            "  Docs: http://127.0.0.1:8000/documentation/  API viewer: http://127.0.0.1:8000/api/docs\n"
-        )
+        self._import_sandbox_teams(base)
+        self.stdout.write(f"  Docs: {base}/documentation/  API viewer: {base}/api/docs\n")
 
-    def _import_sandbox_teams(self) -> None:
+    def _import_sandbox_teams(self, base: str) -> None:
         """With no RingCentral credentials, import the sandbox's Glip teams (docs/glip.md)."""
         if not settings.PROVIDER_BACKENDS.get("glip_teams", "").startswith("planocore.providers.sandbox."):
             return
@@ -84,5 +101,5 @@ class Command(BaseCommand):
         self.stdout.write(
             f"\n  Sandbox Glip teams (no RingCentral credentials): {out.getvalue().strip()} Post to one:\n"
             "    curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
-            '-d \'{"team_name":"General","message":"Hello"}\' http://127.0.0.1:8000/api/v1/glip/messages\n'
+            '-d \'{"team_name":"General","message":"Hello"}\' ' + base + "/api/v1/glip/messages\n"
         )

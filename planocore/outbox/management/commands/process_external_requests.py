@@ -40,8 +40,14 @@ class Command(BaseCommand):
         )
         parser.add_argument("--batch-size", type=int, default=None, help="Rows claimed at once.")
         parser.add_argument("--sleep", type=float, default=2.0, help="Seconds to sleep when idle (--loop).")
+        parser.add_argument(
+            "--quiet",
+            action="store_true",
+            help="No progress display; with --loop, one line per round that did something "
+            "(make run starts the sweep so, beside the server).",
+        )
 
-    def handle(self, *args, loop, limit, channel, dry_run, batch_size, sleep, **options):
+    def handle(self, *args, loop, limit, channel, dry_run, batch_size, sleep, quiet, **options):
         if limit is not None and limit < 1:
             raise CommandError("--limit must be a positive number of requests.")
         if batch_size is not None and batch_size < 1:
@@ -50,6 +56,7 @@ class Command(BaseCommand):
             return self._dry_run(limit=limit or 100, channels=channel)
 
         self._stop = False
+        self._quiet = quiet
         previous = {}
         if loop:
             # Finish the request in hand, give the rest of the batch back, exit.
@@ -65,7 +72,7 @@ class Command(BaseCommand):
         self.stdout.write(str(total))
 
     def _run(self, *, loop, limit, channel, batch_size, sleep) -> ProcessCounts:
-        self._tty = self.stdout.isatty()
+        self._tty = self.stdout.isatty() and not self._quiet
         self._last_progress = 0.0
         self._started = time.monotonic()
         self._expected = 0
@@ -95,6 +102,8 @@ class Command(BaseCommand):
                 continue
             for kind in ("sent", "failed", "retrying", "abandoned", "skipped"):
                 setattr(total, kind, getattr(total, kind) + getattr(counts, kind))
+            if loop and self._quiet and counts.total:
+                self.stdout.write(f"[outbox sweep {timezone.localtime():%H:%M:%S}] {counts}")
             if not loop or self._stop or (limit is not None and total.total >= limit):
                 break
             if counts.total == 0:

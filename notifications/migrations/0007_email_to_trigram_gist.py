@@ -14,7 +14,8 @@ TABLE = "notifications_notification"
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("notifications", "0005_search_trigram_gist"),
+        ("notifications", "0006_delivery_vocabulary"),
+        ("planocore", "0004_pg_trgm"),
     ]
 
     operations = [
