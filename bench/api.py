@@ -48,6 +48,7 @@ postgres://postgres@127.0.0.1:5432/postgres).
 
 import argparse
 import http.client
+import io
 import json
 import multiprocessing
 import os
@@ -184,6 +185,32 @@ def prepare_database(db_name: str, env: dict[str, str], *, async_commit: bool = 
         capture_output=True,
         text=True,
     ).stdout.strip()
+
+
+def wsgi_post(app, path: str, body: bytes, token: str) -> None:
+    """POST `body` (JSON) to `path` through a WSGI `app` in this process, as the token; stop unless 200.
+
+    For the in-process benches (bench/api_instructions.py, bench/api_profile.py).
+    """
+    environ = {
+        "REQUEST_METHOD": "POST",
+        "PATH_INFO": path,
+        "SERVER_NAME": "localhost",
+        "SERVER_PORT": "80",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "127.0.0.1",
+        "wsgi.url_scheme": "http",
+        "wsgi.input": io.BytesIO(body),
+        "CONTENT_LENGTH": str(len(body)),
+        "CONTENT_TYPE": "application/json",
+        "HTTP_AUTHORIZATION": f"Bearer {token}",
+    }
+    status = []
+    response = app(environ, lambda s, h, e=None: status.append(s))
+    b"".join(response)
+    response.close()
+    if not status[0].startswith("200"):
+        raise SystemExit(f"{path} answered {status[0]}")
 
 
 def _count_messages(broker: str) -> int:

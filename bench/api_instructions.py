@@ -23,13 +23,13 @@ configurations:
 - API: POST /api/v1/notifications, each committed id published to the broker on
   commit (planocore/outbox/enqueue.py `hand_off`).
 
-Environment: BENCH_DATABASE_URL (a PostgreSQL server URL; default
+Environment: BENCH_INSTRUCTIONS_DATABASE (the database it creates and drops; default
+planocore_bench_instructions), BENCH_DATABASE_URL (a PostgreSQL server URL; default
 postgres://postgres@127.0.0.1:5432/postgres), BENCH_BROKER_URL (default
 redis://127.0.0.1:6379/15).
 """
 
 import argparse
-import io
 import json
 import os
 import shutil
@@ -39,12 +39,12 @@ import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from api import PAYLOADS, QUEUE, app_env, prepare_database
+from api import PAYLOADS, QUEUE, app_env, prepare_database, wsgi_post
 from pgserver import admin_sql
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
-DB_NAME = "planocore_bench_instructions"
+DB_NAME = os.environ.get("BENCH_INSTRUCTIONS_DATABASE", "planocore_bench_instructions")  # one per engineer
 WARM_UP = 30
 
 HELPER_C = """
@@ -68,25 +68,7 @@ def child(path: str, requests: int, token: str, helper: str) -> None:
     body = json.dumps(PAYLOADS["sms"]).encode()
 
     def call() -> None:
-        environ = {
-            "REQUEST_METHOD": "POST",
-            "PATH_INFO": path,
-            "SERVER_NAME": "localhost",
-            "SERVER_PORT": "80",
-            "SERVER_PROTOCOL": "HTTP/1.1",
-            "REMOTE_ADDR": "127.0.0.1",
-            "wsgi.url_scheme": "http",
-            "wsgi.input": io.BytesIO(body),
-            "CONTENT_LENGTH": str(len(body)),
-            "CONTENT_TYPE": "application/json",
-            "HTTP_AUTHORIZATION": f"Bearer {token}",
-        }
-        status = []
-        response = app(environ, lambda s, h, e=None: status.append(s))
-        b"".join(response)
-        response.close()
-        if not status[0].startswith("200"):
-            raise SystemExit(f"{path} answered {status[0]}")
+        wsgi_post(app, path, body, token)
 
     for _ in range(WARM_UP):
         call()

@@ -5,6 +5,15 @@ class CancelationsConfig(AppConfig):
     name = "cancelations"
     verbose_name = "Cancelations"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may read of its own cancelations (planocore.declarations).
+    client_permissions = ("cancelations.view_cancelation", "cancelations.view_cancelationreason")
+
+    def sandbox_glip_teams(self) -> list[tuple[str, str, str]]:
+        """The team cancelation notices go to, which the sandbox's Glip team list shows first."""
+        from django.conf import settings
+
+        name = settings.CANCELATION_NOTICE_GLIP_TEAM
+        return [("sandbox-cancelations", name, "Cancelation notices.")] if name else []
 
     def ready(self) -> None:
         from django.conf import settings

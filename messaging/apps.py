@@ -6,6 +6,12 @@ class MessagingConfig(AppConfig):
     name = "messaging"
     verbose_name = "Messaging clients"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may do with its own messaging clients (planocore.declarations).
+    client_permissions = (
+        "messaging.view_messagingclient",
+        "messaging.add_messagingclient",
+        "messaging.delete_messagingclient",
+    )
 
     def ready(self) -> None:
         checks.register(check_sunshine_settings, "messaging")

@@ -5,6 +5,8 @@ class NotificationsConfig(AppConfig):
     name = "notifications"
     default_auto_field = "django.db.models.BigAutoField"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    # What the Client role may do with its own notifications (planocore.declarations).
+    client_permissions = ("notifications.view_notification", "notifications.add_notification")
 
     def ready(self) -> None:
         from anymail.signals import tracking

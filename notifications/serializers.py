@@ -9,6 +9,7 @@ from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
+from notifications.channels import channel_problems
 from notifications.models import DeliveryStatus, Notification, NotificationType, Processed
 from planocore.api.endpoints import order
 from planocore.api.fields import E164
@@ -284,8 +285,6 @@ class NotificationCreateParams(ViewParam):
         return value
 
     def validate(self, attrs: dict) -> dict:
-        from notifications.services import channel_problems
-
         own = self.client_id_of_caller()
         if own is not None:
             # A client notifies itself only, and never posts to Glip (the staff's chat).

@@ -1,8 +1,9 @@
 """The admin's sidebar (django-unfold's SIDEBAR), its open-problem badges, the environment label and favicon.
 
 Named in settings.UNFOLD. The sidebar groups the screens by what staff do
-(sending, cancelations, messaging, API and access, sandbox); a screen the user
-may not view is left out. Badges count the problems that need someone:
+(settings.ADMIN_SIDEBAR: sending, cancelations, messaging, API and access,
+sandbox); a screen the user may not view is left out. Badges count the
+problems that need someone:
 
 - outgoing requests that failed or were abandoned (`planocore.delivery.NEEDS_SOMEONE`),
   in all and per kind of record that caused them (notifications, Glip messages):
@@ -80,61 +81,13 @@ def _item(title: str, icon: str, model: str, *, badge_source: str | None = None)
 
 
 def _groups() -> list[dict]:
+    """settings.ADMIN_SIDEBAR as unfold's navigation groups (the wiring names the apps, not the platform)."""
     return [
         {
-            "title": "Sending",
-            "items": [
-                _item(
-                    "Notifications",
-                    "mail",
-                    "notifications.notification",
-                    badge_source="notifications.notification",
-                ),
-                _item("Email failures (Mandrill)", "unsubscribe", "notifications.productionnotification"),
-                _item("Glip messages", "forum", "glip.glipmessage", badge_source="glip.glipmessage"),
-                _item("Glip teams", "groups", "glip.glipteam"),
-                _item("RingCentral extensions", "call", "ringcentral.ringcentralextension"),
-                _item("Outbox: outgoing requests", "outbox", "outbox.externalrequest", badge_source="outbox"),
-            ],
-        },
-        {
-            "title": "Cancelations",
-            "items": [
-                _item("Cancelations", "event_busy", "cancelations.cancelation"),
-                _item(
-                    "Notice problems",
-                    "report",
-                    "cancelations.cancelationnoticeproblem",
-                    badge_source="cancelations.notice_problems",
-                ),
-                _item("Reasons", "list", "cancelations.cancelationreason"),
-            ],
-        },
-        {
-            "title": "Messaging",
-            "items": [
-                _item("Messaging clients", "smartphone", "messaging.messagingclient"),
-                _item("Webhook events", "webhook", "messaging.processedwebhookevent"),
-            ],
-        },
-        {
-            "title": "API and access",
-            "items": [
-                _item("Applications", "apps", "planocore.application"),
-                _item("Application tokens", "key", "planocore.applicationtoken"),
-                _item("API sessions", "login", "planocore.apisession"),
-                _item("Users", "person", "auth.user"),
-                _item("Groups", "group", "auth.group"),
-                _item("API services", "hub", "planocore.apiservice"),
-                _item("Routes", "route", "planocore.route"),
-            ],
-        },
-        {
-            "title": "Sandbox",
-            "items": [
-                _item("Sandbox failure switches", "science", "outbox.sandboxfailure"),
-            ],
-        },
+            "title": title,
+            "items": [_item(name, icon, model, badge_source=badge) for name, icon, model, badge in items],
+        }
+        for title, items in settings.ADMIN_SIDEBAR
     ]
 
 

@@ -17,6 +17,7 @@ class PlanocoreConfig(AppConfig):
     label = "planocore"
     verbose_name = "Platform"
     api_models = True  # its models' permissions are the API's (planocore.accounts.services)
+    client_permissions = ("planocore.view_application",)  # planocore.declarations
 
     def ready(self) -> None:
         from planocore import receivers

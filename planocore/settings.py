@@ -187,6 +187,10 @@ API_SESSION_IDLE_HOURS = env.int("API_SESSION_IDLE_HOURS", default=72)
 API_TOKEN_FAILURES_PER_MINUTE = env.int("API_TOKEN_FAILURES_PER_MINUTE", default=30)
 # --- Tasks (Celery) -----------------------------------------------------------
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+# kombu's Redis transport, publishing through one client per channel (planocore/outbox/broker.py).
+CELERY_BROKER_TRANSPORT = (
+    "planocore.outbox.broker:Transport" if CELERY_BROKER_URL.startswith("redis://") else None
+)
 # No broker: every task runs in the calling process (the embedded default).
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = False
@@ -221,6 +225,8 @@ OUTBOX_MAX_AGE_HOURS = env.int("OUTBOX_MAX_AGE_HOURS", default=48)
 OUTBOX_RETRY_PRIORITY = 5  # the seeds' rule: priority >= 5 is retried automatically
 # Work due and no sweep for this long: the dashboard and /healthz say the sweep has stopped.
 OUTBOX_SWEEP_STALE_SECONDS = env.int("OUTBOX_SWEEP_STALE_SECONDS", default=120)
+# /metrics counts recent requests and attempts over this window (bounded reads, never history).
+METRICS_WINDOW_SECONDS = env.int("METRICS_WINDOW_SECONDS", default=300)
 # Retry delays: exponential from BASE, capped at MAX, with jitter (docs/outbox.md).
 OUTBOX_RETRY_BASE_SECONDS = env.int("OUTBOX_RETRY_BASE_SECONDS", default=30)
 OUTBOX_RETRY_MAX_SECONDS = env.int("OUTBOX_RETRY_MAX_SECONDS", default=3600)
@@ -283,7 +289,7 @@ ANYMAIL = {
     "REQUESTS_TIMEOUT": PROVIDER_TIMEOUT_SECONDS,
 }
 EMAIL_BACKEND = (
-    "anymail.backends.mandrill.EmailBackend"
+    "planocore.providers.email.MandrillBackend"  # anymail's, on the providers' transport
     if MANDRILL_API_KEY
     else env.str("EMAIL_BACKEND", default="django.core.mail.backends.locmem.EmailBackend")
 )
@@ -403,6 +409,56 @@ LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
 
 # --- Admin theme (django-unfold; planocore/admin_navigation.py) ------------------
+# The admin's sidebar, by what staff do: (group, [(title, icon, "app_label.model", badge)]).
+# badge: what its open-problem count counts (planocore.admin_navigation.open_problems): an
+# "app_label.model" counts the failed or abandoned requests that model's records caused,
+# "outbox" all of them, any other name what an app registered (register_badge).
+ADMIN_SIDEBAR = [
+    (
+        "Sending",
+        [
+            ("Notifications", "mail", "notifications.notification", "notifications.notification"),
+            ("Email failures (Mandrill)", "unsubscribe", "notifications.productionnotification", None),
+            ("Glip messages", "forum", "glip.glipmessage", "glip.glipmessage"),
+            ("Glip teams", "groups", "glip.glipteam", None),
+            ("RingCentral extensions", "call", "ringcentral.ringcentralextension", None),
+            ("Outbox: outgoing requests", "outbox", "outbox.externalrequest", "outbox"),
+        ],
+    ),
+    (
+        "Cancelations",
+        [
+            ("Cancelations", "event_busy", "cancelations.cancelation", None),
+            (
+                "Notice problems",
+                "report",
+                "cancelations.cancelationnoticeproblem",
+                "cancelations.notice_problems",
+            ),
+            ("Reasons", "list", "cancelations.cancelationreason", None),
+        ],
+    ),
+    (
+        "Messaging",
+        [
+            ("Messaging clients", "smartphone", "messaging.messagingclient", None),
+            ("Webhook events", "webhook", "messaging.processedwebhookevent", None),
+        ],
+    ),
+    (
+        "API and access",
+        [
+            ("Applications", "apps", "planocore.application", None),
+            ("Application tokens", "key", "planocore.applicationtoken", None),
+            ("API sessions", "login", "planocore.apisession", None),
+            ("Users", "person", "auth.user", None),
+            ("Groups", "group", "auth.group", None),
+            ("API services", "hub", "planocore.apiservice", None),
+            ("Routes", "route", "planocore.route", None),
+        ],
+    ),
+    ("Sandbox", [("Sandbox failure switches", "science", "outbox.sandboxfailure", None)]),
+]
 UNFOLD = {
     "SITE_TITLE": "PlanoCore admin",
     "SITE_HEADER": "PlanoCore",

@@ -2,7 +2,6 @@
 
 from collections.abc import Iterable
 
-from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
@@ -11,21 +10,19 @@ from django.views.decorators.debug import sensitive_variables
 
 from planocore.accounts.models import ApiSession, Application, ApplicationToken, Client
 from planocore.accounts.tokens import APPLICATION_PREFIX, SESSION_PREFIX, hash_token, make_token
+from planocore.declarations import declared
 
-# What the Client role's group is meant to hold: what a customer may do with its own
-# records. Whatever a client's groups hold, the API scopes it to its own records
-# (planocore.api.permissions); no outbox, glip or token permission is here.
 CLIENT_GROUP_NAME = "API clients"
-CLIENT_GROUP_PERMISSIONS = (
-    "planocore.view_application",
-    "notifications.view_notification",
-    "notifications.add_notification",
-    "cancelations.view_cancelation",
-    "cancelations.view_cancelationreason",
-    "messaging.view_messagingclient",
-    "messaging.add_messagingclient",
-    "messaging.delete_messagingclient",
-)
+
+
+def client_group_permissions() -> tuple[str, ...]:
+    """What the Client role's group is meant to hold: what a customer may do with its own records.
+
+    Each app lists its part in its AppConfig's `client_permissions`
+    (planocore.declarations). Whatever a client's groups hold, the API scopes it to
+    its own records (planocore.api.permissions).
+    """
+    return tuple(code for _, codes in declared("client_permissions") for code in codes)
 
 
 def api_app_labels() -> list[str]:
@@ -33,7 +30,7 @@ def api_app_labels() -> list[str]:
 
     Feature apps say so themselves, so the platform names none of them.
     """
-    return [config.label for config in apps.get_app_configs() if getattr(config, "api_models", False)]
+    return [config.label for config, _ in declared("api_models")]
 
 
 def api_permissions():
@@ -43,14 +40,14 @@ def api_permissions():
 
 @transaction.atomic
 def client_group_ensure() -> Group:
-    """The Client group ("API clients"), made with CLIENT_GROUP_PERMISSIONS on first use.
+    """The Client group ("API clients"), made with `client_group_permissions()` on first use.
 
     Every client gets it: `load_demo_data`'s demo client and each user who registers
     (`client_register`). Staff may change its permissions in the admin afterwards.
     """
     group, created = Group.objects.get_or_create(name=CLIENT_GROUP_NAME)
     if created:
-        group.permissions.set(resolve_permissions(CLIENT_GROUP_PERMISSIONS))
+        group.permissions.set(resolve_permissions(client_group_permissions()))
     return group
 
 

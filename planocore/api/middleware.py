@@ -5,7 +5,6 @@ import threading
 import uuid
 
 from django.http import JsonResponse
-from django.urls import Resolver404, resolve
 
 from planocore.api import statuses
 from planocore.api.envelope import envelope
@@ -54,21 +53,26 @@ def api_error_response(status: statuses.Status, message: str | None = None) -> J
 
 
 class ApiRouteMiddleware:
-    """For /api/ paths: unknown path → route-non-existent; undeployed → route/service-not-found.
+    """For /api/ paths: undeployed → route/service-not-found, before the view runs.
 
-    Runs before the view, so an undeployed route's view never runs. The deployment
-    state comes from the cache (no query). An error while identifying the route
-    answers identify-request-error.
+    Django resolves the path once; this checks the view it found (`process_view`),
+    so an undeployed route's view never runs. An unknown path is Django's 404,
+    answered route-non-existent by `planocore.api.handlers.page_not_found`. The
+    deployment state comes from the cache (no query). An error while identifying
+    the route answers identify-request-error.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
         if not request.path_info.startswith("/api/"):
-            return self.get_response(request)
+            return None
         try:
-            refusal = self.check(request)
+            return self.check(request, view_func)
         except Exception:
             request_id = getattr(request, "request_id", "-")
             logger.exception(
@@ -78,25 +82,11 @@ class ApiRouteMiddleware:
                 statuses.IDENTIFY_REQUEST_ERROR,
                 f"{statuses.IDENTIFY_REQUEST_ERROR.description} Request id: {request_id}.",
             )
-        if refusal is not None:
-            return refusal
-        return self.get_response(request)
 
-    def check(self, request):
+    def check(self, request, view_func):
         from planocore.routes.registry import deployment_state
 
-        try:
-            match = resolve(request.path_info)
-        except Resolver404:
-            response = api_error_response(
-                statuses.ROUTE_NON_EXISTENT,
-                f"No route {request.path_info}; see /documentation/ for the routes.",
-            )
-            # The seeds make this a 500, but it is the caller's mistake: no error log line.
-            logger.info("No route %s %s", request.method, request.path_info)
-            response._has_been_logged = True
-            return response
-        view_class = getattr(match.func, "view_class", None) or getattr(match.func, "cls", None)
+        view_class = getattr(view_func, "view_class", None) or getattr(view_func, "cls", None)
         endpoints = getattr(view_class, "endpoints", None)
         if not endpoints:
             return None

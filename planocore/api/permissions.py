@@ -29,6 +29,7 @@ from planocore.api.exceptions import ApiError
 
 PERMISSION_CACHE_SECONDS = 60
 APPLICATIONS_CACHE_KEY = "api:applications:v1"
+APPLICATIONS_CACHE_SECONDS = 300  # reference data; a save drops the entry (docs/api.md)
 # v2: a RoleGrant (roles and permissions) where v1 held a bare permission set.
 ROLE_GRANT_KEY = "api:role-perms:v2"
 
@@ -38,7 +39,7 @@ def applications_by_slug() -> dict[str, dict]:
     apps = cache.get(APPLICATIONS_CACHE_KEY)
     if apps is None:
         apps = {a.slug: {"id": a.pk, "role": a.role} for a in Application.objects.all()}
-        cache.set(APPLICATIONS_CACHE_KEY, apps, 300)
+        cache.set(APPLICATIONS_CACHE_KEY, apps, APPLICATIONS_CACHE_SECONDS)
     return apps
 
 

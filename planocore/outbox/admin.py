@@ -187,7 +187,7 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
         term = search_term.strip()
         if not term:
             return queryset, False
-        # A provider id by its start: a prefix range on the id's pattern index (migration 0010).
+        # A provider id by its start: a prefix range on the id's pattern index (migration 0011).
         query = Q(provider_message_id__startswith=term) | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
             query |= Q(pk=int(term.lstrip("#")))

@@ -2,6 +2,7 @@
 
 from django.contrib.contenttypes.fields import GenericForeignKey
 from django.contrib.contenttypes.models import ContentType
+from django.core.cache import cache
 from django.db import models, transaction
 from django.db.models import Q
 
@@ -167,6 +168,8 @@ class ExternalRequestAttempt(models.Model):
         PERMANENT = "permanent", "Permanent failure"
 
     request = models.ForeignKey(ExternalRequest, on_delete=models.CASCADE, related_name="attempt_log")
+    # The request's channel, copied so that /metrics counts recent attempts from one index alone.
+    channel = models.CharField(max_length=20, choices=Channel.choices, blank=True)
     number = models.PositiveIntegerField()
     started_at = models.DateTimeField()
     duration_ms = models.PositiveIntegerField(default=0)
@@ -177,6 +180,10 @@ class ExternalRequestAttempt(models.Model):
 
     class Meta:
         ordering = ["request_id", "number"]
+        indexes = [
+            # /metrics: the attempts of the last few minutes by channel and outcome, index only.
+            models.Index(fields=["started_at", "channel", "outcome"], name="attempt_recent_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"#{self.request_id} attempt {self.number}: {self.outcome}"
@@ -185,9 +192,18 @@ class ExternalRequestAttempt(models.Model):
 class SandboxFailure(models.Model):
     """Staff's switch that makes the sandbox fail one channel's sends on purpose (docs/outbox.md).
 
-    Read by the sandbox backend on every send, so every process sees a change at
-    once. It does nothing to a channel served by a real provider.
+    The sandbox backend reads the switches that are on through `switched_on()`:
+    one cache entry (SWITCHES_CACHE_SECONDS), so a send costs no query, dropped by
+    every save in the cache the save runs against. With a shared cache (CACHE_URL,
+    Redis) every process sees a change at once; with the per-process default the
+    other processes see it when their entry ages out (2 s). It does nothing to a channel
+    served by a real provider.
     """
+
+    SWITCHES_CACHE_KEY = "sandbox:failure-switches:v1"
+    # Short: with the per-process default cache, another process (`make run`'s sweep) sees a
+    # switch saved in the admin within this many seconds; one small query per process per period.
+    SWITCHES_CACHE_SECONDS = 2
 
     class Mode(models.TextChoices):
         OFF = "off", "Off: sends succeed"
@@ -213,11 +229,28 @@ class SandboxFailure(models.Model):
         return f"{self.get_channel_display()}: {self.mode}"
 
     def save(self, *args, **kwargs) -> None:
-        from planocore.providers.sandbox import forget_switches
-
         super().save(*args, **kwargs)
-        forget_switches()
-        transaction.on_commit(forget_switches)  # a send that read the old state meanwhile
+        self.forget_switches()
+        transaction.on_commit(self.forget_switches)  # a send that read the old state meanwhile
+
+    @classmethod
+    def switched_on(cls) -> dict[str, tuple[str, int | None]]:
+        """Channel → (mode, retry_after_seconds) of every switch that is on, from the cache."""
+        state = cache.get(cls.SWITCHES_CACHE_KEY)
+        if state is None:
+            state = {
+                row[0]: row[1:]
+                for row in cls.objects.exclude(mode=cls.Mode.OFF).values_list(
+                    "channel", "mode", "retry_after_seconds"
+                )
+            }
+            cache.set(cls.SWITCHES_CACHE_KEY, state, cls.SWITCHES_CACHE_SECONDS)
+        return state
+
+    @classmethod
+    def forget_switches(cls) -> None:
+        """Drop the cached switches (every save does)."""
+        cache.delete(cls.SWITCHES_CACHE_KEY)
 
     @classmethod
     def ensure_all(cls) -> None:

@@ -96,6 +96,7 @@ def apply(attempt: Attempt, now: datetime) -> None:
         )
     attempt.attempt_row = ExternalRequestAttempt(
         request=request,
+        channel=request.channel,
         number=number,
         started_at=attempt.started,
         duration_ms=attempt.duration_ms,

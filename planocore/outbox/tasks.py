@@ -24,20 +24,6 @@ def send_external_request(request_id: int) -> None:
     _send_one(request_id)
 
 
-@shared_task(name="planocore.outbox.tasks.send_external_requests", ignore_result=True)
-def send_external_requests(request_ids: list[int]) -> None:
-    """Send several requests in one message, one after another (`send_external_request` each).
-
-    One request's unexpected error does not stop the others: it is logged, and that
-    row, still pending (or leased, and reclaimed when the lease runs out), is the sweep's.
-    """
-    for request_id in request_ids:
-        try:
-            _send_one(request_id)
-        except Exception:
-            logger.exception("Sending outbox request %s failed; the sweep will try it again.", request_id)
-
-
 @shared_task(name="planocore.outbox.tasks.process_due_requests", ignore_result=True)
 def process_due_requests(limit: int = 1000) -> str:
     """The sweep: send due requests (retries, and any whose dispatch was lost); beat runs it every minute.

@@ -1,8 +1,9 @@
 """The email backend: Django's mail API, with django-anymail's Mandrill backend in production.
 
-The message goes out through `settings.EMAIL_BACKEND` (anymail's Mandrill backend
-when MANDRILL_API_KEY is set; its API URL is ANYMAIL["MANDRILL_API_URL"] and its
-timeout ANYMAIL["REQUESTS_TIMEOUT"], both from settings). The result is read from
+The message goes out through `settings.EMAIL_BACKEND` (`MandrillBackend`, anymail's
+Mandrill backend on the transport's session, when MANDRILL_API_KEY is set; its API URL
+is ANYMAIL["MANDRILL_API_URL"] and its timeout ANYMAIL["REQUESTS_TIMEOUT"], both from
+settings). The result is read from
 the message's `anymail_status`; anymail's exceptions are turned into
 ProviderError:
 
@@ -20,9 +21,12 @@ status and Mandrill's error name, never from `str(exc)` (whose payload holds the
 from email.utils import make_msgid
 from typing import Any
 
+from anymail.backends.base import AnymailBaseBackend
+from anymail.backends.mandrill import EmailBackend as MandrillEmailBackend
 from anymail.exceptions import AnymailError, AnymailRecipientsRefused, AnymailRequestsAPIError
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
+from django.utils.module_loading import import_string
 
 from planocore.providers import transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
@@ -52,11 +56,26 @@ def _without_secrets(value: Any) -> Any:
     return value
 
 
-def _json_or_text(response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {"text": (response.text or "")[:500]}
+class MandrillBackend(MandrillEmailBackend):
+    """anymail's Mandrill backend on the transport's kept-alive session (settings.EMAIL_BACKEND).
+
+    anymail opens a `requests.Session` per connection and closes it after each
+    batch of messages: a new TLS connection to Mandrill for every email. Through
+    its `create_session` hook it gets this thread's session from
+    `planocore.providers.transport` instead (pooled, kept alive, each call logged
+    and masked), and `close` leaves that session open for the next email.
+    """
+
+    def create_session(self):
+        return transport.session("Mandrill")
+
+    def close(self):
+        self.session = None  # the thread's session stays open: transport.session() owns it
+
+
+def uses_mandrill() -> bool:
+    """Whether settings.EMAIL_BACKEND sends through anymail (Mandrill), not a plain Django backend."""
+    return issubclass(import_string(settings.EMAIL_BACKEND), AnymailBaseBackend)
 
 
 class EmailBackend(ProviderBackend):
@@ -71,7 +90,7 @@ class EmailBackend(ProviderBackend):
     def rate_limit_key(self, *, payload: dict) -> str | None:
         # No counted budget, but a Mandrill 429 keeps every worker (and the API's
         # in-request sends) off the account until its Retry-After has passed.
-        return "mandrill" if settings.EMAIL_BACKEND.startswith("anymail.") else None
+        return "mandrill" if uses_mandrill() else None
 
     def build(self, *, channel: str, action: str, payload: dict, secrets: dict) -> EmailMessage:
         message = EmailMessage(
@@ -85,7 +104,7 @@ class EmailBackend(ProviderBackend):
         )
         # anymail sends `metadata` to Mandrill, which echoes it in tracking events.
         message.metadata = {str(k): str(v) for k, v in (payload.get("metadata") or {}).items()}
-        if not settings.EMAIL_BACKEND.startswith("anymail."):
+        if not uses_mandrill():
             # A plain Django backend gives no provider id: use our own Message-ID.
             message.extra_headers["Message-ID"] = make_msgid(domain="planocore.local")
         if not message.recipients():
@@ -132,7 +151,7 @@ class EmailBackend(ProviderBackend):
         proof: dict[str, Any] = {"provider": "mandrill"}
         if esp_response is not None:
             proof["http_status"] = esp_response.status_code
-            proof["body"] = _without_secrets(_json_or_text(esp_response))
+            proof["body"] = _without_secrets(transport.read_answer(esp_response.text))
         if status is not None and status.recipients:
             proof["recipients"] = {
                 email: {"status": r.status, "message_id": r.message_id}
@@ -148,7 +167,7 @@ class EmailBackend(ProviderBackend):
                 "Mandrill did not answer.", retryable=True
             )
         code = response.status_code
-        body = _without_secrets(_json_or_text(response))
+        body = _without_secrets(transport.read_answer(response.text))
         name = body.get("name", "") if isinstance(body, dict) else ""
         detail = body.get("message", "") if isinstance(body, dict) else ""
         message = f"Mandrill answered HTTP {code}" + (f" {name}: {detail}" if name else ".")

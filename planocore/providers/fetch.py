@@ -17,9 +17,10 @@ API judges it first with `check_url`. The fence:
   and only where the URL names it literally; a hostname entry never lifts the
   address check. That is how a private media server, and the tests' local fakes,
   are reached; the default (no entries) refuses every one.
-- connection: to the address that was checked (urllib3 pool on the IP, with the
-  Host header, TLS SNI and certificate check for the hostname), so no second DNS
-  lookup can answer differently; no proxy from the environment.
+- connection: to the address that was checked (`transport.pinned_pool`, the
+  transport's urllib3 pool on the IP, with the Host header, TLS SNI and certificate
+  check for the hostname), so no second DNS lookup can answer differently; no
+  proxy from the environment.
 - redirects: followed by hand, each new URL fenced the same way, at most
   MAX_REDIRECTS.
 - answer: 200 only; the Content-Type is checked against the caller's list before
@@ -45,6 +46,8 @@ from urllib.parse import urljoin, urlsplit
 import certifi
 import urllib3
 from django.conf import settings
+
+from planocore.providers import transport
 
 MAX_REDIRECTS = 3
 REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -228,26 +231,6 @@ def check_url(url: str) -> Target:
     return Target(url=url, scheme=scheme, host=host, port=port, address=address, path=path)
 
 
-def _pool(target: Target, timeout: float) -> urllib3.HTTPConnectionPool:
-    """A connection pool to the checked address; TLS still verified for the URL's host name."""
-    common = {
-        "host": target.address,
-        "port": target.port,
-        "timeout": urllib3.Timeout(connect=timeout, read=timeout),
-        "retries": False,
-        "maxsize": 1,
-    }
-    if target.scheme == "https":
-        return urllib3.HTTPSConnectionPool(
-            **common,
-            cert_reqs="CERT_REQUIRED",
-            ca_certs=certifi.where(),
-            server_hostname=target.host,
-            assert_hostname=target.host,
-        )
-    return urllib3.HTTPConnectionPool(**common)
-
-
 def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeout: float) -> Fetched:
     """GET `url` within the fence: a 200 of one of `content_types`, at most `max_bytes`; else FetchRefused."""
     deadline = time.monotonic() + 2 * timeout
@@ -255,7 +238,15 @@ def fetch_url(url: str, *, content_types: Collection[str], max_bytes: int, timeo
         if time.monotonic() > deadline:
             raise FetchRefused("took too long")
         target = check_url(url)
-        pool = _pool(target, timeout)
+        pool = transport.pinned_pool(
+            "media fetch",
+            scheme=target.scheme,
+            address=target.address,
+            port=target.port,
+            host=target.host,
+            seconds=timeout,
+            ca_certs=certifi.where(),
+        )
         try:
             response = pool.urlopen(
                 "GET",

@@ -5,11 +5,11 @@ settings.PROVIDER_BACKENDS picks these wherever a provider has no credentials:
 - `SandboxBackend` (every outbox channel) records what would be sent and returns
   a synthetic id. It fails on purpose when told to: staff's switch for the
   channel (`SandboxFailure`, edited in the admin under Outbox → Sandbox failures,
-  stored in the database so every process sees it), or a payload key
+  stored in the database and cached as its docstring says), or a payload key
   `sandbox_fail` of "retryable" or "permanent" (with an optional
   `sandbox_retry_after` in seconds).
 - `SandboxTeamsBackend` (`glip_teams`) lists the documented sandbox teams
-  (SANDBOX_GLIP_TEAMS plus the team cancelation notices go to), so the Glip
+  (SANDBOX_GLIP_TEAMS after the teams apps declare), so the Glip
   import works with no RingCentral credentials.
 - `SandboxClientsBackend` (`messaging_clients`) keeps each user's messaging
   clients in this process's memory and pages them like Sunshine Conversations.
@@ -20,10 +20,9 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from django.conf import settings
-from django.core.cache import cache
 from sunshine_conversations_client import Client, ClientCreate, ClientListResponse
 
+from planocore.declarations import declared
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 
 
@@ -57,12 +56,6 @@ class SandboxBackend(ProviderBackend):
         )
 
 
-SWITCHES_CACHE_KEY = "sandbox:failure-switches:v1"
-# Short: with the per-process default cache, another process (`make run`'s sweep) sees a
-# switch saved in the admin within this many seconds; one small query per process per period.
-SWITCHES_CACHE_SECONDS = 2
-
-
 @dataclass(frozen=True)
 class Switch:
     mode: str
@@ -70,35 +63,17 @@ class Switch:
 
 
 def _switched_on(channel: str) -> Switch | None:
-    """Staff's failure switch for the channel when it is on, else None.
+    """Staff's failure switch for the channel when it is on, else None (cached: no query a send)."""
+    from planocore.outbox.models import SandboxFailure  # models load after the registry's imports
 
-    The switches that are on live in the cache (one entry, dropped whenever a
-    switch is saved), like the routes' deployment state: a send costs no query.
-    """
-    state = cache.get(SWITCHES_CACHE_KEY)
-    if state is None:
-        from planocore.outbox.models import SandboxFailure
-
-        state = {
-            row[0]: row[1:]
-            for row in SandboxFailure.objects.exclude(mode=SandboxFailure.Mode.OFF).values_list(
-                "channel", "mode", "retry_after_seconds"
-            )
-        }
-        cache.set(SWITCHES_CACHE_KEY, state, SWITCHES_CACHE_SECONDS)
-    switch = state.get(channel)
+    switch = SandboxFailure.switched_on().get(channel)
     return Switch(*switch) if switch else None
-
-
-def forget_switches() -> None:
-    """Drop the cached switches (SandboxFailure.save calls it)."""
-    cache.delete(SWITCHES_CACHE_KEY)
 
 
 # --- Glip teams ---------------------------------------------------------------------
 # The sandbox's team list (chat id, name, description), documented in docs/glip.md.
-# The team cancelation notices go to (settings.CANCELATION_NOTICE_GLIP_TEAM) is
-# listed first, under chat id "sandbox-cancelations", whatever its name.
+# The teams apps declare (`sandbox_glip_teams()` on their AppConfig, planocore.declarations:
+# the team cancelation notices go to) are listed first, whatever their names.
 SANDBOX_GLIP_TEAMS = [
     ("sandbox-general", "General", "Everyone: the sandbox's general team."),
     ("sandbox-operations", "Operations", "Operations staff."),
@@ -108,9 +83,7 @@ SANDBOX_GLIP_TEAMS = [
 
 def sandbox_teams() -> list[dict]:
     """The team records the sandbox lists, shaped like RingCentral's (id, name, type, status...)."""
-    teams = []
-    if settings.CANCELATION_NOTICE_GLIP_TEAM:
-        teams.append(("sandbox-cancelations", settings.CANCELATION_NOTICE_GLIP_TEAM, "Cancelation notices."))
+    teams = [team for _, declare in declared("sandbox_glip_teams") for team in declare()]
     names = {name for _, name, _ in teams}
     teams += [team for team in SANDBOX_GLIP_TEAMS if team[1] not in names]
     return [

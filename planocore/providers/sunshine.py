@@ -12,7 +12,6 @@ Settings: SUNSHINE_CONVERSATIONS_HOST, _APP_ID, _KEY_ID, _SECRET (basic auth wit
 API key id and secret), PROVIDER_TIMEOUT_SECONDS.
 """
 
-import json
 import logging
 from collections.abc import Callable
 from functools import lru_cache
@@ -46,7 +45,11 @@ def _api_client(host: str, key_id: str, secret: str) -> ApiClient:
     # No retries inside urllib3: a timeout or refused connection comes back at once
     # and the outbox decides about retrying (with backoff and Retry-After).
     configuration.retries = False
-    return ApiClient(configuration)
+    client = ApiClient(configuration)
+    # The seam: the generated client sends through `rest_client.pool_manager`; ours is the
+    # transport's (pooled, no retries, certifi's roots, every call logged and masked).
+    client.rest_client.pool_manager = transport.pool_manager("Sunshine Conversations")
+    return client
 
 
 def api_client() -> ApiClient:
@@ -92,10 +95,7 @@ def _header(headers: Any, name: str) -> str | None:
 
 def error_codes(exc: ApiException) -> list[dict[str, str]]:
     """The contract's `errors` list ({code, title}) from an error answer; [] when none."""
-    try:
-        body = json.loads(exc.body or "")
-    except (TypeError, ValueError):
-        return []
+    body = transport.read_answer(exc.body)
     errors = body.get("errors") if isinstance(body, dict) else None
     if not isinstance(errors, list):
         return []

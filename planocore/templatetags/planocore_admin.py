@@ -60,10 +60,6 @@ def _next(start: datetime.datetime, kind: str) -> datetime.datetime:
 SMALL_LIST = 1000
 
 
-def _localtime(value):
-    return timezone.localtime(value) if value is not None else None
-
-
 class _Periods:
     """Stands in for the changelist's queryset inside Django's date_hierarchy."""
 

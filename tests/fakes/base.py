@@ -44,6 +44,7 @@ class Received:
     fault: str = ""  # "", "error", "rate-limit", "hang" (a fault that answered it)
     retry_after: float | None = None  # the Retry-After answered with a 429
     reply: Any = None  # the JSON body answered
+    peer: str = ""  # the client's host:port: two requests on one kept-alive connection share it
 
     def json(self) -> Any:
         return json.loads(self.body or b"null")
@@ -296,6 +297,7 @@ class FakeServer:
                     query=parse_qs(parts.query, keep_blank_values=True),
                     headers={k.lower(): v for k, v in self.headers.items()},
                     body=body,
+                    peer="%s:%s" % self.client_address[:2],  # noqa: UP031
                 )
                 reply = fake.dispatch(received)
                 payload = (

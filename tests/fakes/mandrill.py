@@ -130,7 +130,7 @@ def mandrill_fake(_mandrill_server, settings):
         "MANDRILL_API_URL": fake.api_url,
         "REQUESTS_TIMEOUT": 2.0,
     }
-    settings.EMAIL_BACKEND = "anymail.backends.mandrill.EmailBackend"
+    settings.EMAIL_BACKEND = "planocore.providers.email.MandrillBackend"
     settings.PROVIDER_BACKENDS = {
         **settings.PROVIDER_BACKENDS,
         "email": "planocore.providers.email.EmailBackend",

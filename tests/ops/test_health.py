@@ -43,7 +43,7 @@ def test_reachable_broker_is_ok(client, db, settings):
     settings.CELERY_BROKER_URL = REDIS_URL
     response = client.get("/healthz")
     assert response.status_code == 200
-    assert response.json() == {"database": "ok", "broker": "ok", "cache": "ok"}
+    assert response.json() == {"database": "ok", "broker": "ok", "cache": "ok", "sweep": "ok"}
 
 
 def test_only_get_and_head(client, db):

@@ -71,22 +71,46 @@ def test_queue_depth_sends_and_failures(client):
 
     samples = scrape(client)
 
-    assert depth(samples, "sent", "sms") == 2
-    assert depth(samples, "sent", "email") == 1
+    # The work in flight and the open problems, never the history.
     assert depth(samples, "failed", "email") == 1
     assert depth(samples, "retrying", "sms") == 1
     assert depth(samples, "queued", "glip") == 1
     assert depth(samples, "abandoned", "conversation") == 0  # every pair is present
+    assert ("planocore_outbox_requests", (("status", "sent"), ("channel", "sms"))) not in samples
     total = sum(v for (name, _), v in samples.items() if name == "planocore_outbox_requests")
-    assert total == ExternalRequest.objects.count() == 6
+    assert total == 3
+    # The window: every request made in it, by state.
+    recent = "planocore_outbox_recent_requests"
+    assert samples[(recent, (("status", "sent"), ("channel", "sms")))] == 2
+    assert samples[(recent, (("status", "sent"), ("channel", "email")))] == 1
+    assert samples[(recent, (("status", "suppressed"), ("channel", "mms")))] == 0
+    assert (
+        sum(v for (name, _), v in samples.items() if name == recent) == ExternalRequest.objects.count() == 6
+    )
 
-    sends = "planocore_provider_sends_total"
-    failures = "planocore_provider_failures_total"
-    assert samples[(sends, (("channel", "sms"), ("provider", "sandbox")))] == 2
-    assert samples[(sends, (("channel", "email"), ("provider", "sandbox")))] == 1
-    assert samples[(failures, (("channel", "email"), ("provider", "sandbox"), ("kind", "permanent")))] == 1
-    assert samples[(failures, (("channel", "sms"), ("provider", "sandbox"), ("kind", "retryable")))] == 1
-    assert samples[(failures, (("channel", "sms"), ("provider", "sandbox"), ("kind", "permanent")))] == 0
+    attempts = "planocore_provider_recent_attempts"
+    assert samples[(attempts, (("channel", "sms"), ("provider", "sandbox"), ("outcome", "sent")))] == 2
+    assert samples[(attempts, (("channel", "email"), ("provider", "sandbox"), ("outcome", "sent")))] == 1
+    assert samples[(attempts, (("channel", "email"), ("provider", "sandbox"), ("outcome", "permanent")))] == 1
+    assert samples[(attempts, (("channel", "sms"), ("provider", "sandbox"), ("outcome", "retryable")))] == 1
+    assert samples[(attempts, (("channel", "sms"), ("provider", "sandbox"), ("outcome", "permanent")))] == 0
+
+
+@pytest.mark.django_db
+def test_resolved_problems_and_old_rows_leave_the_gauges(client, settings):
+    settings.METRICS_WINDOW_SECONDS = 60
+    failed = _sent("email", _email(sandbox_fail="permanent"))
+    old = _sent("sms", {"from": "+15550001111", "to": ["+15550002222"], "text": "hi", "extension_id": None})
+    long_ago = timezone.now() - timedelta(minutes=5)
+    ExternalRequest.objects.filter(pk=old.pk).update(created_at=long_ago)
+    old.attempt_log.update(started_at=long_ago)
+    samples = scrape(client)
+    assert depth(samples, "failed", "email") == 1
+    assert samples[("planocore_outbox_recent_requests", (("status", "sent"), ("channel", "sms")))] == 0
+    key = (("channel", "sms"), ("provider", "sandbox"), ("outcome", "sent"))
+    assert samples[("planocore_provider_recent_attempts", key)] == 0
+    ExternalRequest.objects.filter(pk=failed.pk).update(resolved_at=timezone.now(), resolution="handled")
+    assert depth(scrape(client), "failed", "email") == 0
 
 
 @pytest.mark.django_db
@@ -111,11 +135,12 @@ def test_oldest_due_age(client):
 
 
 @pytest.mark.django_db
-def test_scrape_costs_three_queries(client, django_assert_max_num_queries):
+def test_scrape_costs_five_queries(client, django_assert_max_num_queries):
     glip = {"chat_id": "1", "text": "x", "extension_id": None}
     for _ in range(5):
         enqueue(channel="glip", action="post", payload=glip, dispatch=False)
-    with django_assert_max_num_queries(3):
+    # in flight (with the oldest due), open problems, recent requests, recent attempts, budgets
+    with django_assert_max_num_queries(5):
         client.get("/metrics")
 
 

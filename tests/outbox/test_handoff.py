@@ -22,36 +22,24 @@ def test_eager_tasks_send_in_process_at_once(sandbox, django_capture_on_commit_c
 
 
 @pytest.mark.django_db
-def test_one_request_failing_in_a_batch_does_not_stop_the_others(sandbox, monkeypatch, caplog):
-    from planocore.outbox import sending
-    from planocore.outbox.tasks import send_external_requests
+def test_a_message_for_a_deleted_request_sends_nothing_and_says_so(sandbox, caplog):
+    from planocore.outbox.tasks import send_external_request
 
-    ids = [enqueue(channel="sms", payload={"n": n}, priority=5, dispatch=False).pk for n in range(3)]
-    real_send = sending.send
-
-    def send(request_id):
-        if request_id == ids[1]:
-            raise RuntimeError("database went away")
-        return real_send(request_id)
-
-    monkeypatch.setattr(sending, "send", send)
-    send_external_requests([ids[0], ids[1], 999_999, ids[2]])  # 999999: deleted meanwhile
-    statuses = dict(ExternalRequest.objects.values_list("pk", "status"))
-    assert statuses == {ids[0]: Status.SENT, ids[1]: Status.QUEUED, ids[2]: Status.SENT}
-    assert f"Sending outbox request {ids[1]} failed" in caplog.text
+    send_external_request(999_999)  # staff deleted the row before the worker got its message
     assert "999999 no longer exists" in caplog.text
 
 
 @pytest.mark.django_db
-def test_ids_the_sweep_sent_first_are_skipped_by_their_batch(scripted):
-    # A worker slow to reach a message's tail: the sweep sends those rows, and the
-    # batch, arriving later, finds them taken and sends nothing twice.
+def test_ids_the_sweep_sent_first_are_skipped_by_their_messages(scripted):
+    # A worker slow to reach its messages: the sweep sends those rows, and the
+    # messages, arriving later, find them taken and send nothing twice.
     from planocore.outbox.services import process_due
-    from planocore.outbox.tasks import send_external_requests
+    from planocore.outbox.tasks import send_external_request
 
     ids = [enqueue(channel="sms", payload={"n": n}, priority=5, dispatch=False).pk for n in range(3)]
     assert process_due().sent == 3
-    send_external_requests(ids)
+    for request_id in ids:
+        send_external_request(request_id)
     assert len(scripted.calls) == 3
     assert set(ExternalRequest.objects.values_list("status", flat=True)) == {Status.SENT}
     assert ExternalRequest.objects.filter(attempts=1).count() == 3
@@ -80,3 +68,39 @@ def test_each_commit_publishes_its_id_on_redis_at_once(celery_conf, redis_queue)
         published.append(args[0])
     assert published == ids
     assert set(ExternalRequest.objects.filter(pk__in=ids).values_list("status", flat=True)) == {Status.QUEUED}
+
+
+@needs_redis
+@pytest.mark.django_db(transaction=True)
+def test_the_redis_transport_publishes_through_one_client(celery_conf, redis_queue, monkeypatch, settings):
+    # settings.CELERY_BROKER_TRANSPORT with a redis:// broker (planocore/outbox/broker.py):
+    # kombu's own channel built a redis.Redis for every message.
+    import redis
+
+    assert settings.CELERY_BROKER_TRANSPORT is None or settings.CELERY_BROKER_TRANSPORT.endswith(":Transport")
+    celery_conf(
+        task_always_eager=False,
+        broker_url=REDIS_URL,
+        broker_transport="planocore.outbox.broker:Transport",
+        task_default_queue=redis_queue,
+    )
+    built = []
+    real_init = redis.Redis.__init__
+
+    def counting_init(self, *args, **kwargs):
+        built.append(1)
+        real_init(self, *args, **kwargs)
+
+    monkeypatch.setattr(redis.Redis, "__init__", counting_init)
+    ids = []
+    for n in range(4):
+        with transaction.atomic():
+            ids.append(enqueue(channel="sms", payload={"n": n}, priority=5).pk)
+        if n == 0:
+            first = len(built)
+    assert len(built) == first  # the three later publishes built no client
+    client = redis.Redis.from_url(REDIS_URL)
+    published = [
+        json.loads(b64decode(json.loads(m)["body"]))[0][0] for m in client.lrange(redis_queue, 0, -1)
+    ]
+    assert sorted(published) == ids

@@ -18,7 +18,7 @@ from glip.models import GlipMessage, GlipTeam
 from messaging.models import MessagingClient
 from notifications.models import Notification
 from planocore.accounts.models import Application, Client, Employee
-from planocore.accounts.services import CLIENT_GROUP_PERMISSIONS, api_permissions, api_session_create
+from planocore.accounts.services import api_permissions, api_session_create, client_group_permissions
 
 pytestmark = pytest.mark.django_db
 
@@ -340,7 +340,7 @@ def test_the_demo_client_holds_only_the_client_groups_permissions(db):
     granted = {
         f"{p.content_type.app_label}.{p.codename}" for g in role.groups.all() for p in g.permissions.all()
     }
-    assert granted == set(CLIENT_GROUP_PERMISSIONS)
+    assert granted == set(client_group_permissions())
     assert not any(p.startswith(("outbox.", "glip.")) for p in granted)
     assert "planocore.add_applicationtoken" not in granted
 

@@ -1,30 +1,29 @@
 """manage.py load_demo_data: a staff superuser, a demo client user and an application token.
 
-It prints each login and what it can do. With no RingCentral credentials it also
+It prints each login and what it can do, then runs each app's `demo_data` (its
+AppConfig's, planocore.declarations): with no RingCentral credentials the Glip app
 imports the sandbox's Glip teams, so a Glip message can be sent at once.
 The demo client's only group is the Client group ("API clients", with
-CLIENT_GROUP_PERMISSIONS); like every client it sees only its own records.
+`client_group_permissions()`); like every client it sees only its own records.
 
 Safe to run again: users are reused (their passwords reset and printed again),
 a new token is made each time (tokens are shown only once), the import changes nothing.
 """
 
-import io
 import json
 import secrets
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from planocore.accounts.models import Application, Client
 from planocore.accounts.services import (
-    CLIENT_GROUP_PERMISSIONS,
     application_token_create,
     client_group_ensure,
+    client_group_permissions,
 )
+from planocore.declarations import declared
 
 
 class Command(BaseCommand):
@@ -79,7 +78,7 @@ class Command(BaseCommand):
             "\n"
             f"  Demo client:  client@planocore.local  password {client_password}\n"
             "    An API user (not staff: no admin), a customer: signs in through the API for a session\n"
-            f"    token (pcs_…) acting as a client (group 'API clients': {len(CLIENT_GROUP_PERMISSIONS)} "
+            f"    token (pcs_…) acting as a client (group 'API clients': {len(client_group_permissions())} "
             "permissions).\n"
             "    It sees only its own notifications, cancelations and messaging clients; no Glip:\n"
             f"    curl -X POST --data $(printf '{sign_in}' | base64 -w0) {base}/api/v1/sessions\n"
@@ -89,17 +88,6 @@ class Command(BaseCommand):
             "    cancelations, messaging clients), as PlanoX2.\n"
             f"    curl -H 'Authorization: Bearer <token>' {base}/api/v1/sessions/current\n"
         )
-        self._import_sandbox_teams(base)
+        for _, demo_data in declared("demo_data"):  # each app's own (planocore.declarations)
+            demo_data(self.stdout, base=base)
         self.stdout.write(f"  Docs: {base}/documentation/  API viewer: {base}/api/docs\n")
-
-    def _import_sandbox_teams(self, base: str) -> None:
-        """With no RingCentral credentials, import the sandbox's Glip teams (docs/glip.md)."""
-        if not settings.PROVIDER_BACKENDS.get("glip_teams", "").startswith("planocore.providers.sandbox."):
-            return
-        out = io.StringIO()  # by name: the platform imports no feature app
-        call_command("import_default_extensions_glip_teams", stdout=out)
-        self.stdout.write(
-            f"\n  Sandbox Glip teams (no RingCentral credentials): {out.getvalue().strip()} Post to one:\n"
-            "    curl -H 'Authorization: Bearer <token>' -H 'Content-Type: application/json' "
-            '-d \'{"team_name":"General","message":"Hello"}\' ' + base + "/api/v1/glip/messages\n"
-        )

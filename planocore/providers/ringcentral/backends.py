@@ -31,6 +31,7 @@ from django.conf import settings
 from ringcentral.http.api_response import ApiResponse
 from ringcentral.http.multipart_builder import MultipartBuilder
 
+from planocore.providers import transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult, TeamsPage
 from planocore.providers.fetch import FetchRefused, fetch_url
 from planocore.providers.ringcentral.credentials import Credentials, credentials_for, user_key
@@ -78,9 +79,9 @@ MMS_CONTENT_TYPES = frozenset(
 
 
 def _json(response: ApiResponse) -> dict[str, Any]:
-    try:
-        body = response.response().json()
-    except ValueError:
+    """The answer's JSON object ({"body": ...} around any other answer)."""
+    body = transport.read_answer(response.response().text)
+    if body is None:
         return {}
     return body if isinstance(body, dict) else {"body": body}
 

@@ -63,7 +63,7 @@ class TimeoutClient(Client):
             raise ratelimit.BudgetExhausted(self.account, group, wait)
         response = None
         try:
-            response = transport.session().send(request, timeout=transport.timeout())
+            response = transport.session("RingCentral").send(request, timeout=transport.timeout())
         finally:
             self._settle(group, reserved, response)
         answer = ApiResponse(request, response)
@@ -102,13 +102,6 @@ def _error_detail(body: Any) -> str:
     return "; ".join(parts)[:500]
 
 
-def _safe_body(response: requests.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return {"text": response.text[:500]} if response.text else None
-
-
 def provider_error(exc: Exception, *, doing: str) -> ProviderError:
     """Turn what the package raised into a ProviderError that holds no secret.
 
@@ -129,7 +122,7 @@ def provider_error(exc: Exception, *, doing: str) -> ProviderError:
             f"RingCentral call for {doing} failed ({type(cause or exc).__name__}).", retryable=True
         )
     status = response.status_code
-    body = _safe_body(response)
+    body = transport.read_answer(response.text)
     detail = _error_detail(body)
     error = transport.http_error(
         status,

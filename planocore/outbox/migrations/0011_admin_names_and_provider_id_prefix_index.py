@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('contenttypes', '0002_remove_content_type_name'),
-        ('outbox', '0009_delivery_vocabulary'),
+        ('outbox', '0010_attempt_channel_for_metrics'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
