@@ -46,6 +46,7 @@ class AttemptInline(TabularInline):
     readonly_fields = fields
     ordering = ("number",)
     tab = True  # a tab of the request's page (django-unfold)
+    verbose_name_plural = "attempts"
 
     def has_add_permission(self, request, obj=None):
         return False
