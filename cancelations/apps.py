@@ -19,7 +19,7 @@ class CancelationsConfig(AppConfig):
         from django.conf import settings
 
         from cancelations import selectors
-        from cancelations.models import CancelationNoticeProblem, CancelationReason
+        from cancelations.models import CancelationReason
         from planocore.admin_navigation import register_badge
         from planocore.dashboard import register_failures
         from planocore.routes.list_items import register_list_item
@@ -32,8 +32,8 @@ class CancelationsConfig(AppConfig):
             lambda: selectors.notice_problems_open().count(),
         )
 
-        # The sidebar's badge on "Notice problems": how many notices could not be made.
-        register_badge("cancelations.notice_problems", CancelationNoticeProblem.objects.count)
+        # The sidebar's badge on "Notice problems": the notices not made that nobody has handled.
+        register_badge("cancelations.notice_problems", lambda: selectors.notice_problems_open().count())
 
         register_list_item(
             "cancelation_reason",

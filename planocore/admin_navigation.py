@@ -5,9 +5,10 @@ Named in settings.UNFOLD. The sidebar groups the screens by what staff do
 sandbox); a screen the user may not view is left out. Badges count the
 problems that need someone:
 
-- outgoing requests that failed or were abandoned (`planocore.delivery.NEEDS_SOMEONE`),
-  in all and per kind of record that caused them (notifications, Glip messages):
-  one GROUP BY on the outbox's partial index of unfinished rows;
+- outgoing requests that failed or were abandoned and nobody has resolved
+  (`planocore.outbox.problems.open_problems`), in all and per kind of record that
+  caused them (notifications, Glip messages): one GROUP BY on the partial index of
+  open problems;
 - what a feature app registers with `register_badge` (the cancelations' notice
   problems), since the platform does not import the feature apps.
 
@@ -24,8 +25,7 @@ from django.db.models import Count
 from django.templatetags.static import static
 from django.urls import reverse_lazy
 
-from planocore.delivery import NEEDS_SOMEONE
-from planocore.outbox.models import ExternalRequest
+from planocore.outbox import problems
 
 BADGE_SECONDS = 15
 BADGE_CACHE_KEY = "admin:open-problems"
@@ -42,7 +42,7 @@ def register_badge(name: str, count: Callable[[], int]) -> None:
 
 def _count_open_problems() -> dict[str, int]:
     rows = (
-        ExternalRequest.objects.filter(status__in=NEEDS_SOMEONE)
+        problems.open_problems()
         .order_by()
         .values_list("content_type")
         .annotate(n=Count("pk"))

@@ -5,6 +5,7 @@ import re
 import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.core.cache import cache
+from django.utils import timezone
 
 from cancelations.models import Cancelation, CancelationNoticeProblem
 from glip.models import GlipMessage, GlipTeam
@@ -41,9 +42,20 @@ def test_sidebar_groups_screens_and_counts_open_problems(client, staff_user):
         ExternalRequest.objects.create(
             channel="email", status=status, content_type=notification_type, object_id=str(notification.pk)
         )
+    ExternalRequest.objects.create(  # a problem someone resolved: no longer counted
+        channel="email",
+        status="failed",
+        content_type=notification_type,
+        object_id=str(notification.pk),
+        resolved_at=timezone.now(),
+        resolution="handled",
+    )
     ExternalRequest.objects.filter(object_id=str(message.pk), channel="glip").update(status="failed")
     cancelation = Cancelation.objects.create(cancelable_type="Order", cancelable_id=1)
     CancelationNoticeProblem.objects.create(cancelation=cancelation, transition="canceled", problem="x")
+    CancelationNoticeProblem.objects.create(
+        cancelation=cancelation, transition="reinstated", problem="y", resolved_at=timezone.now()
+    )
 
     client.force_login(staff_user)
     sidebar = _sidebar(client.get("/admin/").content.decode())
