@@ -189,7 +189,9 @@ class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
         if not term:
             return queryset, False
         # A provider id by its start: a prefix range on the id's pattern index (migration 0011).
-        query = Q(provider_message_id__startswith=term) | Q(recipient__icontains=term)
+        # `<> ''` repeats the partial index's condition, so the planner may use it.
+        by_id = Q(provider_message_id__startswith=term) & ~Q(provider_message_id="")
+        query = by_id | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
             query |= Q(pk=int(term.lstrip("#")))
         return queryset.filter(query), False

@@ -145,6 +145,7 @@ def test_search_columns_have_trigram_indexes_on_postgresql():
         "outbox_recipient_trgm_idx",
         "notif_subject_trgm_idx",
         "notif_team_trgm_idx",
+        "notif_email_to_trgm_idx",
         "cancelation_key_trgm_idx",
         "cancelation_reason_note_trgm_idx",
         "cancelation_reinstated_note_trgm_idx",
@@ -180,9 +181,10 @@ def test_substring_searches_are_served_by_their_trigram_indexes(admin_client):
             "admin:notifications_notification_changelist",
             "TOUR 777 is",
             notification,
-            ["notif_subject_trgm_idx"],
+            ["notif_subject_trgm_idx", "notif_email_to_trgm_idx"],  # part of an address too
         ),
-        (OUTBOX, "client779@", request, ["outbox_recipient_trgm_idx"]),
+        # The recipient by substring, the provider message id by its start (its pattern index).
+        (OUTBOX, "client779@", request, ["outbox_recipient_trgm_idx", "outbox_provider_prefix_idx"]),
         ("admin:cancelations_cancelation_changelist", "shoot 783 TO", cancelation, notes),
     ]
     with connection.cursor() as cursor:
