@@ -41,12 +41,7 @@ def register_badge(name: str, count: Callable[[], int]) -> None:
 
 
 def _count_open_problems() -> dict[str, int]:
-    rows = (
-        problems.open_problems()
-        .order_by()
-        .values_list("content_type")
-        .annotate(n=Count("pk"))
-    )
+    rows = problems.open_problems().order_by().values_list("content_type").annotate(n=Count("pk"))
     counts: dict[str, int] = {"outbox": 0}
     for content_type_id, n in rows:
         counts["outbox"] += n
