@@ -10,6 +10,10 @@ from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminTextareaWidget
 
 from cancelations import services
 from cancelations.models import Cancelation, CancelationChange, CancelationNoticeProblem, CancelationReason
@@ -17,7 +21,10 @@ from notifications.models import Notification
 from planocore.admin_display import (
     CappedCountPaginator,
     ProblemFilter,
+    ReadOnlyRecordMixin,
     ask_for_note,
+    back_to,
+    badge,
     short_datetime,
     shortened,
 )
@@ -28,7 +35,7 @@ PARAM_TO_FIELD = {"reason_id": "reason", "reason_slug": "reason"}
 
 
 @admin.register(CancelationReason)
-class CancelationReasonAdmin(admin.ModelAdmin):
+class CancelationReasonAdmin(ModelAdmin):
     list_display = ["slug", "text", "active", "order"]
     list_editable = ["active", "order"]
     list_filter = ["active"]
@@ -50,7 +57,7 @@ class CancelableTypeFilter(admin.SimpleListFilter):
         return queryset.filter(cancelable_type=self.value()) if self.value() else queryset
 
 
-class CancelationChangeInline(admin.TabularInline):
+class CancelationChangeInline(TabularInline):
     """The history, read-only: who changed what, through what, when."""
 
     model = CancelationChange
@@ -114,10 +121,10 @@ class CancelationAdminForm(forms.ModelForm):
         try:
             plan = services.cancelation_plan(cancelation=existing, data=data, actor=self.actor)
         except services.CancelationRuleError as exc:
-            field = PARAM_TO_FIELD.get(exc.param, exc.param)
-            labels = {name: form_field.label for name, form_field in self.fields.items()}
-            labels.update({param: labels[name] for param, name in PARAM_TO_FIELD.items()})
-            self.add_error(field if field in self.fields else None, in_admin_words(exc.text, labels))
+            self._add_rule_error(exc)
+            return cleaned
+        if clash := services.active_clash(values=plan.values, cancelation=existing):
+            self._add_rule_error(clash)
             return cleaned
         self.service_data = data
         # Show the values the service will write (defaults filled in) to the model validation.
@@ -125,9 +132,49 @@ class CancelationAdminForm(forms.ModelForm):
             cleaned[name] = plan.values[name]
         return cleaned
 
+    def _add_rule_error(self, exc: services.CancelationRuleError) -> None:
+        """A broken rule beside its field, in the admin's words, with a link to the record it clashes with."""
+        field = PARAM_TO_FIELD.get(exc.param, exc.param)
+        labels = {name: form_field.label for name, form_field in self.fields.items()}
+        labels.update({param: labels[name] for param, name in PARAM_TO_FIELD.items()})
+        message = in_admin_words(exc.text, labels)
+        if exc.clashing_pk is not None:
+            url = reverse("admin:cancelations_cancelation_change", args=[exc.clashing_pk])
+            message = format_html(
+                '{} <a class="clashing-record underline" href="{}">Open cancelation #{}</a>',
+                message,
+                url,
+                exc.clashing_pk,
+            )
+        self.add_error(field if field in self.fields else None, message)
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, note_label: str = "Note", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["note"].label = note_label
+
+
+class ReinstateNoteForm(BaseDialogForm):
+    """The note asked by the page's and the row's Reinstate (django-unfold's dialog)."""
+
+    note = forms.CharField(
+        label="Note (kept as the reinstated note)", widget=UnfoldAdminTextareaWidget, required=False
+    )
+
+
+class CancelNoteForm(BaseDialogForm):
+    """The note asked by the page's and the row's Cancel again."""
+
+    note = forms.CharField(
+        label="Note (kept as the reason note)", widget=UnfoldAdminTextareaWidget, required=False
+    )
+
 
 @admin.register(Cancelation)
-class CancelationAdmin(admin.ModelAdmin):
+class CancelationAdmin(ModelAdmin):
     form = CancelationAdminForm
     # Fits a 1366 px window; when it was reinstated is a filter and on each cancelation's page.
     list_display = [
@@ -135,7 +182,7 @@ class CancelationAdmin(admin.ModelAdmin):
         "cancelable",
         "key_short",
         "reason_short",
-        "active",
+        "state",
         "canceled",
         "canceled_by_short",
     ]
@@ -167,6 +214,8 @@ class CancelationAdmin(admin.ModelAdmin):
     ]
     inlines = [CancelationChangeInline]
     actions = ["cancel_selected", "reinstate_selected"]
+    actions_detail = ["reinstate_one", "cancel_again_one"]
+    actions_row = ["reinstate_one", "cancel_again_one"]
 
     def get_form(self, request, obj=None, change=False, **kwargs):
         form = super().get_form(request, obj, change=change, **kwargs)
@@ -255,48 +304,65 @@ class CancelationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Cancel again the selected (reinstated) cancelations…", permissions=["change"])
     def cancel_selected(self, request, queryset):
-        return self._note_action(
-            request,
-            queryset.filter(active=False),
-            action="cancel_selected",
-            title="Cancel again",
-            note_label="Note (kept as the reason note)",
-            run=services.cancelation_cancel,
-            done="canceled again",
-        )
+        return self._note_action(request, queryset, "cancel_selected")
 
     @admin.action(description="Reinstate the selected (active) cancelations…", permissions=["change"])
     def reinstate_selected(self, request, queryset):
-        return self._note_action(
-            request,
-            queryset.filter(active=True),
-            action="reinstate_selected",
-            title="Reinstate",
-            note_label="Note (kept as the reinstated note)",
-            run=services.cancelation_reinstate,
-            done="reinstated",
-        )
+        return self._note_action(request, queryset, "reinstate_selected")
 
-    def _note_action(self, request, queryset, *, action, title, note_label, run, done):
+    # action -> (title, note label, which cancelations it applies to, why others are skipped, service, done)
+    NOTE_ACTIONS = {
+        "cancel_selected": (
+            "Cancel again",
+            "Note (kept as the reason note)",
+            {"active": False},
+            "still active (only a reinstated cancelation can be canceled again)",
+            "cancelation_cancel",
+            "canceled again",
+        ),
+        "reinstate_selected": (
+            "Reinstate",
+            "Note (kept as the reinstated note)",
+            {"active": True},
+            "already reinstated",
+            "cancelation_reinstate",
+            "reinstated",
+        ),
+    }
+
+    def _run_note_action(self, request, queryset, action: str, note: str) -> None:
+        """Run the service on each eligible selected cancelation; say how each ended and what was skipped."""
+        _, _, eligible, why_skipped, service, done = self.NOTE_ACTIONS[action]
+        skipped = list(queryset.exclude(**eligible).order_by("pk").values_list("pk", flat=True)[:20])
+        actor = services.Actor.for_admin(request.user)
+        succeeded, failed = 0, []
+        for cancelation in queryset.filter(**eligible):
+            try:
+                getattr(services, service)(cancelation=cancelation, actor=actor, note=note)
+                succeeded += 1
+            except services.CancelationRuleError as exc:
+                failed.append(f"#{cancelation.pk}: {exc.param}: {exc.text}")
+        if succeeded:
+            self.message_user(request, f"{succeeded} cancelation(s) {done}.", messages.SUCCESS)
+        for failure in failed:
+            self.message_user(request, failure, messages.ERROR)
+        if skipped:
+            which = ", ".join(f"#{pk}" for pk in skipped)
+            self.message_user(request, f"Skipped, {why_skipped}: {which}.", messages.WARNING)
+
+    def _note_action(self, request, queryset, action: str):
         """Ask for a note on an intermediate page, then run the service on each eligible cancelation."""
-        if not queryset.exists():
-            self.message_user(request, f"None of the selected cancelations can be {done}.", messages.WARNING)
+        title, note_label, eligible, why_skipped, _, done = self.NOTE_ACTIONS[action]
+        if not queryset.filter(**eligible).exists():
+            self.message_user(
+                request, f"None of the selected cancelations can be {done}: {why_skipped}.", messages.WARNING
+            )
             return None
         form = NoteForm(request.POST if "apply" in request.POST else None, note_label=note_label)
         if form.is_bound and form.is_valid():
-            actor = services.Actor.for_admin(request.user)
-            succeeded, failed = 0, []
-            for cancelation in queryset:
-                try:
-                    run(cancelation=cancelation, actor=actor, note=form.cleaned_data["note"])
-                    succeeded += 1
-                except services.CancelationRuleError as exc:
-                    failed.append(f"#{cancelation.pk}: {exc.param}: {exc.text}")
-            if succeeded:
-                self.message_user(request, f"{succeeded} cancelation(s) {done}.", messages.SUCCESS)
-            for failure in failed:
-                self.message_user(request, failure, messages.ERROR)
+            self._run_note_action(request, queryset, action, form.cleaned_data["note"])
             return None
+        queryset = queryset.filter(**eligible)
         context = {
             **self.admin_site.each_context(request),
             "title": f"{title}: are you sure?",
@@ -329,17 +395,56 @@ class CancelationAdmin(admin.ModelAdmin):
             query |= Q(cancelable_id=int(term))
         return queryset.filter(query), False
 
+    def _note_one(self, request, form, object_id, action: str):
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        self._run_note_action(request, queryset, action, form.cleaned_data["note"])
+        return back_to(request, reverse("admin:cancelations_cancelation_change", args=[object_id]))
+
+    @action(
+        description="Reinstate",
+        url_path="reinstate-one",
+        icon="undo",
+        permissions=["change"],
+        dialog={
+            "title": "Reinstate this cancelation?",
+            "description": "The record is no longer canceled; the note is kept as the reinstated note.",
+            "form_class": ReinstateNoteForm,
+            "form_submit_text": "Reinstate",
+        },
+    )
+    def reinstate_one(self, request, form, object_id):
+        return self._note_one(request, form, object_id, "reinstate_selected")
+
+    @action(
+        description="Cancel again",
+        url_path="cancel-again-one",
+        icon="event_busy",
+        permissions=["change"],
+        dialog={
+            "title": "Cancel this record again?",
+            "description": "The reinstated cancelation is active again; the note is kept as the reason note.",
+            "form_class": CancelNoteForm,
+            "form_submit_text": "Cancel again",
+        },
+    )
+    def cancel_again_one(self, request, form, object_id):
+        return self._note_one(request, form, object_id, "cancel_selected")
+
+    @admin.display(description="state", ordering="active")
+    def state(self, obj):
+        return badge("Canceled", "danger") if obj.active else badge("Reinstated", "success")
+
     @admin.display(description="canceled record", ordering="cancelable_type")
     def cancelable(self, obj):
         return f"{obj.cancelable_type} #{obj.cancelable_id}"
 
     @admin.display(description="key", ordering="key")
     def key_short(self, obj):
-        return shortened(obj.key, 24)
+        return shortened(obj.key, 16)
 
     @admin.display(description="reason", ordering="reason")
     def reason_short(self, obj):
-        return shortened(obj.reason.text if obj.reason_id else obj.reason_text, 28)
+        return shortened(obj.reason.text if obj.reason_id else obj.reason_text, 16)
 
     @admin.display(description="canceled", ordering="canceled_at")
     def canceled(self, obj):
@@ -347,15 +452,7 @@ class CancelationAdmin(admin.ModelAdmin):
 
     @admin.display(description="canceled by", ordering="canceled_by")
     def canceled_by_short(self, obj):
-        return shortened(obj.canceled_by, 24)
-
-
-class NoteForm(forms.Form):
-    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3, "cols": 60}), required=False)
-
-    def __init__(self, *args, note_label: str = "Note", **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["note"].label = note_label
+        return shortened(obj.canceled_by, 12)
 
 
 class NoticeProblemFilter(ProblemFilter):
@@ -363,7 +460,7 @@ class NoticeProblemFilter(ProblemFilter):
 
 
 @admin.register(CancelationNoticeProblem)
-class CancelationNoticeProblemAdmin(admin.ModelAdmin):
+class CancelationNoticeProblemAdmin(ReadOnlyRecordMixin, ModelAdmin):
     """Notices that could not be made (docs/cancelations.md): read-only, newest first."""
 
     list_display = ["created_at", "cancelation_link", "transition", "notification_type", "problem", "handled"]
@@ -397,9 +494,6 @@ class CancelationNoticeProblemAdmin(admin.ModelAdmin):
         if skipped := queryset.count() - count:
             self.message_user(request, f"Left alone: {skipped} already handled.", messages.WARNING)
         return None
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False

@@ -20,6 +20,7 @@ class CancelationsConfig(AppConfig):
 
         from cancelations import selectors
         from cancelations.models import CancelationReason
+        from planocore.admin_navigation import register_badge
         from planocore.dashboard import register_failures
         from planocore.routes.list_items import register_list_item
 
@@ -30,6 +31,9 @@ class CancelationsConfig(AppConfig):
             selectors.notice_problems_url,
             lambda: selectors.notice_problems_open().count(),
         )
+
+        # The sidebar's badge on "Notice problems": the notices not made that nobody has handled.
+        register_badge("cancelations.notice_problems", lambda: selectors.notice_problems_open().count())
 
         register_list_item(
             "cancelation_reason",

@@ -61,12 +61,16 @@ ADMIN = "admin"
 
 
 class CancelationRuleError(ValidationError):
-    """A value or a combination of values the rules refuse; `param` names the parameter at fault."""
+    """A value or a combination of values the rules refuse; `param` names the parameter at fault.
 
-    def __init__(self, param: str, message: str) -> None:
+    `clashing_pk`: the other cancelation the values clash with (the record's active one), when known.
+    """
+
+    def __init__(self, param: str, message: str, *, clashing_pk: int | None = None) -> None:
         super().__init__({param: [message]})
         self.param = param
         self.text = message
+        self.clashing_pk = clashing_pk
 
 
 @dataclass(frozen=True)
@@ -293,12 +297,22 @@ def _other_active(values: dict, exclude_pk: int | None) -> Cancelation | None:
     return qs.only("pk").first()
 
 
+def active_clash(*, values: dict, cancelation: Cancelation | None = None) -> CancelationRuleError | None:
+    """The error saving `values` (a plan's) would meet: the record already has another active
+    cancelation (its pk in `clashing_pk`); None when there is none. For forms (beside the field)."""
+    if not values.get("active"):
+        return None
+    other = _other_active(values, cancelation.pk if cancelation is not None else None)
+    return _already_active_error(values, other) if other is not None else None
+
+
 def _already_active_error(values: dict, other: Cancelation | None) -> CancelationRuleError:
     which = f" (cancelation {other.pk})" if other is not None else ""
     return CancelationRuleError(
         "cancelable_id",
         f"{values['cancelable_type']} {values['cancelable_id']} already has an active cancelation{which}; "
         "reinstate it or update it instead.",
+        clashing_pk=other.pk if other is not None else None,
     )
 
 

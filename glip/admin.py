@@ -8,15 +8,15 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
-from django.contrib.contenttypes.admin import GenericTabularInline
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.html import format_html
+from unfold.admin import GenericTabularInline, ModelAdmin
 
 from glip.models import GlipMessage, GlipTeam
 from glip.services import glip_message_create, glip_message_retry
 from glip.tasks import import_default_extensions_glip_teams
-from planocore.admin_display import short_datetime, shortened
+from planocore.admin_display import delivery_badge, record_action, short_datetime, shortened, status_badge
 from planocore.outbox.models import ExternalRequest
 
 
@@ -38,7 +38,7 @@ def run_team_import(request) -> None:
 
 
 @admin.register(GlipTeam)
-class GlipTeamAdmin(admin.ModelAdmin):
+class GlipTeamAdmin(ModelAdmin):
     change_list_template = "admin/glip/glipteam/change_list.html"
     list_display = ["name", "chat_id", "active", "public", "source_extension", "last_imported_at"]
     list_filter = ["active", "public", "source_extension"]
@@ -89,7 +89,7 @@ class OutgoingRequestInline(GenericTabularInline):
     verbose_name = "outgoing request"
     fields = [
         "link",
-        "status",
+        "status_badge",
         "attempts",
         "provider_message_id",
         "next_attempt_at",
@@ -110,6 +110,10 @@ class OutgoingRequestInline(GenericTabularInline):
         return format_html(
             '<a href="{}">#{}</a>', reverse("admin:outbox_externalrequest_change", args=[obj.pk]), obj.pk
         )
+
+    @admin.display(description="Status")
+    def status_badge(self, obj):
+        return delivery_badge(obj.status)
 
     @admin.display(description="Proof (provider's answer, no secrets)")
     def proof(self, obj):
@@ -138,9 +142,9 @@ class GlipMessageForm(forms.ModelForm):
 
 
 @admin.register(GlipMessage)
-class GlipMessageAdmin(admin.ModelAdmin):
+class GlipMessageAdmin(ModelAdmin):
     # Fits a 1366 px window; the extension is on each message's page, the priority a filter.
-    list_display = ["id", "team", "short_text", "status", "post", "created"]
+    list_display = ["id", "team_short", "short_text", "status_badge", "post", "created"]
     list_filter = ["status", "priority", "team"]
     search_fields = ["text", "post_id"]
     date_hierarchy = "created_at"
@@ -148,8 +152,10 @@ class GlipMessageAdmin(admin.ModelAdmin):
     show_full_result_count = False  # no COUNT(*) over millions of rows
     inlines = [OutgoingRequestInline]
     actions = ["retry"]
+    actions_detail = ["retry_one"]
+    actions_row = ["retry_one"]
     readonly_fields = [
-        "status",
+        "status_badge",
         "post_id",
         "last_error",
         "sent_by",
@@ -192,9 +198,17 @@ class GlipMessageAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
+    @admin.display(description="Team", ordering="team__name")
+    def team_short(self, obj):
+        return shortened(obj.team.name, 22)
+
+    @admin.display(description="Status", ordering="status")
+    def status_badge(self, obj):
+        return status_badge(obj.status)
+
     @admin.display(description="Message")
     def short_text(self, obj):
-        return shortened(obj.text, 60)
+        return shortened(obj.text, 36)
 
     @admin.display(description="Post id", ordering="post_id")
     def post(self, obj):
@@ -206,10 +220,23 @@ class GlipMessageAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry sending the selected failed messages")
     def retry(self, request, queryset):
-        retried = sum(glip_message_retry(message=message) for message in queryset)
-        skipped = queryset.count() - retried
-        messages.success(
-            request,
-            f"{retried} message(s) put back in line"
-            + (f"; {skipped} skipped (not failed or abandoned)." if skipped else "."),
-        )
+        skipped = []
+        retried = 0
+        for message in queryset.order_by("pk"):
+            if glip_message_retry(message=message):
+                retried += 1
+            else:
+                skipped.append(f"#{message.pk} ({message.status})")
+        messages.success(request, f"{retried} message(s) put back in line.")
+        if skipped:
+            messages.warning(
+                request,
+                f"{len(skipped)} skipped, not failed or abandoned: {', '.join(skipped[:20])}.",
+            )
+
+    retry_one = record_action(
+        "retry",
+        description="Retry",
+        confirm="Put this message's failed post back in line to be sent now.",
+        icon="refresh",
+    )

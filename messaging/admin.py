@@ -8,15 +8,16 @@ from django.contrib import admin, messages
 from django.contrib.admin.utils import flatten_fieldsets
 from django.core.exceptions import ValidationError
 from django.utils.translation import ngettext
+from unfold.admin import ModelAdmin
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.services import messaging_client_remove
-from planocore.admin_display import short_datetime, shortened
+from planocore.admin_display import ReadOnlyRecordMixin, short_datetime, shortened
 from planocore.errors import ServiceUnavailable
 
 
 @admin.register(MessagingClient)
-class MessagingClientAdmin(admin.ModelAdmin):
+class MessagingClientAdmin(ModelAdmin):
     # Fits a 1366 px window: ids cut (whole on hover); when a client was removed is a filter.
     list_display = (
         "client",
@@ -69,15 +70,15 @@ class MessagingClientAdmin(admin.ModelAdmin):
 
     @admin.display(description="Address / phone")
     def match(self, obj: MessagingClient) -> str:
-        return obj.phone_number or obj.address or "—"
+        return shortened(obj.phone_number or obj.address, 16) or "—"
 
     @admin.display(description="SC client id", ordering="client_id")
     def client(self, obj: MessagingClient) -> str:
-        return shortened(obj.client_id, 12)
+        return shortened(obj.client_id, 10)
 
     @admin.display(description="conversation", ordering="conversation_id")
     def conversation(self, obj: MessagingClient) -> str:
-        return shortened(obj.conversation_id, 12) or "—"
+        return shortened(obj.conversation_id, 10) or "—"
 
     @admin.display(description="linked", ordering="linked_at")
     def linked(self, obj: MessagingClient) -> str:
@@ -128,15 +129,12 @@ class MessagingClientAdmin(admin.ModelAdmin):
 
 
 @admin.register(ProcessedWebhookEvent)
-class ProcessedWebhookEventAdmin(admin.ModelAdmin):
+class ProcessedWebhookEventAdmin(ReadOnlyRecordMixin, ModelAdmin):
     list_display = ("event_id", "event_type", "received_at")
     list_filter = ("event_type",)
     search_fields = ("=event_id",)
     date_hierarchy = "received_at"
     show_full_result_count = False
-
-    def has_add_permission(self, request) -> bool:
-        return False
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False

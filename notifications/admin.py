@@ -11,25 +11,77 @@ import json
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.views.main import ORDER_VAR, SEARCH_VAR
-from django.contrib.contenttypes.admin import GenericTabularInline
 from django.core.exceptions import ValidationError
 from django.db.models import F, Q, URLField
 from django.urls import NoReverseMatch, reverse
 from django.utils.html import format_html, format_html_join
+from unfold.admin import GenericTabularInline, ModelAdmin
+from unfold.decorators import action
+from unfold.widgets import UnfoldAdminTextInputWidget, UnfoldAdminURLInputWidget
 
 from notifications import services
 from notifications.models import DeliveryStatus, Notification, ProductionNotification
 from notifications.serializers import FIELD_PARAMS, NotificationCreateParams
 from planocore.admin_display import (
     CappedCountPaginator,
+    NoteDialogForm,
     ProblemFilter,
+    ReadOnlyRecordMixin,
     ask_for_note,
+    back_to,
+    badge,
+    delivery_badge,
+    provider_event_badge,
+    record_action,
     short_datetime,
     shortened,
-    state_badge,
 )
 from planocore.api.exceptions import in_admin_words
 from planocore.outbox.models import ExternalRequest
+
+# The admin's short name of each type (the model's choices explain them to API callers).
+TYPE_LABELS = {
+    "email": "Email",
+    "sms": "SMS",
+    "mms": "MMS",
+    "glip": "Glip",
+    "conversation": "Conversation",
+}
+
+# The fields each type uses, shown on its page (and, while adding, once the type is chosen).
+TYPE_FIELDSETS = {
+    "email": (
+        "Email",
+        (
+            "email_from",
+            "email_to",
+            "email_cc",
+            "email_bcc",
+            "email_subject",
+            "email_body",
+            "email_technician",
+        ),
+    ),
+    "sms": ("SMS", ("phone_from", "phone_to", "extension")),
+    "mms": ("MMS", ("phone_from", "phone_to", "extension", "media_url")),
+    "glip": ("Glip", ("team_name",)),
+    "conversation": ("Conversation", ()),
+}
+
+
+def _types_using(field: str) -> list[str]:
+    return [kind for kind, (_, fields) in TYPE_FIELDSETS.items() if field in fields]
+
+
+class TypeFilter(admin.SimpleListFilter):
+    title = "type"
+    parameter_name = "notification_type__exact"
+
+    def lookups(self, request, model_admin):
+        return list(TYPE_LABELS.items())
+
+    def queryset(self, request, queryset):
+        return queryset.filter(notification_type=self.value()) if self.value() else queryset
 
 
 class NotificationProblemFilter(ProblemFilter):
@@ -84,7 +136,7 @@ class OutgoingRequestInline(GenericTabularInline):
         "state",
         "attempts",
         "provider_message_id",
-        "delivery_status",
+        "delivery_status_badge",
         "sent_at",
         "next_attempt_at",
         "last_error",
@@ -103,7 +155,11 @@ class OutgoingRequestInline(GenericTabularInline):
     def state(self, obj):
         replaced = f" (replaced by #{obj.superseded_by_id})" if obj.superseded_by_id else ""
         resolved = f" — resolved: {obj.resolution}" if obj.resolved_at else ""
-        return format_html("{}{}{}", state_badge(obj.status), replaced, resolved)
+        return format_html("{}{}{}", delivery_badge(obj.status), replaced, resolved)
+
+    @admin.display(description="provider reported")
+    def delivery_status_badge(self, obj):
+        return provider_event_badge(obj.delivery_status)
 
     @admin.display(description="provider response (no secrets)")
     def proof(self, obj):
@@ -113,15 +169,18 @@ class OutgoingRequestInline(GenericTabularInline):
 class NotificationAdminForm(forms.ModelForm):
     """The admin form checks what the API checks (addresses, numbers, what each type needs)."""
 
-    media_url = forms.URLField(required=False, max_length=2000, assume_scheme="https")
+    media_url = forms.URLField(
+        required=False, max_length=2000, assume_scheme="https", widget=UnfoldAdminURLInputWidget
+    )
 
     class Meta:
         model = Notification
         fields = FIELD_PARAMS
+        # One-line inputs for the address lists (TextFields, which would be text areas).
         widgets = {
-            "email_to": forms.TextInput(attrs={"size": 80}),
-            "email_cc": forms.TextInput(attrs={"size": 80}),
-            "email_bcc": forms.TextInput(attrs={"size": 80}),
+            "email_to": UnfoldAdminTextInputWidget,
+            "email_cc": UnfoldAdminTextInputWidget,
+            "email_bcc": UnfoldAdminTextInputWidget,
         }
 
     def clean(self):
@@ -146,27 +205,27 @@ URL_FIELDS_ASSUME_HTTPS = {URLField: {"assume_scheme": "https"}}
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ModelAdmin):
     form = NotificationAdminForm
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     # Fits a 1366 px window; user and olio ids are searchable and on each notification's page.
     list_display = (
         "id",
         "created",
-        "notification_type",
+        "type_badge",
         "key_short",
         "status_badge",
-        "processed",
+        "processed_icon",
         "recipients",
         "subject",
     )
     list_display_links = ("id", "created")
-    list_filter = ("notification_type", StatusFilter, NotificationProblemFilter, "processed", "created_at")
+    list_filter = (TypeFilter, StatusFilter, NotificationProblemFilter, "processed", "created_at")
     # The search box shows when search_fields is set; get_search_results does the matching.
     search_fields = ("key", "email_to")
     search_help_text = (
-        "An id, key, user/olio/tour/client id or phone number (exact), part of a subject or Glip team "
-        "name, or part of an email address (anything with @)."
+        "An id, key, user/olio/tour/client id or phone number (exact), part of a subject, Glip team "
+        "name or email address (agent13, realty-example.com)."
     )
     date_hierarchy = "created_at"
     ordering = ("-id",)
@@ -208,8 +267,9 @@ class NotificationAdmin(admin.ModelAdmin):
 
         Django's default ORs icontains over every field, which reads the whole
         table for every search; ids and keys do not need that. On PostgreSQL the
-        subject and team name have trigram indexes (migration 0002), so their
-        substring search is indexed too.
+        subject, team name and recipients have trigram indexes (migrations 0005,
+        0007), so their substring search is indexed too; a term of three
+        characters or more also matches part of an address.
         """
         term = search_term.strip()
         if not term:
@@ -232,13 +292,18 @@ class NotificationAdmin(admin.ModelAdmin):
                 | Q(email_subject__icontains=term)
                 | Q(team_name__icontains=term)
             )
+            if len(term) >= 3:  # part of an address ("agent13"): the recipients' trigram index (0007)
+                query |= Q(email_to__icontains=term)
             if term.isdigit():
                 query |= Q(pk=int(term))
         return queryset.filter(query), False
 
     actions = ("resend", "mark_handled", "mark_processed")
+    actions_detail = ("resend_one", "mark_handled_one", "mark_processed_one")
+    actions_row = ("resend_one", "mark_handled_one")
     readonly_fields = (
-        "status",
+        "status_badge",
+        "delivery",
         "provider_status",
         "processed",
         "processed_at",
@@ -249,47 +314,59 @@ class NotificationAdmin(admin.ModelAdmin):
         "created_at",
         "updated_at",
     )
-    fieldsets = (
-        (
+    # While adding: a field shows once the chosen type uses it (django-unfold, Alpine.js).
+    conditional_fields = {
+        name: " || ".join(f"notification_type == '{kind}'" for kind in _types_using(name))
+        for name in {field for _, fields in TYPE_FIELDSETS.values() for field in fields}
+    }
+    LINKS = (
+        "Links",
+        {"fields": ("user_id", "olio_id", "tour_id", "client_id", "notifyable_type", "notifyable_id")},
+    )
+    FILEMAKER = (
+        "Internal apps (FileMaker)",
+        {"fields": ("created_at_fm", "updated_at_fm", "processed_at_fm", "updated_in"), "classes": ("tab",)},
+    )
+
+    def get_fieldsets(self, request, obj=None):
+        """A notification shows the fields its type uses: the failure and the proof first, the rest in tabs.
+
+        While adding, every type's fields are there, each shown once its type is chosen.
+        """
+        if obj is None:
+            every = [name for _, fields in TYPE_FIELDSETS.values() for name in fields]
+            return (
+                (None, {"fields": ("notification_type", "key")}),
+                ("Message", {"fields": tuple(dict.fromkeys(every))}),
+                self.LINKS,
+                self.FILEMAKER,
+            )
+        title, fields = TYPE_FIELDSETS.get(obj.notification_type, ("Message", ()))
+        first = (
             None,
             {
                 "fields": (
+                    "status_badge",
+                    "delivery",
+                    "provider_status",
                     "notification_type",
                     "key",
-                    "status",
-                    "provider_status",
                     "processed",
-                    "processed_at",
                 )
             },
-        ),
-        ("Problem", {"fields": ("provider_failed_at", "resolved_at", "resolved_by", "resolution")}),
-        (
-            "Email",
-            {
-                "fields": (
-                    "email_from",
-                    "email_to",
-                    "email_cc",
-                    "email_bcc",
-                    "email_subject",
-                    "email_body",
-                    "email_technician",
-                )
-            },
-        ),
-        ("SMS / MMS", {"fields": ("phone_from", "phone_to", "extension", "media_url")}),
-        ("Glip", {"fields": ("team_name",)}),
-        (
-            "Links",
-            {"fields": ("user_id", "olio_id", "tour_id", "client_id", "notifyable_type", "notifyable_id")},
-        ),
-        (
-            "Internal apps (FileMaker)",
-            {"fields": ("created_at_fm", "updated_at_fm", "processed_at_fm", "updated_in")},
-        ),
-        ("Record", {"fields": ("created_at", "updated_at")}),
-    )
+        )
+        # A failure for good or a bounce, and whether someone resolved it (planocore/delivery.py).
+        problem = ("Problem", {"fields": ("provider_failed_at", "resolved_at", "resolved_by", "resolution")})
+        sections = [first, problem]
+        if fields:
+            sections.append((title, {"fields": fields}))
+        links_title, links = self.LINKS
+        return (
+            *sections,
+            (links_title, {**links, "classes": ("tab",)}),
+            self.FILEMAKER,
+            ("Record", {"fields": ("processed_at", "created_at", "updated_at"), "classes": ("tab",)}),
+        )
 
     def save_model(self, request, obj, form, change):
         """Save through the services: a new notification is dispatched as one from the API is."""
@@ -302,25 +379,51 @@ class NotificationAdmin(admin.ModelAdmin):
         obj.pk = saved.pk
         obj.refresh_from_db()
 
+    @admin.display(description="type", ordering="notification_type")
+    def type_badge(self, obj):
+        return TYPE_LABELS.get(obj.notification_type, obj.notification_type or "—")
+
+    @admin.display(description="status", ordering="status")
+    def status_badge(self, obj):
+        """The delivery state's badge, and what the provider reported after (a bounce...) beside it."""
+        if obj.provider_status:
+            return format_html("{} {}", delivery_badge(obj.status), provider_event_badge(obj.provider_status))
+        return delivery_badge(obj.status)
+
+    @admin.display(description="delivery (latest outgoing request)")
+    def delivery(self, obj):
+        """The latest outgoing request: its state, failure, provider id and a link to its proof."""
+        latest = obj.outgoing_requests.order_by("-pk").first() if obj.pk else None
+        if latest is None:
+            return "No outgoing request yet."
+        parts = [delivery_badge(latest.status), request_admin_link(latest)]
+        if latest.provider_message_id:
+            parts.append(
+                format_html("provider id <code>{}</code>", shortened(latest.provider_message_id, 40))
+            )
+        if latest.last_error:
+            parts.append(badge(latest.last_error[:300], "danger"))
+        return format_html_join(" ", "{}", ((part,) for part in parts))
+
     @admin.display(description="to")
     def recipients(self, obj):
-        return shortened(obj.email_to or obj.phone_to or obj.team_name or obj.user_id, 28)
+        return shortened(obj.email_to or obj.phone_to or obj.team_name or obj.user_id, 18)
 
     @admin.display(description="key")
     def key_short(self, obj):
-        return shortened(obj.key, 24)
+        return shortened(obj.key, 16)
 
     @admin.display(description="subject")
     def subject(self, obj):
-        return shortened(obj.email_subject, 32)
+        return shortened(obj.email_subject, 20)
+
+    @admin.display(description="processed", boolean=True)
+    def processed_icon(self, obj):
+        return bool(obj.processed)
 
     @admin.display(description="created", ordering="created_at")
     def created(self, obj):
         return short_datetime(obj.created_at)
-
-    @admin.display(description="status", ordering="status")
-    def status_badge(self, obj):
-        return state_badge(obj.status)
 
     @admin.action(description="Resend the selected notifications")
     def resend(self, request, queryset):
@@ -355,12 +458,52 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark the selected notifications processed")
     def mark_processed(self, request, queryset):
+        skipped = list(queryset.exclude(processed=0).order_by("pk").values_list("pk", flat=True)[:20])
         done = sum(services.notification_mark_processed(notification=n) for n in queryset.filter(processed=0))
         self.message_user(request, f"{done} notification(s) marked processed.", messages.SUCCESS)
+        if skipped:
+            which = ", ".join(f"#{pk}" for pk in skipped)
+            self.message_user(request, f"Skipped, already processed: {which}.", messages.WARNING)
+
+    resend_one = record_action(
+        "resend",
+        description="Resend",
+        confirm="Queue this notification again: a new outgoing request, sent as the first was.",
+        icon="send",
+    )
+
+    @action(
+        description="Mark handled",
+        url_path="mark-handled-one",
+        icon="task_alt",
+        permissions=["view"],
+        dialog={
+            "title": "Mark this notification's problem handled?",
+            "description": "It stops counting as a failure that needs someone; the note says how.",
+            "form_class": NoteDialogForm,
+            "form_submit_text": "Mark handled",
+        },
+    )
+    def mark_handled_one(self, request, form, object_id):
+        notification = self.get_object(request, object_id)
+        if notification is not None and services.notification_mark_handled(
+            notification=notification, user=request.user, note=form.cleaned_data["note"]
+        ):
+            self.message_user(request, "1 problem(s) marked handled.", messages.SUCCESS)
+        else:
+            self.message_user(request, f"Left alone (no open problem): #{object_id}.", messages.WARNING)
+        return back_to(request, reverse("admin:notifications_notification_change", args=[object_id]))
+
+    mark_processed_one = record_action(
+        "mark_processed",
+        description="Mark processed",
+        confirm="Mark this notification processed (for the internal apps that read it).",
+        icon="task_alt",
+    )
 
 
 @admin.register(ProductionNotification)
-class ProductionNotificationAdmin(admin.ModelAdmin):
+class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
     """Email notifications whose send failed for good or bounced, newest problem first.
 
     Open problems by default; resolved ones (sent later, or marked handled) under
@@ -388,8 +531,7 @@ class ProductionNotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="status", ordering="status")
     def status_badge(self, obj):
-        said = f" ({obj.provider_status})" if obj.provider_status else ""
-        return format_html("{}{}", state_badge(obj.status), said)
+        return NotificationAdmin.status_badge(self, obj)
 
     @admin.display(description="problem since", ordering="provider_failed_at")
     def problem_since(self, obj):
@@ -397,11 +539,11 @@ class ProductionNotificationAdmin(admin.ModelAdmin):
 
     @admin.display(description="subject")
     def subject(self, obj):
-        return shortened(obj.email_subject, 32)
+        return shortened(obj.email_subject, 18)
 
     @admin.display(description="to")
     def to(self, obj):
-        return shortened(obj.email_to, 28)
+        return shortened(obj.email_to, 16)
 
     @admin.display(description="resolved")
     def resolved(self, obj):
@@ -416,9 +558,6 @@ class ProductionNotificationAdmin(admin.ModelAdmin):
             .filter(notification_type="email", provider_failed_at__isnull=False)
             .prefetch_related("outgoing_requests")
         )
-
-    def has_add_permission(self, request):
-        return False
 
     def has_change_permission(self, request, obj=None):
         return False
@@ -438,9 +577,13 @@ class ProductionNotificationAdmin(admin.ModelAdmin):
         rows = sorted(obj.outgoing_requests.all(), key=lambda r: r.pk)
         return format_html_join(
             ", ",
-            "{} {} ({})",
+            "{} {} {}",
             (
-                (request_admin_link(r), r.status, shortened(r.last_error or r.delivery_status, 40))
+                (
+                    request_admin_link(r),
+                    delivery_badge(r.status),
+                    shortened(r.last_error or r.delivery_status, 16),
+                )
                 for r in rows
             ),
         )

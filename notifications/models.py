@@ -114,8 +114,8 @@ class Notification(Resolution):
             models.Index(fields=["processed", "-id"], name="notif_processed_idx"),
             models.Index(fields=["phone_to", "-id"], name="notif_phone_to_idx"),
             models.Index(fields=["created_at"], name="notif_created_idx"),
-            # On PostgreSQL, trigram indexes on UPPER(email_subject) and UPPER(team_name)
-            # serve the admin's substring search (migration 0002, not in the state).
+            # On PostgreSQL, trigram indexes on UPPER(email_subject), UPPER(team_name) and
+            # UPPER(email_to) serve the admin's substring search (migrations 0005, 0007; not in the state).
             models.Index(fields=["notifyable_type", "notifyable_id"], name="notif_notifyable_idx"),
             models.Index(
                 fields=["-provider_failed_at"],

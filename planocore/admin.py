@@ -7,13 +7,17 @@ cookie, never shown again.
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin as DjangoGroupAdmin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.contrib.auth.models import Group
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from unfold.admin import ModelAdmin, StackedInline, TabularInline
+from unfold.forms import AdminPasswordChangeForm, UserChangeForm, UserCreationForm
 
 from planocore.accounts.models import ApiSession, Application, ApplicationToken, Client, Employee, Liaison
 from planocore.accounts.services import (
@@ -21,7 +25,7 @@ from planocore.accounts.services import (
     application_token_create,
     application_tokens_revoke,
 )
-from planocore.admin_display import shortened
+from planocore.admin_display import badge, shortened
 from planocore.routes.models import ApiService, Route
 from planocore.routes.services import routes_set_deployed, services_set_deployed
 
@@ -56,7 +60,7 @@ def _tokens_created_response(request, created):
     return response
 
 
-class ApplicationTokenInline(admin.TabularInline):
+class ApplicationTokenInline(TabularInline):
     model = ApplicationToken
     extra = 0
     can_delete = False
@@ -69,7 +73,7 @@ class ApplicationTokenInline(admin.TabularInline):
 
 
 @admin.register(Application)
-class ApplicationAdmin(admin.ModelAdmin):
+class ApplicationAdmin(ModelAdmin):
     list_display = ["slug", "name", "role", "created_at"]
     search_fields = ["slug", "name"]
     list_filter = ["role"]
@@ -119,7 +123,7 @@ class ApplicationAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApplicationToken)
-class ApplicationTokenAdmin(admin.ModelAdmin):
+class ApplicationTokenAdmin(ModelAdmin):
     list_display = ["prefix_display", "application", "name", "created_at", "last_used_at", "active"]
     list_filter = ["application", ("revoked_at", admin.EmptyFieldListFilter)]
     list_select_related = ["application"]
@@ -161,7 +165,7 @@ class ApplicationTokenAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} token(s) revoked.", messages.SUCCESS)
 
 
-class RoleInline(admin.StackedInline):
+class RoleInline(StackedInline):
     extra = 0
     max_num = 1
     filter_horizontal = ["groups"]
@@ -181,18 +185,67 @@ class LiaisonInline(RoleInline):
     model = Liaison
 
 
-if admin.site.is_registered(User):
-    admin.site.unregister(User)
+def role_active_filter(role: str, label: str) -> type[admin.SimpleListFilter]:
+    """A Users filter on one role's `active`, titled by its role (not four filters all called "active")."""
+
+    class RoleActiveFilter(admin.SimpleListFilter):
+        title = f"{label} role"
+        parameter_name = f"{role}__active__exact"
+
+        def lookups(self, request, model_admin):
+            return [("1", "Active"), ("0", "Inactive")]
+
+        def queryset(self, request, queryset):
+            if self.value() in ("0", "1"):
+                return queryset.filter(**{f"{role}__active": self.value() == "1"})
+            return queryset
+
+    RoleActiveFilter.__name__ = f"{role.capitalize()}ActiveFilter"
+    return RoleActiveFilter
+
+
+class AccountActiveFilter(admin.SimpleListFilter):
+    title = "account active"
+    parameter_name = "is_active__exact"
+
+    def lookups(self, request, model_admin):
+        return [("1", "Yes"), ("0", "No (cannot sign in)")]
+
+    def queryset(self, request, queryset):
+        if self.value() in ("0", "1"):
+            return queryset.filter(is_active=self.value() == "1")
+        return queryset
+
+
+for model in (User, Group):
+    if admin.site.is_registered(model):
+        admin.site.unregister(model)
+
+
+@admin.register(Group)
+class GroupAdmin(DjangoGroupAdmin, ModelAdmin):
+    """Django's group admin in the admin's theme."""
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
-    """Django's user admin plus the user's roles (Client, Employee, Liaison) inline."""
+class UserAdmin(DjangoUserAdmin, ModelAdmin):
+    """Django's user admin plus the user's roles (Client, Employee, Liaison) inline, in the admin's theme."""
 
+    form = UserChangeForm
+    add_form = UserCreationForm
+    change_password_form = AdminPasswordChangeForm
     inlines = [ClientInline, EmployeeInline, LiaisonInline]
     list_display = ["username", "email", "first_name", "last_name", "is_staff", "roles"]
     list_select_related = ["client", "employee", "liaison"]
-    list_filter = [*DjangoUserAdmin.list_filter, "client__active", "employee__active", "liaison__active"]
+    list_filter = [
+        "is_staff",
+        "is_superuser",
+        AccountActiveFilter,
+        "groups",
+        role_active_filter("client", "Client"),
+        role_active_filter("employee", "Employee"),
+        role_active_filter("liaison", "Liaison"),
+    ]
 
     @admin.display(description="Roles")
     def roles(self, obj):
@@ -205,7 +258,7 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(ApiSession)
-class ApiSessionAdmin(admin.ModelAdmin):
+class ApiSessionAdmin(ModelAdmin):
     list_display = [
         "prefix_display",
         "user",
@@ -244,8 +297,8 @@ class ApiSessionAdmin(admin.ModelAdmin):
     @admin.display(description="State")
     def state(self, obj):
         if obj.revoked_at is not None:
-            return "revoked"
-        return "expired" if obj.is_expired(timezone.now()) else "active"
+            return badge("revoked", "danger")
+        return badge("expired") if obj.is_expired(timezone.now()) else badge("active", "success")
 
     @admin.action(description="Revoke the selected sessions (sign them out)")
     def revoke(self, request, queryset):
@@ -253,7 +306,7 @@ class ApiSessionAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} session(s) revoked.", messages.SUCCESS)
 
 
-class RouteInline(admin.TabularInline):
+class RouteInline(TabularInline):
     model = Route
     extra = 0
     can_delete = False
@@ -266,7 +319,7 @@ class RouteInline(admin.TabularInline):
 
 
 @admin.register(ApiService)
-class ApiServiceAdmin(admin.ModelAdmin):
+class ApiServiceAdmin(ModelAdmin):
     list_display = ["name", "slug", "deployed", "updated_at"]
     list_editable = ["deployed"]
     list_filter = ["deployed"]
@@ -290,7 +343,7 @@ class ApiServiceAdmin(admin.ModelAdmin):
 
 
 @admin.register(Route)
-class RouteAdmin(admin.ModelAdmin):
+class RouteAdmin(ModelAdmin):
     # Fits a 1366 px window; whether the code still has the route is a filter and on its page.
     list_display = ["slug", "method", "path_short", "service_short", "deployed", "docs"]
     list_editable = ["deployed"]

@@ -1,17 +1,31 @@
-"""Admin lists that work for people: long values cut to fit a 1366 px window, and counts that stay cheap."""
+"""Admin lists that work for people: state as badges, long values cut to fit a 1366 px window,
+times to the second in one format, and counts that stay cheap.
+"""
 
 import json
 from datetime import datetime
 
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import Q
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
+from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.html import format_html
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.safestring import mark_safe
+from unfold.decorators import action
+from unfold.enums import ActionVariant
+from unfold.forms import BaseDialogForm
+from unfold.widgets import UnfoldAdminTextareaWidget
+
+from planocore.delivery import COLOURS, MEANINGS, PROVIDER_EVENT_COLOURS, ProviderEvent, label
 
 COUNT_CAP = 10_000
 
@@ -25,16 +39,56 @@ def shortened(value, length: int = 16) -> str:
 
 
 def short_datetime(value: datetime | None) -> str:
-    """A date and time in 16 characters ("2026-12-01 15:04"), the full value on hover."""
+    """A date and time to the second ("2026-12-01 15:04:05"), the admin's one format; its zone on hover."""
     if value is None:
         return "—"
     local = timezone.localtime(value)
     return format_html(
         '<time datetime="{}" title="{}">{}</time>',
         local.isoformat(),
-        date_format(local, "DATETIME_FORMAT"),
-        local.strftime("%Y-%m-%d %H:%M"),
+        local.strftime("%Y-%m-%d %H:%M:%S %Z"),
+        local.strftime("%Y-%m-%d %H:%M:%S"),
     )
+
+
+def badge(text: str, colour: str = "", title: str = "") -> str:
+    """`text` as django-unfold's label: colour "success", "info", "warning", "danger", or "" (grey)."""
+    html = render_to_string("unfold/helpers/label.html", {"text": text, "type": colour, "label_title": title})
+    return mark_safe(f'<span class="state-badge">{html.strip()}</span>')  # noqa: S308 (escaped by the template)
+
+
+def delivery_badge(state: str) -> str:
+    """A delivery state as its badge: the one vocabulary's name, colour and meaning (on hover),
+    planocore/delivery.py; a value PlanoCore does not write shows grey, as given."""
+    if not state:
+        return "—"
+    colour = COLOURS.get(state, "")
+    html = render_to_string(
+        "unfold/helpers/label.html",
+        {
+            "text": label(state),
+            "type": colour,
+            "label_title": MEANINGS.get(state, "Set by the caller, not by PlanoCore."),
+        },
+    )
+    return format_html(
+        '<span class="state-badge state-{}" data-colour="{}">{}</span>',
+        state,
+        colour,
+        mark_safe(html.strip()),  # noqa: S308
+    )
+
+
+def provider_event_badge(event: str) -> str:
+    """What the provider reported after it took the message (Mandrill's bounced...) as a badge, short
+    ("Rejected"); its meaning ("Rejected by the provider") on hover."""
+    if not event:
+        return "—"
+    try:
+        meaning = ProviderEvent(event).label
+    except ValueError:
+        meaning = ""
+    return badge(event.capitalize(), PROVIDER_EVENT_COLOURS.get(event, ""), meaning)
 
 
 class CappedCountPaginator(Paginator):
@@ -74,19 +128,102 @@ class CappedCountPaginator(Paginator):
         return max(capped, int(plan[0]["Plan"]["Plan Rows"]))
 
 
-def state_badge(state: str) -> str:
-    """A delivery state as its badge: the one vocabulary's name and colour (planocore/delivery.py)."""
-    from planocore.delivery import COLOURS, MEANINGS, label
+def back_to(request, fallback: str) -> HttpResponse:
+    """After an action: back to the page it came from (htmx's current URL, on this site), else `fallback`.
 
-    if not state:
-        return "—"
-    return format_html(
-        '<span class="state-badge state-{}" data-colour="{}" title="{}">{}</span>',
-        state,
-        COLOURS.get(state, ""),
-        MEANINGS.get(state, "Set by the caller, not by PlanoCore."),
-        label(state),
+    From unfold's confirmation dialog (an htmx request) the answer is an `HX-Redirect`,
+    so the whole page loads with the action's messages.
+    """
+    current = request.headers.get("HX-Current-URL", "")
+    url = (
+        current
+        if current and url_has_allowed_host_and_scheme(current, {request.get_host()}, request.is_secure())
+        else fallback
     )
+    if request.headers.get("HX-Request"):
+        return HttpResponse(status=204, headers={"HX-Redirect": url})
+    return HttpResponseRedirect(url)
+
+
+def record_action(
+    list_action: str,
+    *,
+    description: str,
+    confirm: str,
+    icon: str | None = None,
+    permissions: tuple[str, ...] = (),
+    variant: ActionVariant = ActionVariant.DEFAULT,
+):
+    """The list action `list_action` as a django-unfold action for one record: on its page and its row.
+
+    Put the returned action in the ModelAdmin's class body and name it in
+    `actions_detail` / `actions_row`. Unfold's dialog asks `confirm` first; then the
+    list action runs on that one record (so both say the same about how it ended,
+    and what it skipped), and the page the action came from reloads with its messages.
+    """
+
+    def run(model_admin, request, form, object_id):
+        queryset = model_admin.get_queryset(request).filter(pk=object_id)
+        response = getattr(model_admin, list_action)(request, queryset)
+        if response is not None:  # an action that asks more (a page of its own)
+            return response
+        opts = model_admin.model._meta
+        return back_to(request, reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[object_id]))
+
+    run.__name__ = f"{list_action}_one"
+    return action(
+        run,
+        description=description,
+        url_path=f"{list_action.replace('_', '-')}-one",
+        icon=icon,
+        permissions=list(permissions) or None,
+        variant=variant,
+        dialog={"title": f"{description}?", "description": confirm, "form_submit_text": description},
+    )
+
+
+class NoteDialogForm(BaseDialogForm):
+    """The note a record action asks in django-unfold's dialog ("how it was handled")."""
+
+    note = forms.CharField(
+        label="Note", widget=UnfoldAdminTextareaWidget(attrs={"rows": 3}), required=False, max_length=500
+    )
+
+
+class ReadOnlyRecordMixin:
+    """A record that is history (an outgoing request, a webhook event, a problem): its page shows it.
+
+    No adding, no deleting, no Save buttons: staff act on it through its actions
+    (retry, abandon...), which keep the history; a POST to its page is refused.
+    """
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied("This record cannot be edited; use its actions.")
+        extra_context = {
+            **(extra_context or {}),
+            "show_save": False,
+            "show_save_and_continue": False,
+            "show_save_and_add_another": False,
+            "show_delete": False,
+        }
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
+
+def status_badge(value: str) -> str:
+    """A record's `status` as its badge: a delivery state, else a provider's event (a notification
+    whose email Mandrill reported on), else the caller's own value in grey."""
+    if value in COLOURS:
+        return delivery_badge(value)
+    if value in PROVIDER_EVENT_COLOURS:
+        return provider_event_badge(value)
+    return badge(value, "") if value else "—"
 
 
 class ProblemFilter(admin.SimpleListFilter):

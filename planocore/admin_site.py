@@ -1,22 +1,21 @@
-"""PlanoCore's admin site: its own name, and the operations dashboard on the index.
+"""PlanoCore's admin site: django-unfold's theme, its own name, and the operations dashboard on the index.
 
 Installed as the default admin site (`planocore.apps.PlanocoreAdminConfig`), so
-`admin.site` and every `@admin.register` use it.
+`admin.site` and every `@admin.register` use it. The sidebar, badges, favicon and
+environment label are unfold's, configured in settings.UNFOLD
+(planocore/admin_navigation.py).
 """
 
-from django.contrib import admin
+from unfold.sites import UnfoldAdminSite
 
 from planocore.dashboard import dashboard
 
 
-class PlanoCoreAdminSite(admin.AdminSite):
+class PlanoCoreAdminSite(UnfoldAdminSite):
     site_header = "PlanoCore"
     site_title = "PlanoCore admin"
     index_title = "Operations"
     index_template = "admin/planocore/index.html"
-    # The app list beside every page takes a third of a laptop screen from the lists;
-    # the index and the breadcrumbs lead everywhere.
-    enable_nav_sidebar = False
 
     def index(self, request, extra_context=None):
         extra_context = dict(extra_context or {})

@@ -5,7 +5,9 @@ ten thousand or a million rows:
 
 - per channel, the outgoing requests made today and on each of the last 14
   days, sent / failed / waiting: one GROUP BY over the (created_at, channel,
-  status) index `outbox_day_idx`, read for those days alone;
+  status) index `outbox_day_idx`, read for those days alone; drawn with the
+  chart.js that django-unfold bundles (`charts`): one chart per kind, the
+  channels stacked on one scale, day labels, a legend, values on hover;
 - the outbox now (`planocore.outbox.selectors.outbox_now`): partial indexes of
   unfinished rows;
 - each provider account's budget (`planocore.providers.ratelimit.budgets`, no query);
@@ -17,6 +19,7 @@ ten thousand or a million rows:
   exactly the rows it counts.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -48,10 +51,19 @@ BUCKETS = {
 }
 KINDS = ("sent", "failed", "waiting", "suppressed")
 
-# The charts' geometry, in px: one bar per day.
-BAR_WIDTH = 8
-BAR_STEP = 11
-CHART_HEIGHT = 40
+# Each channel's colour on the charts (the same on every chart, so the legend reads once).
+CHANNEL_COLOURS = {
+    "glip": "#f59e0b",
+    "email": "#8b5cf6",
+    "sms": "#3b82f6",
+    "mms": "#06b6d4",
+    "conversation": "#10b981",
+}
+# The charts drawn, by kind: (kind, title).
+CHARTS = (
+    ("sent", "Sent per day"),
+    ("failed", "Failed or abandoned per day"),
+)
 
 
 @dataclass(frozen=True)
@@ -143,23 +155,6 @@ def latest_failures(*, limit: int = FAILURES_SHOWN) -> list[FailureBlock]:
     ]
 
 
-def _bars(days: list[dict]) -> list[dict]:
-    """Stacked bars (sent at the bottom, then failed, then waiting) scaled to the busiest day."""
-    tallest = max((day["total"] for day in days), default=0) or 1
-    bars = []
-    for index, day in enumerate(days):
-        bottom = float(CHART_HEIGHT)
-        segments = []
-        for kind in KINDS:
-            if not day[kind]:
-                continue
-            height = max(day[kind] / tallest * CHART_HEIGHT, 1.0)
-            bottom -= height
-            segments.append({"kind": kind, "y": round(bottom, 2), "height": round(height, 2)})
-        bars.append({**day, "x": index * BAR_STEP, "segments": segments})
-    return bars
-
-
 def _today_urls(channel: str, since: datetime) -> dict[str, str]:
     """Per chart bucket, the outbox list of exactly the channel's requests it counts today."""
     base = reverse("admin:outbox_externalrequest_changelist")
@@ -172,7 +167,7 @@ def _today_urls(channel: str, since: datetime) -> dict[str, str]:
 
 
 def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
-    """Per channel: sent / failed / waiting today and on each of the last `days` days, with chart bars.
+    """Per channel: sent / failed / waiting today and on each of the last `days` days.
 
     Days are the current time zone's; a request counts on the day it was made.
     """
@@ -206,10 +201,66 @@ def channel_days(*, now: datetime, days: int = DAYS) -> list[dict]:
                 "today_urls": _today_urls(channel.value, today_start),
                 "days": series,
                 "total": sum(day["total"] for day in series),
-                "bars": _bars(series),
             }
         )
     return channels
+
+
+# chart.js options (unfold's own defaults hide the y axis and the legend): both axes titled,
+# the channels stacked on one scale from zero, whole numbers, a legend, every channel on hover.
+CHART_OPTIONS = {
+    "responsive": True,
+    "maintainAspectRatio": False,
+    "animation": False,
+    "interaction": {"mode": "index", "intersect": False},
+    "plugins": {
+        "legend": {"display": True, "position": "top", "align": "end"},
+        "tooltip": {"enabled": True},
+    },
+    "scales": {
+        "x": {"stacked": True, "title": {"display": True, "text": "Day the request was made"}, "grid": {}},
+        "y": {
+            "stacked": True,
+            "beginAtZero": True,
+            "suggestedMax": 5,
+            "ticks": {"precision": 0},
+            "title": {"display": True, "text": "Requests"},
+            "grid": {},
+        },
+    },
+}
+
+
+def charts(channels: list[dict]) -> list[dict]:
+    """chart.js data for each chart in CHARTS: a bar per day labelled "Mon 7 Dec", a dataset per channel.
+
+    A chart with no requests yet still draws its axes and day labels (a scale of 0 to 5).
+    """
+    if not channels:
+        return []
+    labels = [day["date"].strftime("%a %-d %b") for day in channels[0]["days"]]
+    drawn = []
+    for kind, title in CHARTS:
+        datasets = [
+            {
+                "label": channel["label"],
+                "data": [day[kind] for day in channel["days"]],
+                "backgroundColor": CHANNEL_COLOURS.get(channel["channel"], "#9ca3af"),
+                "borderRadius": 2,
+                "maxBarThickness": 28,
+            }
+            for channel in channels
+        ]
+        drawn.append(
+            {
+                "kind": kind,
+                "title": title,
+                "total": sum(sum(dataset["data"]) for dataset in datasets),
+                "data": json.dumps({"labels": labels, "datasets": datasets}),
+                "options": json.dumps(CHART_OPTIONS),
+            }
+        )
+    return drawn
 
 
 def _budget(row: dict) -> dict:
@@ -223,15 +274,12 @@ def _budget(row: dict) -> dict:
 def dashboard(*, now: datetime | None = None) -> dict:
     """The dashboard's context: channels, outbox, budgets, failures."""
     now = now or timezone.now()
+    channels = channel_days(now=now)
     return {
         "now": now,
         "days": DAYS,
-        "chart": {
-            "width": DAYS * BAR_STEP - (BAR_STEP - BAR_WIDTH),
-            "height": CHART_HEIGHT,
-            "bar": BAR_WIDTH,
-        },
-        "channels": channel_days(now=now),
+        "channels": channels,
+        "charts": charts(channels),
         "outbox": outbox_now(now=now),
         "budgets": [_budget(row) for row in ratelimit.budgets()],
         "failures": latest_failures(),

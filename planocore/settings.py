@@ -33,6 +33,9 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "te
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
+    # django-unfold: its templates and static files come before the admin's (the theme).
+    "unfold.apps.BasicAppConfig",  # its theme only: PlanoCore names the admin site (planocore.apps)
+    "unfold.contrib.filters",
     "planocore.apps.PlanocoreAdminConfig",  # django.contrib.admin with PlanoCore's site
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -435,6 +438,9 @@ METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 HEALTHZ_BROKER_TIMEOUT = env.float("HEALTHZ_BROKER_TIMEOUT", default=2.0)
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
+# One format for every time the admin shows, to the second (retries happen in seconds):
+# "2026-12-07 06:05:09" (planocore/formats/en/formats.py; the locale's own would win over a setting).
+FORMAT_MODULE_PATH = ["planocore.formats"]
 USE_I18N = True
 USE_TZ = True
 
@@ -447,3 +453,72 @@ LOGGING = logging_config(level=LOG_LEVEL, log_format=LOG_FORMAT)
 # In JSON mode Celery's worker and beat keep this configuration (one format for
 # every process) instead of installing their own root handler.
 CELERY_WORKER_HIJACK_ROOT_LOGGER = LOG_FORMAT != "json"
+
+# --- Admin theme (django-unfold; planocore/admin_navigation.py) ------------------
+# The admin's sidebar, by what staff do: (group, [(title, icon, "app_label.model", badge)]).
+# badge: what its open-problem count counts (planocore.admin_navigation.open_problems): an
+# "app_label.model" counts the failed or abandoned requests that model's records caused,
+# "outbox" all of them, any other name what an app registered (register_badge).
+ADMIN_SIDEBAR = [
+    (
+        "Sending",
+        [
+            ("Notifications", "mail", "notifications.notification", "notifications.notification"),
+            ("Email failures (Mandrill)", "unsubscribe", "notifications.productionnotification", None),
+            ("Glip messages", "forum", "glip.glipmessage", "glip.glipmessage"),
+            ("Glip teams", "groups", "glip.glipteam", None),
+            ("RingCentral extensions", "call", "ringcentral.ringcentralextension", None),
+            ("Outbox: outgoing requests", "outbox", "outbox.externalrequest", "outbox"),
+        ],
+    ),
+    (
+        "Cancelations",
+        [
+            ("Cancelations", "event_busy", "cancelations.cancelation", None),
+            (
+                "Notice problems",
+                "report",
+                "cancelations.cancelationnoticeproblem",
+                "cancelations.notice_problems",
+            ),
+            ("Reasons", "list", "cancelations.cancelationreason", None),
+        ],
+    ),
+    (
+        "Messaging",
+        [
+            ("Messaging clients", "smartphone", "messaging.messagingclient", None),
+            ("Webhook events", "webhook", "messaging.processedwebhookevent", None),
+        ],
+    ),
+    (
+        "API and access",
+        [
+            ("Applications", "apps", "planocore.application", None),
+            ("Application tokens", "key", "planocore.applicationtoken", None),
+            ("API sessions", "login", "planocore.apisession", None),
+            ("Users", "person", "auth.user", None),
+            ("Groups", "group", "auth.group", None),
+            ("API services", "hub", "planocore.apiservice", None),
+            ("Routes", "route", "planocore.route", None),
+        ],
+    ),
+    ("Sandbox", [("Sandbox failure switches", "science", "outbox.sandboxfailure", None)]),
+]
+UNFOLD = {
+    "SITE_TITLE": "PlanoCore admin",
+    "SITE_HEADER": "PlanoCore",
+    "SITE_SYMBOL": "hub",
+    "SITE_FAVICONS": [
+        {"rel": "icon", "type": "image/svg+xml", "href": "planocore.admin_navigation.favicon_url"},
+    ],
+    # Always visible beside the site name: whether the providers are the sandbox or live.
+    "ENVIRONMENT": "planocore.admin_navigation.environment",
+    "SHOW_VIEW_ON_SITE": False,
+    "STYLES": ["planocore.admin_navigation.stylesheet_url"],
+    "SIDEBAR": {
+        "show_search": True,
+        "show_all_applications": True,
+        "navigation": "planocore.admin_navigation.navigation",
+    },
+}

@@ -13,15 +13,23 @@ from django.db.models import Q
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+from unfold.admin import ModelAdmin, TabularInline
+from unfold.decorators import action
 
 from planocore.admin_display import (
     CappedCountPaginator,
+    NoteDialogForm,
     ProblemFilter,
+    ReadOnlyRecordMixin,
     ask_for_note,
+    back_to,
+    delivery_badge,
+    provider_event_badge,
+    record_action,
     short_datetime,
     shortened,
-    state_badge,
 )
 from planocore.delivery import NEEDS_SOMEONE, states_q
 from planocore.outbox import services
@@ -30,13 +38,15 @@ from planocore.outbox.selectors import due_q, open_request_counts
 from planocore.providers import ratelimit
 
 
-class AttemptInline(admin.TabularInline):
+class AttemptInline(TabularInline):
     model = ExternalRequestAttempt
     extra = 0
     can_delete = False
     fields = ("number", "started_at", "duration_ms", "outcome", "http_status", "retry_after_seconds", "error")
     readonly_fields = fields
     ordering = ("number",)
+    tab = True  # a tab of the request's page (django-unfold)
+    verbose_name_plural = "attempts"
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -80,8 +90,10 @@ class DueFilter(admin.SimpleListFilter):
 
 
 @admin.register(ExternalRequest)
-class ExternalRequestAdmin(admin.ModelAdmin):
-    change_list_template = "admin/outbox/externalrequest/change_list.html"
+class ExternalRequestAdmin(ReadOnlyRecordMixin, ModelAdmin):
+    """Outgoing requests are history: no Save, no Delete; staff retry or abandon them (page, row or list)."""
+
+    list_before_template = "admin/outbox/externalrequest/list_before.html"
     # Fits a 1366 px window: long values are cut, whole on hover; the rest is on the request's page.
     list_display = (
         "id",
@@ -96,7 +108,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     search_fields = ("provider_message_id", "recipient")
     search_help_text = (
-        "Part of a recipient (email address, phone number, Glip team), an exact provider message id, "
+        "Part of a recipient (email address, phone number, Glip team), the start of a provider message id, "
         "or a request number."
     )
     ordering = ("-id",)
@@ -106,12 +118,16 @@ class ExternalRequestAdmin(admin.ModelAdmin):
     paginator = CappedCountPaginator
     inlines = [AttemptInline]
     actions = ["retry_now", "abandon", "mark_handled"]
+    actions_detail = ["retry_now_one", "abandon_one", "mark_handled_one"]
+    actions_row = ["retry_now_one", "abandon_one", "mark_handled_one"]
     exclude = ("secret_payload", "payload", "response")  # shown read-only below; secrets never
     readonly_fields = (
         "channel",
         "action",
         "priority",
         "status",
+        "status_badge",
+        "delivery_status_badge",
         "attempts",
         "next_attempt_at",
         "claimed_at",
@@ -133,9 +149,22 @@ class ExternalRequestAdmin(admin.ModelAdmin):
         "updated_at",
         "sent_at",
     )
+    # The state and the failure first, then the proof; the rest in tabs (django-unfold).
     fieldsets = (
-        (None, {"fields": ("channel", "action", "priority", "status", "source_link", "superseded_by")}),
-        ("Problem", {"fields": ("resolved_at", "resolved_by", "resolution")}),
+        (None, {"fields": ("status_badge", "last_error", "channel", "action", "priority", "source_link")}),
+        ("Problem", {"fields": ("resolved_at", "resolved_by", "resolution", "superseded_by")}),
+        (
+            "Proof",
+            {
+                "fields": (
+                    "provider_message_id",
+                    "delivery_status_badge",
+                    "delivery_status_at",
+                    "sent_at",
+                    "proof",
+                )
+            },
+        ),
         (
             "Sending",
             {
@@ -145,45 +174,51 @@ class ExternalRequestAdmin(admin.ModelAdmin):
                     "claimed_at",
                     "leased_until",
                     "staff_retried_at",
-                    "last_error",
-                )
+                ),
+                "classes": ("tab",),
             },
         ),
-        ("What was asked", {"fields": ("payload_pretty", "has_secrets")}),
-        (
-            "Proof",
-            {"fields": ("provider_message_id", "delivery_status", "delivery_status_at", "sent_at", "proof")},
-        ),
-        ("Timestamps", {"fields": ("created_at", "updated_at")}),
+        ("What was asked", {"fields": ("payload_pretty", "has_secrets"), "classes": ("tab",)}),
+        ("Timestamps", {"fields": ("created_at", "updated_at"), "classes": ("tab",)}),
     )
 
     def get_search_results(self, request, queryset, search_term):
-        # Each part has an index: the provider message id and primary key exactly,
+        # Each part has an index: the provider message id by its start, the primary key exactly,
         # the recipient by substring (a trigram index on PostgreSQL, migration 0005).
         term = search_term.strip()
         if not term:
             return queryset, False
-        query = Q(provider_message_id=term) | Q(recipient__icontains=term)
+        # A provider id by its start: a prefix range on the id's pattern index (migration 0011).
+        # `<> ''` repeats the partial index's condition, so the planner may use it.
+        by_id = Q(provider_message_id__startswith=term) & ~Q(provider_message_id="")
+        query = by_id | Q(recipient__icontains=term)
         if term.lstrip("#").isdigit():
             query |= Q(pk=int(term.lstrip("#")))
         return queryset.filter(query), False
 
-    def has_add_permission(self, request):
-        return False  # requests are written by the services, never by hand
-
     @admin.display(description="Status", ordering="status")
     def status_tries(self, obj):
-        tries = f" ({obj.attempts} tries)" if obj.attempts > 1 else ""
-        handled = " (resolved)" if obj.resolved_at else ""
-        return format_html("{}{}{}", state_badge(obj.status), tries, handled)
+        tries = (
+            format_html(' <span class="text-xs">({} tries)</span>', obj.attempts) if obj.attempts > 1 else ""
+        )
+        handled = mark_safe(' <span class="text-xs">(resolved)</span>') if obj.resolved_at else ""
+        return format_html("{}{}{}", delivery_badge(obj.status), tries, handled)
+
+    @admin.display(description="Status")
+    def status_badge(self, obj):
+        return delivery_badge(obj.status)
+
+    @admin.display(description="Provider reported")
+    def delivery_status_badge(self, obj):
+        return provider_event_badge(obj.delivery_status)
 
     @admin.display(description="Recipient", ordering="recipient")
     def recipient_short(self, obj):
-        return shortened(obj.recipient, 28) or "—"
+        return shortened(obj.recipient, 22) or "—"
 
     @admin.display(description="Last error")
     def error(self, obj):
-        return shortened(obj.last_error, 48) or "—"
+        return shortened(obj.last_error, 24) or "—"
 
     @admin.display(description="Made", ordering="created_at")
     def created(self, obj):
@@ -296,6 +331,47 @@ class ExternalRequestAdmin(admin.ModelAdmin):
             )
         return None
 
+    retry_now_one = record_action(
+        "retry_now",
+        description="Retry now",
+        confirm="Send this request again now; the page then says how the try ended.",
+        icon="refresh",
+        permissions=("change",),
+    )
+
+    @action(
+        description="Mark handled",
+        url_path="mark-handled-one",
+        icon="task_alt",
+        permissions=["change"],
+        dialog={
+            "title": "Mark this problem handled?",
+            "description": "It stops counting as a failure that needs someone; the note says how.",
+            "form_class": NoteDialogForm,
+            "form_submit_text": "Mark handled",
+        },
+    )
+    def mark_handled_one(self, request, form, object_id):
+        queryset = self.get_queryset(request).filter(pk=object_id)
+        count = services.mark_handled(queryset=queryset, user=request.user, note=form.cleaned_data["note"])
+        if count:
+            self.message_user(request, "1 problem(s) marked handled.", messages.SUCCESS)
+        else:
+            self.message_user(
+                request,
+                f"Left alone: #{object_id} is not failed or abandoned, or already resolved.",
+                messages.WARNING,
+            )
+        return back_to(request, reverse("admin:outbox_externalrequest_change", args=[object_id]))
+
+    abandon_one = record_action(
+        "abandon",
+        description="Abandon",
+        confirm="Give this request up: the outbox stops trying it until someone retries it.",
+        icon="block",
+        permissions=("change",),
+    )
+
     def changelist_view(self, request, extra_context=None):
         SandboxFailure.ensure_all()
         extra_context = {
@@ -307,7 +383,7 @@ class ExternalRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(SandboxFailure)
-class SandboxFailureAdmin(admin.ModelAdmin):
+class SandboxFailureAdmin(ModelAdmin):
     """One switch per channel (made by the list when missing), edited in the list: no adding or deleting."""
 
     list_display = ("channel", "mode", "retry_after_seconds", "served_by", "updated_at")

@@ -89,6 +89,7 @@ class ExternalRequest(Resolution):
     supersedes = models.BooleanField(default=False, editable=False)
 
     class Meta:
+        verbose_name = "outgoing request"
         ordering = ["-created_at"]
         indexes = [
             # Claiming: due waiting rows (queued, retrying), highest priority first,
@@ -116,12 +117,14 @@ class ExternalRequest(Resolution):
             # Reclaiming rows whose worker died.
             models.Index(fields=["leased_until"], name="outbox_lease_idx", condition=Q(status="sending")),
             models.Index(fields=["content_type", "object_id"], name="outbox_source_idx"),
-            # Delivery webhooks find their request by the provider's message id.
+            # Delivery webhooks find their request by the provider's message id, and the
+            # admin's search by its start (LIKE 'abc%': the pattern operator class on PostgreSQL).
             # Partial: a new (pending) row has none, so enqueueing never writes it.
             models.Index(
                 fields=["provider_message_id"],
-                name="outbox_provider_msg_idx",
+                name="outbox_provider_prefix_idx",
                 condition=~Q(provider_message_id=""),
+                opclasses=["varchar_pattern_ops"],
             ),
             # The admin's dashboard counts and status filters on unfinished work.
             # Partial, so it never holds the millions of succeeded rows (and so
@@ -219,6 +222,7 @@ class SandboxFailure(models.Model):
 
     class Meta:
         verbose_name = "sandbox failure switch"
+        verbose_name_plural = "sandbox failure switches"
         ordering = ["channel"]
 
     def __str__(self) -> str:

@@ -32,6 +32,8 @@ from django.db import models
 from django.db.models.constants import LOOKUP_SEP
 from django.utils import timezone
 
+from planocore.admin_display import delivery_badge
+
 register = template.Library()
 
 
@@ -127,3 +129,9 @@ def fast_date_hierarchy_tag(parser, token):
     return InclusionAdminNode(
         parser, token, func=fast_date_hierarchy, template_name="date_hierarchy.html", takes_context=False
     )
+
+
+@register.filter(name="delivery_badge")
+def delivery_badge_filter(state: str) -> str:
+    """`{{ state|delivery_badge }}`: a delivery state as its badge (admin_display.delivery_badge)."""
+    return delivery_badge(state)

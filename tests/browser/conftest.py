@@ -152,7 +152,7 @@ def admin_login(page, live_server, staff_user):
         page.goto(f"{live_server.url}/admin/login/?next=/admin/")
         page.fill("#id_username", user.username)
         page.fill("#id_password", password)
-        page.click("input[type=submit]")
+        page.click("#login-form [type=submit]")
         page.wait_for_url(f"{live_server.url}/admin/")
         return page
 

@@ -6,6 +6,7 @@ import pytest
 import requests
 
 from planocore.routes.models import Route
+from tests.browser.admin_pages import messages, rows, text
 
 
 def test_staff_signs_in_to_the_admin(page, live_server, staff_user, shot):
@@ -16,25 +17,34 @@ def test_staff_signs_in_to_the_admin(page, live_server, staff_user, shot):
 
     page.fill("#id_username", staff_user.username)
     page.fill("#id_password", "wrong-password")
-    page.click("input[type=submit]")
-    assert page.locator(".errornote").is_visible()
+    page.click("#login-form [type=submit]")
+    assert page.locator(".errornote").first.is_visible()
     assert "/admin/login/" in page.url
 
     page.fill("#id_username", staff_user.username)
     page.fill("#id_password", "staff-password-1")
-    page.click("input[type=submit]")
+    page.click("#login-form [type=submit]")
     page.wait_for_url(f"{live_server.url}/admin/")
-    assert page.locator("#user-tools").inner_text().upper().startswith("WELCOME")
-    assert page.get_by_role("link", name="Routes").is_visible()
+    # Signed in: the sidebar names the user and leads to every screen, grouped by what staff do.
+    sidebar = page.locator("#nav-sidebar")
+    assert staff_user.username in text(sidebar)
+    assert sidebar.get_by_role("link", name="Routes").is_visible()
+    for group in ("Sending", "Cancelations", "Messaging", "API and access", "Sandbox"):
+        assert sidebar.get_by_role("heading", name=group, exact=True).first.is_visible(), group
+    # The providers in use (the sandbox here) are always said, beside the site's name.
+    assert page.get_by_text("Sandbox providers").is_visible()
+    # A favicon of our own (no 404 on every page).
+    icon = page.locator("link[rel=icon]").get_attribute("href")
+    assert requests.get(f"{live_server.url}{icon}", timeout=10).status_code == 200
     # The admin's stylesheet is served (WhiteNoise), so staff see a styled page.
-    assert page.evaluate("getComputedStyle(document.querySelector('#header')).display") == "flex"
+    assert page.evaluate("getComputedStyle(document.querySelector('#header-inner')).display") == "flex"
     shot("index")
 
 
 def _route_row(page, slug: str):
     """The changelist row whose slug (the linked first column) is exactly `slug`."""
     exact = page.locator("th a", has_text=re.compile(rf"^{re.escape(slug)}$"))
-    row = page.locator("#result_list tbody tr").filter(has=exact)
+    row = rows(page).filter(has=exact)
     assert row.count() == 1
     return row
 
@@ -43,8 +53,9 @@ def _route_action(page, live_server, slug: str, action: str) -> str:
     page.goto(f"{live_server.url}/admin/planocore/route/?q={slug}")
     _route_row(page, slug).locator("input.action-select").check()
     page.select_option("select[name=action]", action)
-    page.click("button[name=index]")
-    return page.locator("ul.messagelist").inner_text()
+    with page.expect_navigation():
+        page.click("button[name=index]")
+    return messages(page)
 
 
 @pytest.mark.usefixtures("seeded")

@@ -7,7 +7,7 @@ from cancelations.services import Actor, cancelation_create
 from glip.models import GlipTeam
 from notifications.models import Notification
 from planocore.providers.registry import reset_backends
-from tests.browser.admin_pages import messages, row, rows, run_action, search
+from tests.browser.admin_pages import field, inline_rows, messages, row, rows, run_action, search, text
 
 LIST = "/admin/cancelations/cancelation/"
 
@@ -29,8 +29,8 @@ def notices_to_glip(settings):
 
 def _note_step(page, *, title: str, listed: str, note: str) -> None:
     """The page the action opens: it lists what will change and asks for the note."""
-    assert page.locator("#content h1").inner_text() == f"{title}: are you sure?"
-    assert listed in page.locator("#content ul").first.inner_text()
+    assert page.title().startswith(f"{title}: are you sure? |")
+    assert listed in page.locator("#note-targets").inner_text()
     page.fill("#id_note", note)
 
 
@@ -72,7 +72,7 @@ def test_staff_reinstate_and_cancel_again_with_notes(page, live_server, admin_lo
     with page.expect_navigation():
         page.click("input[type=submit][value=Reinstate]")
     assert "1 cancelation(s) reinstated." in messages(page)
-    assert row(page, str(target.pk)).locator("td.field-active img").get_attribute("alt") == "False"
+    assert text(row(page, str(target.pk)).locator("td.field-state")) == "Reinstated"
     shot("reinstated")
     target.refresh_from_db()
     assert (target.active, target.reinstated_note, target.reinstated_by) == (
@@ -92,14 +92,14 @@ def test_staff_reinstate_and_cancel_again_with_notes(page, live_server, admin_lo
     with page.expect_navigation():
         page.click("input[type=submit][value='Cancel again']")
     assert "1 cancelation(s) canceled again." in messages(page)
-    assert row(page, str(target.pk)).locator("td.field-active img").get_attribute("alt") == "True"
+    assert text(row(page, str(target.pk)).locator("td.field-state")) == "Canceled"
 
     # The change page: the notes, and the history of who did what, through what.
     with page.expect_navigation():
         row(page, str(target.pk)).locator("th a").click()
     assert page.locator("#id_reason_note").input_value() == "Client changed their mind"
     assert page.locator("#id_reinstated_note").input_value() == ""  # canceling again clears it...
-    history = page.locator("#changes-group tbody tr.has_original")
+    history = inline_rows(page, "changes")
     assert history.count() == 3
     actions = [history.nth(n).locator("td.field-action").inner_text() for n in range(3)]
     assert actions == ["Created", "Reinstated", "Canceled again"]
@@ -114,7 +114,7 @@ def test_staff_reinstate_and_cancel_again_with_notes(page, live_server, admin_lo
     assert "reinstated_note: Client paid the invoice → —" in canceled
     assert "reason_note: — → Client changed their mind" in canceled
     # Each transition announced itself to the Glip team.
-    notices = page.locator(".form-row.field-notices_sent li")
+    notices = field(page, "Notices sent").locator("li")
     assert notices.count() == 3
     assert "cancelation-reinstated" in notices.nth(1).inner_text()
     page.locator("#changes-group").scroll_into_view_if_needed()
@@ -143,3 +143,60 @@ def test_staff_reinstate_and_cancel_again_with_notes(page, live_server, admin_lo
     # The one not selected was left alone.
     other.refresh_from_db()
     assert other.active is True and other.changes.count() == 1
+
+
+def test_page_action_mixed_selection_and_a_broken_rule_beside_its_field(page, live_server, admin_login, shot):
+    reason = CancelationReason.objects.create(slug="browser-moved", text="The shoot moved", order=1)
+    actor = Actor(by="planox2", via="planox2")
+    active = cancelation_create(
+        data={"cancelable_type": "Order", "cancelable_id": 5151, "key": "o-5151", "reason_slug": reason.slug},
+        actor=actor,
+    )
+    admin_login()
+
+    # The change page's Reinstate asks for a note in a dialog, then says how it ended.
+    page.goto(f"{live_server.url}{LIST}{active.pk}/change/")
+    page.locator("a", has_text="Reinstate").first.click()
+    dialog = page.locator("#dialog")
+    dialog.wait_for()
+    dialog.locator("textarea[name=note]").fill("Rebooked by phone")
+    shot("reinstate-dialog")
+    with page.expect_navigation():
+        dialog.get_by_role("button", name="Reinstate").click()
+    assert "1 cancelation(s) reinstated." in messages(page)
+    active.refresh_from_db()
+    assert (active.active, active.reinstated_note) == (False, "Rebooked by phone")
+
+    # A mixed selection: the one that cannot be reinstated is named, with why.
+    still_active = cancelation_create(
+        data={"cancelable_type": "Order", "cancelable_id": 5152, "key": "o-5152", "reason_slug": reason.slug},
+        actor=actor,
+    )
+    page.goto(f"{live_server.url}{LIST}")
+    run_action(page, "reinstate_selected", row(page, str(active.pk)), row(page, str(still_active.pk)))
+    page.fill("#id_note", "Both")
+    with page.expect_navigation():
+        page.click("input[type=submit][value=Reinstate]")
+    said = messages(page)
+    assert "1 cancelation(s) reinstated." in said
+    assert f"Skipped, already reinstated: #{active.pk}." in said
+
+    # Canceling a record that already has an active cancelation: the rule shows beside the
+    # record's id, with a link to the cancelation it clashes with.
+    clashing = cancelation_create(
+        data={"cancelable_type": "Order", "cancelable_id": 5153, "key": "o-5153", "reason_slug": reason.slug},
+        actor=actor,
+    )
+    page.goto(f"{live_server.url}{LIST}add/")
+    page.select_option("#id_cancelable_type", "Order")
+    page.fill("#id_cancelable_id", "5153")
+    page.select_option("#id_reason", str(reason.pk))
+    with page.expect_navigation():
+        page.click("button[name=_save]")
+    row_of_id = field(page, "Cancelable id")
+    assert "already has an active cancelation" in text(row_of_id)
+    link = row_of_id.get_by_role("link", name=f"Open cancelation #{clashing.pk}")
+    shot("broken-rule")
+    with page.expect_navigation():
+        link.click()
+    assert page.url.endswith(f"{LIST}{clashing.pk}/change/")

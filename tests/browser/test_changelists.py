@@ -138,21 +138,58 @@ def _rows(staff_user):
 
 
 def test_every_changelist_fits_1366_wide(page, live_server, admin_login, staff_user, shot):
+    """No changelist scrolls sideways at 1366 x 768, and every row is one line (no cell wraps)."""
     _rows(staff_user)
     page.set_viewport_size({"width": 1366, "height": 768})
     admin_login()
-    overflowing = {}
+    overflowing, wrapping = {}, {}
     for changelist in CHANGELISTS:
         page.goto(f"{live_server.url}/admin/{changelist}/")
-        assert page.locator("#result_list tbody tr").count() >= 1, changelist
+        assert page.locator("#result_list tr.data-row").count() >= 1, changelist
         widths = page.evaluate(
             """() => {
                 const doc = document.documentElement;
-                const results = document.querySelector('#changelist .results');
-                return [doc.scrollWidth, doc.clientWidth, results.scrollWidth, results.clientWidth];
+                const table = document.querySelector('#result_list');
+                const box = table.closest('[data-simplebar]') || table.parentElement;
+                const list = Math.ceil(table.getBoundingClientRect().width);
+                return [doc.scrollWidth, doc.clientWidth, list, Math.ceil(box.getBoundingClientRect().width)];
             }"""
         )
         if widths[0] > widths[1] or widths[2] > widths[3]:
             overflowing[changelist] = widths
+        # One line per row: no cell's content is taller than one line of text.
+        tall = page.evaluate(
+            """() => [...document.querySelectorAll('#result_list tr.data-row > :is(td, th)')]
+                // (list-editable inputs are taller than a line of text, not wrapped)
+                .filter(cell => !cell.classList.contains('field-actions_holder'))
+                .filter(cell => !cell.querySelector('input:not([type=checkbox]), select, textarea'))
+                .map(cell => {
+                    const range = document.createRange();
+                    range.selectNodeContents(cell);
+                    return [cell.className.split(' ')[0], Math.round(range.getBoundingClientRect().height)];
+                })
+                .filter(([, height]) => height > 30)"""
+        )
+        if tall:
+            wrapping[changelist] = tall
         shot(changelist.replace("/", "-"))
-    assert overflowing == {}, f"page and list widths [page scroll, page, list scroll, list]: {overflowing}"
+    assert overflowing == {}, f"page and list widths [page scroll, page, list, list box]: {overflowing}"
+    assert wrapping == {}, f"cells on more than one line: {wrapping}"
+
+
+def test_outbox_list_is_usable_on_a_phone(page, live_server, admin_login, staff_user, shot):
+    """At 390 x 844 the outbox list does not scroll sideways; each request shows its state and actions."""
+    _rows(staff_user)
+    page.set_viewport_size({"width": 390, "height": 844})
+    admin_login()
+    page.goto(f"{live_server.url}/admin/outbox/externalrequest/")
+    doc = "document.documentElement"
+    widths = page.evaluate(f"() => [{doc}.scrollWidth, {doc}.clientWidth]")
+    assert widths[0] <= widths[1], widths
+    request = page.locator("#result_list tr.data-row").first
+    status = request.locator("td.field-status_tries .state-badge")
+    assert status.is_visible() and status.text_content().strip() == "Failed"
+    box = status.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390
+    assert request.locator("td.field-actions_holder").is_visible()  # retry / abandon on the row
+    shot("outbox-390")

@@ -33,37 +33,65 @@ def _traffic():
     _request("email", Status.RETRYING, 0, attempts=1, next_attempt_at=timezone.now() - timedelta(minutes=12))
 
 
+def _chart(page, kind: str) -> dict:
+    """What chart.js drew in the dashboard's `kind` chart: its axes, labels, legend, data and bars."""
+    return page.evaluate(
+        """(kind) => {
+            const chart = Chart.getChart(document.querySelector(`#dash-chart-${kind} canvas`));
+            const x = chart.scales.x, y = chart.scales.y;
+            const datasets = Object.fromEntries(chart.data.datasets.map(d => [d.label, d.data]));
+            const sms = chart.data.datasets.findIndex(d => d.label === 'SMS');
+            return {
+                x: {display: !!x.options.display, title: x.options.title.text},
+                y: {display: !!y.options.display, title: y.options.title.text, stacked: !!y.options.stacked,
+                    max: y.max},
+                labels: chart.data.labels,
+                ticks: x.ticks.map(t => x.getLabelForValue(t.value)),
+                legend: !!chart.options.plugins.legend.display,
+                tooltip: !!chart.options.plugins.tooltip.enabled,
+                datasets,
+                bar_heights: chart.getDatasetMeta(sms).data.map(bar => Math.round(bar.height)),
+            };
+        }""",
+        kind,
+    )
+
+
 def test_dashboard_draws_charts_from_real_rows(page, live_server, admin_login, shot):
     _traffic()
     admin_login()
-    assert page.title() == "Operations | PlanoCore admin"
+    assert page.title() == "Operations | PlanoCore admin"  # (unfold's leading space is trimmed)
     assert page.locator("#site-name").inner_text() == "PlanoCore"
 
     sms = page.locator("#dash-channel-sms")
     assert sms.locator(".today-sent").inner_text() == "14"
     assert sms.locator(".today-failed").inner_text() == "1"
-    bars = sms.locator("g.dash-bar")
-    assert bars.count() == 14
-    # Oldest day on the left: one sent; today on the right: fourteen, the full height.
-    assert bars.first.get_attribute("data-sent") == "1"
-    assert bars.last.get_attribute("data-sent") == "14"
-    first = bars.first.locator("rect.seg-sent").bounding_box()
-    last = bars.last.locator("rect.seg-sent").bounding_box()
-    assert first["x"] < last["x"]
-    assert last["height"] > 5 * first["height"]
-    # Failed requests are drawn red above the sent ones on their days.
-    assert bars.last.locator("rect.seg-failed").count() == 1
-    assert bars.nth(12).locator("rect.seg-failed").count() == 0
-    assert "1 sent, 0 failed, 0 waiting" in bars.first.locator("title").text_content()
-    # Channels with no traffic draw an empty chart, not an error.
-    assert page.locator("#dash-channel-mms g.dash-bar rect.seg-sent").count() == 0
+    # The charts (the chart.js unfold bundles): drawn, with both axes, a label per day, a legend
+    # and every channel on one scale; the figures are the rows'.
+    sent = _chart(page, "sent")
+    assert sent["x"]["display"] and sent["y"]["display"] and sent["legend"]
+    assert sent["y"]["stacked"] and sent["tooltip"]
+    assert sent["x"]["title"] == "Day the request was made" and sent["y"]["title"] == "Requests"
+    days = [(timezone.localdate() - timedelta(days=13 - n)).strftime("%a %-d %b") for n in range(14)]
+    assert sent["labels"] == days
+    assert sent["ticks"] == days  # every day labelled on the axis, oldest on the left
+    assert sent["datasets"]["SMS"] == list(range(1, 15))  # one sent on the oldest day, fourteen today
+    assert sent["datasets"]["MMS"] == [0] * 14  # a channel with no traffic: an empty series, no error
+    assert sent["datasets"]["Email"][-1] == 1
+    # One scale for every channel: the busiest day's stack (14 SMS, 1 email, 1 Glip) fits under its top.
+    assert sent["y"]["max"] >= 16
+    # Today's bar is drawn taller than the oldest day's.
+    assert sent["bar_heights"][-1] > 5 * sent["bar_heights"][0] > 0
+    failed = _chart(page, "failed")
+    assert failed["datasets"]["SMS"][-1] == 1 and failed["datasets"]["SMS"][12] == 0
+    page.locator("#dash-chart-sent").scroll_into_view_if_needed()
 
     assert page.locator("#dash-outbox .outbox-due").inner_text() == "1"
     assert page.locator("#dash-outbox .outbox-retrying").inner_text() == "1"
     assert "12" in page.locator("#dash-outbox .outbox-oldest").inner_text()
     assert "No provider calls counted this minute." in page.locator("#dash-budgets").inner_text()
-    # The rest of the index (the apps) is still there, below.
-    assert page.get_by_role("link", name="Routes").is_visible()
+    # The rest of the index (the apps) is still there, below, and the sidebar leads everywhere.
+    assert page.locator("#nav-sidebar").get_by_role("link", name="Routes").is_visible()
     shot("dashboard")
 
     # A channel's name opens its outgoing requests.

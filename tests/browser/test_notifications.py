@@ -5,7 +5,7 @@ import requests
 
 from notifications.models import Notification
 from planocore.outbox.models import ExternalRequest
-from tests.browser.admin_pages import readonly, row, rows, search
+from tests.browser.admin_pages import field, inline_rows, readonly, row, rows, search, text
 
 READY = {
     "notification_type": "email",
@@ -41,14 +41,16 @@ def test_staff_find_a_notification_and_open_its_proof(
 
     admin_login()
     with page.expect_navigation():
-        page.locator("#notifications-notification").get_by_role("link", name="Notifications").click()
+        page.locator("#nav-sidebar").get_by_role("link", name="Notifications").click()
     assert rows(page).count() == 2
     shot("list")
 
     # By key: exactly that notification.
     search(page, READY["key"])
     assert rows(page).count() == 1
-    assert READY["key"] in rows(page).inner_text()
+    # The key cut to fit the row, whole on hover.
+    key = READY["key"]
+    assert rows(page).locator(f'td.field-key_short [title="{key}"]').count() == 1
     shot("search-key")
 
     # By part of an address.
@@ -62,11 +64,18 @@ def test_staff_find_a_notification_and_open_its_proof(
     with page.expect_navigation():
         row(page, str(notification.pk)).locator("th a").click()
     assert f"/admin/notifications/notification/{notification.pk}/change/" in page.url
-    inline = page.locator(".inline-group", has_text="outgoing requests (proof)")
+    # The delivery first: the latest request's state and the provider's id, at the top of the page.
+    delivery = readonly(page, "Delivery (latest outgoing request)")
+    assert delivery.startswith("Sent")
+    assert request.provider_message_id[:20] in delivery
+    # An email's page shows the email's fields, none of an SMS's.
+    assert page.locator("#id_email_to").is_visible()
+    assert page.locator("#id_phone_to").count() == 0 and page.get_by_text("Phone to").count() == 0
+    inline = page.locator("#outbox-externalrequest-content_type-object_id-group")
     inline.scroll_into_view_if_needed()
-    proof = inline.locator("tbody tr.has_original").first
-    assert proof.locator("td.field-state").inner_text() == "Sent"
-    assert proof.locator("td.field-provider_message_id").inner_text() == request.provider_message_id
+    proof = inline_rows(page, "outbox-externalrequest-content_type-object_id").first
+    assert text(proof.locator("td.field-state")) == "Sent"
+    assert text(proof.locator("td.field-provider_message_id")) == request.provider_message_id
     shown = proof.locator("td.field-proof").inner_text()
     # Mandrill's own answer, recipient by recipient.
     assert '"provider": "mandrill"' in shown
@@ -79,10 +88,25 @@ def test_staff_find_a_notification_and_open_its_proof(
     with page.expect_navigation():
         proof.locator("td.field-link a").click()
     assert page.url.endswith(f"/admin/outbox/externalrequest/{request.pk}/change/")
-    assert readonly(page, "provider_message_id") == request.provider_message_id
-    assert "ann.browser@example.com" in page.locator(".form-row.field-payload_pretty").inner_text()
-    attempts = page.locator("#attempt_log-group tbody tr.has_original")
-    assert attempts.count() == 1 and "Sent" in attempts.inner_text()
+    assert readonly(page, "Provider message id") == request.provider_message_id
+    assert "ann.browser@example.com" in text(field(page, "Payload"))
+    attempts = inline_rows(page, "attempt_log")
+    assert attempts.count() == 1 and "Sent" in text(attempts)  # the attempt's outcome
     assert mandrill_fake.api_key not in page.content()
-    page.locator("fieldset", has_text="Provider response").scroll_into_view_if_needed()
+    field(page, "Provider response").scroll_into_view_if_needed()
     shot("request")
+
+
+def test_a_new_notification_shows_the_fields_of_the_type_chosen(page, live_server, admin_login, shot):
+    admin_login()
+    page.goto(f"{live_server.url}/admin/notifications/notification/add/")
+    page.select_option("#id_notification_type", "email")
+    assert page.locator("#id_email_to").is_visible()
+    assert not page.locator("#id_phone_to").is_visible() and not page.locator("#id_team_name").is_visible()
+    shot("email")
+    page.select_option("#id_notification_type", "sms")
+    assert page.locator("#id_phone_to").is_visible()
+    assert not page.locator("#id_email_to").is_visible() and not page.locator("#id_media_url").is_visible()
+    page.select_option("#id_notification_type", "mms")
+    page.locator("#id_media_url").wait_for(state="visible")
+    assert page.locator("#id_phone_to").is_visible()

@@ -95,9 +95,10 @@ def test_gunicorn_serves_health_static_and_json_logs(tmp_path):
         assert login.headers["Strict-Transport-Security"] == "max-age=31536000; includeSubDomains; preload"
         assert "Secure" in login.headers["Set-Cookie"]  # the CSRF cookie
         # The hashed stylesheet the page links to is served by WhiteNoise, cached for ever.
-        css = login.text.split('href="/static/admin/css/base.', 1)[1].split('"', 1)[0]
-        assert css.endswith(".css") and css.count(".") == 1, css  # base.<hash>.css
-        static = requests.get(f"{base}/static/admin/css/base.{css}", headers=https, timeout=10)
+        # The admin's theme (django-unfold's stylesheet), collected under a hashed name.
+        css = login.text.split('href="/static/unfold/css/styles.', 1)[1].split('"', 1)[0]
+        assert css.endswith(".css") and css.count(".") == 1, css  # styles.<hash>.css
+        static = requests.get(f"{base}/static/unfold/css/styles.{css}", headers=https, timeout=10)
         assert static.status_code == 200
         assert "immutable" in static.headers["Cache-Control"]
     finally:

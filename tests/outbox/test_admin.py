@@ -60,11 +60,15 @@ def test_changelist_filters_and_date_drilldown(admin_client):
     assert response.status_code == 200 and len(response.context["cl"].result_list) == 2
 
 
-def test_search_by_provider_message_id_is_exact(admin_client):
+def test_search_finds_a_provider_message_id_by_its_start(admin_client):
     target = _req(Status.SENT, provider_message_id="rc-msg-123")
-    _req(Status.SENT, provider_message_id="rc-msg-1234")
-    response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-123"})
-    assert [r.pk for r in response.context["cl"].result_list] == [target.pk]
+    longer = _req(Status.SENT, provider_message_id="rc-msg-1234")
+    response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-1234"})
+    assert [r.pk for r in response.context["cl"].result_list] == [longer.pk]
+    response = admin_client.get(reverse(CHANGELIST), {"q": "rc-msg-12"})
+    assert [r.pk for r in response.context["cl"].result_list] == [longer.pk, target.pk]
+    response = admin_client.get(reverse(CHANGELIST), {"q": "msg-123"})  # not the start
+    assert [r.pk for r in response.context["cl"].result_list] == []
     response = admin_client.get(reverse(CHANGELIST), {"q": str(target.pk)})
     assert target.pk in [r.pk for r in response.context["cl"].result_list]
 

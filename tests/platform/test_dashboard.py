@@ -1,5 +1,7 @@
 """The operations dashboard on the admin index: counts from real rows, a pinned query count."""
 
+import json
+import re
 from datetime import timedelta
 
 import pytest
@@ -56,7 +58,8 @@ def _rows():
 
 def test_admin_says_planocore(admin_client):
     html = admin_client.get("/admin/").content.decode()
-    assert "<title>Operations | PlanoCore admin</title>" in html
+    # (unfold's page skeleton puts a space before every title)
+    assert re.search(r"<title>\s*Operations \| PlanoCore admin</title>", html)
     assert "PlanoCore" in html and "Django administration" not in html
 
 
@@ -87,9 +90,18 @@ def test_dashboard_counts_real_rows(admin_client):
     )
     assert timedelta(minutes=29) < outbox["oldest_due_age"] < timedelta(minutes=31)
     html = response.content.decode()
-    # The busiest sms day (today, 4 requests) fills the chart's height; each kind has its own rect.
-    assert html.count('class="dash-bar"') == 14 * 5
-    assert 'data-sent="2" data-failed="1" data-waiting="1"' in html
+    # The charts (chart.js): a bar per day with its label, a dataset per channel on one scale.
+    charts = {chart["kind"]: chart for chart in board["charts"]}
+    assert list(charts) == ["sent", "failed"]
+    sent, failed = json.loads(charts["sent"]["data"]), json.loads(charts["failed"]["data"])
+    assert len(sent["labels"]) == 14 and sent["labels"][-1] == timezone.localdate().strftime("%a %-d %b")
+    labels = [dataset["label"] for dataset in sent["datasets"]]
+    assert labels == ["Glip", "Email", "SMS", "MMS", "Sunshine Conversations"]
+    assert sent["datasets"][2]["data"][-1] == 2 and failed["datasets"][2]["data"][-1] == 1
+    assert sent["datasets"][2]["data"][-4] == 1 and failed["datasets"][1]["data"][-2] == 1
+    assert html.count('class="chart"') == 2 and 'id="dash-chart-failed"' in html
+    options = json.loads(charts["sent"]["options"])
+    assert options["scales"]["y"]["stacked"] and options["plugins"]["legend"]["display"]
     assert 'class="num outbox-due">1<' in html
     # The failures block: the failed and abandoned requests and the production notification, with links.
     failures = {block.title: block for block in board["failures"]}

@@ -2,6 +2,7 @@
 
 from django import forms
 from django.contrib import admin
+from unfold.admin import ModelAdmin
 
 from planocore.providers.ringcentral.models import RingCentralExtension
 
@@ -45,7 +46,7 @@ class RingCentralExtensionForm(forms.ModelForm):
 
 
 @admin.register(RingCentralExtension)
-class RingCentralExtensionAdmin(admin.ModelAdmin):
+class RingCentralExtensionAdmin(ModelAdmin):
     form = RingCentralExtensionForm
     list_display = [
         "extension_number",
