@@ -1,6 +1,6 @@
 """Admin of inbound: the inbox (unanswered first) and the suppressions, lifted with a note.
 
-Plain ModelAdmin code: the records are written by the webhooks and the services, so
+On django-unfold like every admin: the records are written by the webhooks and the services, so
 the pages are read-only except for marking a message answered and lifting a suppression.
 """
 
@@ -12,6 +12,7 @@ from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html_join
+from unfold.admin import ModelAdmin, TabularInline
 
 from inbound.models import ApplicationCallback, InboundMessage, Suppression, SuppressionChange
 from inbound.services import (
@@ -36,7 +37,7 @@ class InboundMessageForm(forms.ModelForm):
 
 
 @admin.register(InboundMessage)
-class InboundMessageAdmin(admin.ModelAdmin):
+class InboundMessageAdmin(ModelAdmin):
     form = InboundMessageForm
     list_display = (
         "id",
@@ -124,7 +125,7 @@ class InboundMessageAdmin(admin.ModelAdmin):
         self.message_user(request, f"{count} message(s) marked answered.", messages.SUCCESS)
 
 
-class SuppressionChangeInline(admin.TabularInline):
+class SuppressionChangeInline(TabularInline):
     model = SuppressionChange
     fields = ("at", "action", "note", "by")
     readonly_fields = fields
@@ -146,7 +147,7 @@ class SuppressionForm(forms.ModelForm):
 
 
 @admin.register(Suppression)
-class SuppressionAdmin(admin.ModelAdmin):
+class SuppressionAdmin(ModelAdmin):
     form = SuppressionForm
     list_display = ("id", "kind", "address", "reason", "since", "lifted_at")
     list_filter = ("kind", "reason", ("lifted_at", admin.EmptyFieldListFilter))
@@ -193,7 +194,7 @@ class ApplicationCallbackForm(forms.ModelForm):
 
 
 @admin.register(ApplicationCallback)
-class ApplicationCallbackAdmin(admin.ModelAdmin):
+class ApplicationCallbackAdmin(ModelAdmin):
     """Setting a URL makes a new signing secret, shown once in the page's message (never stored in clear)."""
 
     form = ApplicationCallbackForm

@@ -485,6 +485,14 @@ ADMIN_SIDEBAR = [
         ],
     ),
     (
+        "Inbound and consent",
+        [
+            ("Inbox (replies, STOP, HELP)", "inbox", "inbound.inboundmessage", None),
+            ("Suppressions", "block", "inbound.suppression", None),
+            ("Application callbacks", "send", "inbound.applicationcallback", None),
+        ],
+    ),
+    (
         "Messaging",
         [
             ("Messaging clients", "smartphone", "messaging.messagingclient", None),
