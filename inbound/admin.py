@@ -39,6 +39,7 @@ class InboundMessageForm(forms.ModelForm):
 @admin.register(InboundMessage)
 class InboundMessageAdmin(ModelAdmin):
     form = InboundMessageForm
+    list_before_template = "admin/inbound/inboundmessage/list_before.html"  # the sandbox's button
     list_display = (
         "id",
         "channel",

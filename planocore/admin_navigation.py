@@ -26,6 +26,7 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 from planocore.outbox import problems
+from planocore.providers.callback import CHANNEL as CALLBACK_CHANNEL
 
 BADGE_SECONDS = 15
 BADGE_CACHE_KEY = "admin:open-problems"
@@ -108,13 +109,15 @@ def navigation(request) -> list[dict]:
 
 
 def environment(request) -> list[str]:
-    """The label beside the site name: sandbox or live providers (settings.PROVIDER_BACKENDS)."""
-    live = sorted(
-        name for name, path in settings.PROVIDER_BACKENDS.items() if not path.startswith(SANDBOX_PREFIX)
-    )
+    """The label beside the site name: sandbox or live providers (settings.PROVIDER_BACKENDS).
+
+    Callbacks to our own applications have no sandbox and no credentials: not a provider here.
+    """
+    providers = {name: path for name, path in settings.PROVIDER_BACKENDS.items() if name != CALLBACK_CHANNEL}
+    live = sorted(name for name, path in providers.items() if not path.startswith(SANDBOX_PREFIX))
     if not live:
         return ["Sandbox providers", "info"]
-    if len(live) == len(settings.PROVIDER_BACKENDS):
+    if len(live) == len(providers):
         return ["Live providers", "danger"]
     return [f"Live providers: {', '.join(live)}; the rest sandbox", "warning"]
 
