@@ -58,7 +58,7 @@ PAGES = [
     ("outbox list", "admin:outbox_externalrequest_changelist", {}),
     ("outbox abandoned", "admin:outbox_externalrequest_changelist", {"status__exact": "abandoned"}),
     ("outbox recipient", "admin:outbox_externalrequest_changelist", {"q": "client779@"}),
-    ("outbox provider id", "admin:outbox_externalrequest_changelist", {"q": "msg-781"}),
+    ("outbox provider id", "admin:outbox_externalrequest_changelist", {"q": "msg-781-"}),
     ("cancelations list", "admin:cancelations_cancelation_changelist", {}),
     ("cancel. type Tour", "admin:cancelations_cancelation_changelist", {"q": "tour"}),
     ("cancel. note", "admin:cancelations_cancelation_changelist", {"q": "shoot 783 to"}),
@@ -118,7 +118,7 @@ OUTGOING_REQUESTS = {
     "lease_token": "''",
     "attempts_before_staff_retry": "0",
     "last_error": f"CASE WHEN {_RARE} IN (0, 5) THEN 'Provider said no to request ' || i ELSE '' END",
-    "provider_message_id": "'msg-' || i",
+    "provider_message_id": "'msg-' || i || '-rc'",  # fixed-form ids: a prefix names one
     "recipient": "'client' || i || '@example.com'",
     "response": "'{}'::jsonb",
     "delivery_status": "''",

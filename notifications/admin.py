@@ -513,7 +513,6 @@ class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
     formfield_overrides = URL_FIELDS_ASSUME_HTTPS
     # Fits a 1366 px window: long values cut (whole on hover), the provider's word beside the state.
     list_display = (
-        "id",
         "problem_since",
         "status_badge",
         "subject",
@@ -570,7 +569,7 @@ class ProductionNotificationAdmin(ReadOnlyRecordMixin, ModelAdmin):
     @admin.display(description="notification")
     def notification_link(self, obj):
         url = reverse("admin:notifications_notification_change", args=[obj.pk])
-        return format_html('<a href="{}">notification #{}</a>', url, obj.pk)
+        return format_html('<a href="{}">#{}</a>', url, obj.pk)
 
     @admin.display(description="outgoing requests")
     def requests(self, obj):

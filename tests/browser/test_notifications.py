@@ -100,12 +100,15 @@ def test_staff_find_a_notification_and_open_its_proof(
 def test_a_new_notification_shows_the_fields_of_the_type_chosen(page, live_server, admin_login, shot):
     admin_login()
     page.goto(f"{live_server.url}/admin/notifications/notification/add/")
+    # The fields follow the choice once the page's script has run: wait for each, then check the rest.
     page.select_option("#id_notification_type", "email")
-    assert page.locator("#id_email_to").is_visible()
+    page.locator("#id_email_to").wait_for(state="visible")
+    page.locator("#id_phone_to").wait_for(state="hidden")
     assert not page.locator("#id_phone_to").is_visible() and not page.locator("#id_team_name").is_visible()
     shot("email")
     page.select_option("#id_notification_type", "sms")
-    assert page.locator("#id_phone_to").is_visible()
+    page.locator("#id_phone_to").wait_for(state="visible")
+    page.locator("#id_email_to").wait_for(state="hidden")
     assert not page.locator("#id_email_to").is_visible() and not page.locator("#id_media_url").is_visible()
     page.select_option("#id_notification_type", "mms")
     page.locator("#id_media_url").wait_for(state="visible")
