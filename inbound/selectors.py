@@ -5,41 +5,20 @@ from datetime import datetime, timedelta
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from inbound.filters import InboundMessageFilter, SuppressionFilter
 from inbound.models import InboundChannel, InboundMessage, SuppressedKind, Suppression
 from notifications.models import Notification, NotificationType
+from planocore.api.filters import filter_list
 
 
 def inbound_message_list(*, filters: dict | None = None) -> QuerySet[InboundMessage]:
-    """Inbound messages, filtered by the list route's params (validated)."""
-    filters = filters or {}
-    queryset = InboundMessage.objects.all()
-    for param, lookup in (
-        ("channel", "channel"),
-        ("from_address", "from_address"),
-        ("user_id", "user_id"),
-        ("notification_id", "notification_id"),
-        ("received_after", "received_at__gte"),
-        ("received_before", "received_at__lt"),
-    ):
-        if filters.get(param) is not None:
-            queryset = queryset.filter(**{lookup: filters[param]})
-    if filters.get("keyword"):
-        queryset = queryset.filter(keyword=filters["keyword"].upper())
-    if filters.get("unanswered") is not None:
-        queryset = queryset.filter(answered_at__isnull=filters["unanswered"])
-    return queryset
+    """Inbound messages the list route's validated params keep (the one list path)."""
+    return filter_list(InboundMessageFilter, InboundMessage.objects.all(), filters or {})
 
 
 def suppression_list(*, filters: dict | None = None) -> QuerySet[Suppression]:
-    """Suppressions with their history, filtered by the list route's params (validated)."""
-    filters = filters or {}
-    queryset = Suppression.objects.prefetch_related("history")
-    for param in ("kind", "address", "reason"):
-        if filters.get(param):
-            queryset = queryset.filter(**{param: filters[param]})
-    if filters.get("active") is not None:
-        queryset = queryset.filter(lifted_at__isnull=filters["active"])
-    return queryset
+    """Suppressions with their history, those the list route's validated params keep."""
+    return filter_list(SuppressionFilter, Suppression.objects.prefetch_related("history"), filters or {})
 
 
 def active_suppressions(wanted: set[tuple[str, str]]) -> list[Suppression]:
