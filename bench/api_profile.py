@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/api_profile.py                    # 300 requests, top 25 by own time
     .venv/bin/python bench/api_profile.py --requests 500 --sort cumulative --top 40
+    .venv/bin/python bench/api_profile.py --save /tmp/api.prof   # for pstats' callers/callees
 
 The same request, database and settings as bench/api_instructions.py (an sms
 notification on PostgreSQL, each committed id published to Redis on a queue no
@@ -31,7 +32,7 @@ DB_NAME = os.environ.get("BENCH_PROFILE_DATABASE", "planocore_bench_profile")
 WARM_UP = 30
 
 
-def child(requests: int, token: str, sort: str, top: int) -> None:
+def child(requests: int, token: str, sort: str, top: int, save: str | None) -> None:
     import django
 
     django.setup()
@@ -50,6 +51,8 @@ def child(requests: int, token: str, sort: str, top: int) -> None:
     for _ in range(requests):
         call()
     profile.disable()
+    if save:
+        profile.dump_stats(save)
     stats = pstats.Stats(profile)
     each = stats.total_tt / requests * 1000
     print(f"{requests} requests, {stats.total_tt:.3f} s profiled ({each:.2f} ms each)")
@@ -63,10 +66,11 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--sort", default="tottime", help="pstats sort key (tottime, cumulative)")
     parser.add_argument("--top", type=int, default=25)
+    parser.add_argument("--save", metavar="FILE", help="also write the raw profile to FILE (pstats)")
     parser.add_argument("--child", nargs=2, metavar=("N", "TOKEN"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        child(int(args.child[0]), args.child[1], args.sort, args.top)
+        child(int(args.child[0]), args.child[1], args.sort, args.top, args.save)
         return
     broker = os.environ.get("BENCH_BROKER_URL", "redis://127.0.0.1:6379/15")
     env = app_env(DB_NAME, broker)
@@ -83,6 +87,7 @@ def main() -> None:
                 args.sort,
                 "--top",
                 str(args.top),
+                *(["--save", str(Path(args.save).resolve())] if args.save else []),
             ],
             env=env,
             cwd=ROOT,
