@@ -2,7 +2,8 @@
 
 `enqueue` writes the row in the caller's transaction and, once that transaction
 commits, publishes its id to the broker as one `send_external_request` message
-(with no broker, the embedded default, the task runs right there): nothing talks
+(planocore/outbox/broker.py `publish`; with no broker, the embedded default, the
+task runs right there): nothing talks
 to a provider before the commit. A broker that is down costs the request one
 failed connection (CELERY_TASK_PUBLISH_RETRY off, no transport retries) and
 leaves the row queued for the sweep.
@@ -23,6 +24,7 @@ from django.utils import timezone
 
 from planocore.crypto import encrypt_json
 from planocore.outbox import problems
+from planocore.outbox.broker import publish
 from planocore.outbox.claim import requests_of
 from planocore.outbox.models import ExternalRequest
 from planocore.outbox.tasks import send_external_request
@@ -85,7 +87,7 @@ def enqueue(
 def hand_off(request_id: int) -> None:
     """Publish a committed request to the broker (tasks eager: send it now); never raises."""
     try:
-        send_external_request.delay(request_id)
+        publish(send_external_request, request_id)
     except Exception:
         # Runs after the commit: an error here must not reach the caller, whose data is
         # saved. The row stays queued and the sweep sends it.
