@@ -16,7 +16,7 @@ view, POST /bench/plain-insert, that parses the JSON body and INSERTs one
 notification row (bulk_create: no signals). Both routes are loaded by the same
 client processes in alternating rounds, so a busy machine weighs on both alike;
 it prints requests per second of each and their ratio (target: the API at least
-60% of the plain view), then the spread of the ratio round by round,
+85% of the plain view, issue 27; it was 60%), then the spread of the ratio round by round,
 which shows how much the machine's noise (mostly the time the disk takes to
 flush a commit) moves a figure: on a small VM, a lot.
 
@@ -295,7 +295,7 @@ def main() -> None:
                 api.run(pool, port, args.seconds, args.clients)
         print(f"plain Django view (1 INSERT):        {plain.rate:8.1f} req/s  ({plain.errors} errors)")
         print(f"POST /api/v1/notifications ({args.type}): {api.rate:8.1f} req/s  ({api.errors} errors)")
-        print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 60%)")
+        print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 85%)")
         rounds = sorted(a / p for a, p in zip(api.round_rates, plain.round_rates, strict=True) if p)
         if rounds:
             print(

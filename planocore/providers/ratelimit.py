@@ -42,8 +42,8 @@ import time
 from datetime import UTC, datetime
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Max
 
 from planocore.providers.base import ProviderError
 from planocore.providers.models import ProviderBudget
@@ -159,15 +159,10 @@ def settle(
         row.save(update_fields=fields)
 
 
-def _penalty_key(account: str, group: str | None) -> str:
-    return f"ratelimit:penalty:{account}" + (f":{group}" if group is not None else "")
-
-
 def penalize(account: str, seconds: float, group: str = "") -> None:
     """Stop every worker from calling this account and group for `seconds` (a 429's Retry-After).
 
-    The penalty is kept in the budget's row, where `take` checks it; it is also
-    noted in the cache for `penalty_remaining`'s free look.
+    The penalty is kept in the budget's row, where `take` and `penalty_remaining` read it.
     """
     end = clock() + max(seconds, 1.0)
     with transaction.atomic():
@@ -175,23 +170,22 @@ def penalize(account: str, seconds: float, group: str = "") -> None:
         if row.penalty_until is None or _aware(end) > row.penalty_until:
             row.penalty_until = _aware(end)
             row.save(update_fields=["penalty_until", "updated_at"])
-    for key in (_penalty_key(account, group), _penalty_key(account, None)):
-        if end > (cache.get(key) or 0):
-            cache.set(key, end, timeout=int(seconds) + 5)
 
 
 def penalty_remaining(account: str, group: str | None = None) -> float:
-    """A free look at the seconds left in the account's penalty (0 when none known).
+    """The seconds left in the account's penalty (0 when none runs), read from its budget rows.
 
-    `group` None: any group of the account. It reads the note `penalize` left in
-    the cache, so it costs no query: the outbox and the Sunshine client look
-    before a call to spare one that would be refused. It is only a look: with a
-    cache that is not shared (the local-memory default) or fails, it may say 0
-    during a penalty; `take` checks the budget's row itself, so a counted
-    budget never lets a call through during its penalty.
+    `group` None: any group of the account. One SELECT on the budget's unique
+    (account, group) index, no lock: the outbox and the Sunshine client look
+    before a call to spare one that a penalty would refuse, and a backend
+    without a counted budget (Mandrill, Sunshine Conversations) relies on this
+    look; `take` checks a counted budget's row itself, under its lock.
     """
-    until = cache.get(_penalty_key(account, group))
-    return max(0.0, until - clock()) if until else 0.0
+    rows = ProviderBudget.objects.filter(account=account, penalty_until__isnull=False)
+    if group is not None:
+        rows = rows.filter(group=group)
+    until = rows.aggregate(until=Max("penalty_until"))["until"]
+    return max(0.0, until.timestamp() - clock()) if until else 0.0
 
 
 def budgets() -> list[dict]:

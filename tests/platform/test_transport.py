@@ -63,6 +63,20 @@ def test_penalize_applies_a_429_once_to_its_budget(settings):
     assert ratelimit.penalty_remaining("acme:x") == 0
 
 
+@pytest.mark.django_db
+def test_a_penalty_is_seen_by_every_worker_whatever_its_cache(settings):
+    # The penalty lives in the budget's row: a worker whose cache never saw it (the
+    # local-memory default is one per process; here, emptied) still keeps off the account.
+    from django.core.cache import cache
+
+    error = ProviderError("429", retryable=True, http_status=429, retry_after=30)
+    assert transport.penalize(error, key="mandrill") == 30
+    cache.clear()
+    assert 25 < ratelimit.penalty_remaining("mandrill") <= 30
+    assert 25 < ratelimit.penalty_remaining("mandrill", "") <= 30
+    assert ratelimit.penalty_remaining("mandrill", "Heavy") == 0
+
+
 # --- one way to connect: every provider's calls go through the transport's pools ------------
 def test_read_answer_gives_json_else_text_else_none():
     assert transport.read_answer('{"errors": [1]}') == {"errors": [1]}
