@@ -304,6 +304,7 @@ class NotificationAdmin(ModelAdmin):
     readonly_fields = (
         "status_badge",
         "delivery",
+        "replies_list",
         "provider_status",
         "processed",
         "processed_at",
@@ -360,6 +361,8 @@ class NotificationAdmin(ModelAdmin):
         sections = [first, problem]
         if fields:
             sections.append((title, {"fields": fields}))
+        if obj.replies.exists():  # what people sent back (the inbound app), right under the message
+            sections.append(("Replies", {"fields": ("replies_list",)}))
         links_title, links = self.LINKS
         return (
             *sections,
@@ -404,6 +407,38 @@ class NotificationAdmin(ModelAdmin):
         if latest.last_error:
             parts.append(badge(latest.last_error[:300], "danger"))
         return format_html_join(" ", "{}", ((part,) for part in parts))
+
+    @admin.display(description="replies, newest first")
+    def replies_list(self, obj):
+        """What people sent back to this notification: when, who, the text, STOP and such, answered or not.
+
+        Each links to its thread in the inbox; past REPLIES_SHOWN, a link to all of them there.
+        """
+        replies = list(obj.replies.order_by("-id")[: self.REPLIES_SHOWN + 1]) if obj.pk else []
+        if not replies:
+            return "No reply yet."
+        rows = format_html_join(
+            "",
+            '<li class="mb-1">{} {} <a class="font-semibold" href="{}">{}</a> {} {}</li>',
+            (
+                (
+                    short_datetime(reply.received_at),
+                    reply.from_address,
+                    reverse("admin:inbound_inboundmessage_change", args=[reply.pk]),
+                    shortened(reply.subject or reply.text or "(no text)", 80),
+                    badge(reply.keyword, "warning") if reply.keyword else "",
+                    badge("answered", "success") if reply.answered_at else badge("unanswered", "info"),
+                )
+                for reply in replies[: self.REPLIES_SHOWN]
+            ),
+        )
+        more = ""
+        if len(replies) > self.REPLIES_SHOWN:
+            url = reverse("admin:inbound_inboundmessage_changelist") + f"?notification__id__exact={obj.pk}"
+            more = format_html('<a href="{}">Every reply to this notification, in the inbox</a>', url)
+        return format_html("<ul>{}</ul>{}", rows, more)
+
+    REPLIES_SHOWN = 10
 
     @admin.display(description="to")
     def recipients(self, obj):

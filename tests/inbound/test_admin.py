@@ -104,3 +104,34 @@ def test_the_sandbox_button_makes_a_stop_happen(admin_client):
         follow=True,
     )
     assert "Give an email address." in response.content.decode()
+
+
+def test_a_notification_shows_its_replies_newest_first_each_linked_to_its_thread(
+    api, admin_client, django_capture_on_commit_callbacks, monkeypatch
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        api.post("/api/v1/notifications", {**SMS, "email_body": "Shoot tomorrow at 9", "user_id": "42"})
+    sent = Notification.objects.latest("id")
+    page = f"/admin/notifications/notification/{sent.pk}/change/"
+    assert "newest first" not in admin_client.get(page).content.decode().lower()  # no reply: no section
+
+    stop = _reply("e3", "STOP")
+    answer = _reply("e4", "Can we make it 10?")
+    assert stop.notification_id == answer.notification_id == sent.pk
+    content = admin_client.get(page).content.decode()
+    assert "newest first" in content.lower()
+    newest, oldest = (f"/admin/inbound/inboundmessage/{m.pk}/change/" for m in (answer, stop))
+    assert "Can we make it 10?" in content and content.index(newest) < content.index(oldest)
+    assert content.count("unanswered") >= 2 and CUSTOMER in content
+
+    # Past the ones shown, a link to all of them in the inbox, which lists exactly those.
+    from notifications.admin import NotificationAdmin
+
+    monkeypatch.setattr(NotificationAdmin, "REPLIES_SHOWN", 1)
+    content = admin_client.get(page).content.decode()
+    assert newest in content and oldest not in content
+    link = f"/admin/inbound/inboundmessage/?notification__id__exact={sent.pk}"
+    assert link in content
+    inbox = admin_client.get(link)
+    assert inbox.status_code == 200
+    assert {m.pk for m in inbox.context["cl"].result_list} == {stop.pk, answer.pk}
