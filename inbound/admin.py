@@ -11,7 +11,7 @@ from django.db.models import F
 from django.http import HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils import timezone
-from django.utils.html import format_html_join
+from django.utils.html import format_html
 from unfold.admin import ModelAdmin, TabularInline
 
 from inbound.models import ApplicationCallback, InboundMessage, Suppression, SuppressionChange
@@ -22,6 +22,8 @@ from inbound.services import (
     simulate_inbound,
     suppression_lift,
 )
+from notifications.admin import replies_html
+from planocore.admin_display import short_datetime, shortened
 
 
 class InboundMessageForm(forms.ModelForm):
@@ -94,19 +96,12 @@ class InboundMessageAdmin(ModelAdmin):
         if obj.notification is None:
             return "(not linked to a notification)"
         notification = obj.notification
-        lines = [
-            (
-                notification.created_at,
-                "PlanoCore",
-                notification.email_subject or notification.email_body[:200],
-            )
-        ]
-        lines += [
-            (r.received_at, r.from_address, r.text[:200])
-            for r in notification.replies.order_by("received_at")
-        ]
-        return format_html_join(
-            "", "<p><b>{}</b> {}: {}</p>", ((f"{at:%Y-%m-%d %H:%M}", who, text) for at, who, text in lines)
+        return format_html(
+            '<p class="mb-1">{} PlanoCore <a class="font-semibold" href="{}">{}</a></p>{}',
+            short_datetime(notification.created_at),
+            reverse("admin:notifications_notification_change", args=[notification.pk]),
+            shortened(notification.email_subject or notification.email_body, 200),
+            replies_html(notification.replies.order_by("received_at", "id")),
         )
 
     def save_model(self, request, obj, form, change):

@@ -204,6 +204,31 @@ class NotificationAdminForm(forms.ModelForm):
 URL_FIELDS_ASSUME_HTTPS = {URLField: {"assume_scheme": "https"}}
 
 
+def replies_html(replies) -> str:
+    """Replies to a notification (the inbound app's messages), one line each, in the order given.
+
+    When, who, the text (cut, whole on hover), the consent keyword (STOP...) and
+    whether staff answered; each links to its page in the inbox. The notification's
+    page and the inbox's thread both show replies this way.
+    """
+    rows = format_html_join(
+        "",
+        '<li class="mb-1">{} {} <a class="font-semibold" href="{}">{}</a> {} {}</li>',
+        (
+            (
+                short_datetime(reply.received_at),
+                reply.from_address,
+                reverse("admin:inbound_inboundmessage_change", args=[reply.pk]),
+                shortened(reply.subject or reply.text or "(no text)", 80),
+                badge(reply.keyword, "warning") if reply.keyword else "",
+                badge("answered", "success") if reply.answered_at else badge("unanswered", "info"),
+            )
+            for reply in replies
+        ),
+    )
+    return format_html("<ul>{}</ul>", rows)
+
+
 @admin.register(Notification)
 class NotificationAdmin(ModelAdmin):
     form = NotificationAdminForm
@@ -361,8 +386,10 @@ class NotificationAdmin(ModelAdmin):
         sections = [first, problem]
         if fields:
             sections.append((title, {"fields": fields}))
-        if obj.replies.exists():  # what people sent back (the inbound app), right under the message
-            sections.append(("Replies", {"fields": ("replies_list",)}))
+        # What people sent back (the inbound app), right under the message; "No reply yet." when
+        # none. Always there: Django asks for the fieldsets several times a page, and a section
+        # shown only with replies cost a query each time.
+        sections.append(("Replies", {"fields": ("replies_list",)}))
         links_title, links = self.LINKS
         return (
             *sections,
@@ -410,33 +437,15 @@ class NotificationAdmin(ModelAdmin):
 
     @admin.display(description="replies, newest first")
     def replies_list(self, obj):
-        """What people sent back to this notification: when, who, the text, STOP and such, answered or not.
-
-        Each links to its thread in the inbox; past REPLIES_SHOWN, a link to all of them there.
-        """
+        """What people sent back to this notification (`replies_html`); past REPLIES_SHOWN, a link to all."""
         replies = list(obj.replies.order_by("-id")[: self.REPLIES_SHOWN + 1]) if obj.pk else []
         if not replies:
             return "No reply yet."
-        rows = format_html_join(
-            "",
-            '<li class="mb-1">{} {} <a class="font-semibold" href="{}">{}</a> {} {}</li>',
-            (
-                (
-                    short_datetime(reply.received_at),
-                    reply.from_address,
-                    reverse("admin:inbound_inboundmessage_change", args=[reply.pk]),
-                    shortened(reply.subject or reply.text or "(no text)", 80),
-                    badge(reply.keyword, "warning") if reply.keyword else "",
-                    badge("answered", "success") if reply.answered_at else badge("unanswered", "info"),
-                )
-                for reply in replies[: self.REPLIES_SHOWN]
-            ),
-        )
         more = ""
         if len(replies) > self.REPLIES_SHOWN:
             url = reverse("admin:inbound_inboundmessage_changelist") + f"?notification__id__exact={obj.pk}"
             more = format_html('<a href="{}">Every reply to this notification, in the inbox</a>', url)
-        return format_html("<ul>{}</ul>{}", rows, more)
+        return format_html("{}{}", replies_html(replies[: self.REPLIES_SHOWN]), more)
 
     REPLIES_SHOWN = 10
 
