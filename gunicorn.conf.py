@@ -6,6 +6,7 @@ LOG_FORMAT (plain|json, as the app's logs), LOG_LEVEL. Every access line
 carries the request id (the X-Request-ID header RequestIdMiddleware sets).
 """
 
+import gc
 import multiprocessing
 import os
 
@@ -15,9 +16,26 @@ threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
+# Import the app once, in the master, and fork the workers from it (their first request
+# finds the URL conf loaded too: planocore/wsgi.py). Without this, every worker recycled
+# below imported Django and the provider packages afresh: 3.2 s of CPU on a 2-core VM,
+# every 1,000 requests a worker, and the requests waited meanwhile.
+preload_app = True
 # Recycle workers now and then, so a slow leak cannot grow without bound.
 max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "1000"))
 max_requests_jitter = max_requests // 10
+
+
+def pre_fork(server, worker):
+    """Freeze the master's objects out of the garbage collector before forking a worker.
+
+    The collector then never walks them in the worker, so their memory stays shared, and
+    a recycled worker exits in 0.16 s instead of 0.87 s (measured on a 2-core VM).
+    Without it, five workers recycled together left the server unanswered for 2 s.
+    """
+    gc.freeze()
+
+
 # Heartbeat files in memory: a container's overlay disk can stall them.
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None  # noqa: S108
 # Behind a proxy that sets X-Forwarded-*: FORWARDED_ALLOW_IPS (gunicorn reads it).

@@ -17,8 +17,12 @@ notification row (bulk_create: no signals). Both routes are loaded by the same
 client processes in alternating rounds, so a busy machine weighs on both alike;
 it prints requests per second of each and their ratio (target: the API at least
 85% of the plain view, issue 27; it was 60%), then the spread of the ratio round by round,
-which shows how much the machine's noise (mostly the time the disk takes to
-flush a commit) moves a figure: on a small VM, a lot.
+which shows how much the machine's noise moves a figure. Until gunicorn.conf.py
+preloaded the app, that spread was mostly gunicorn recycling its workers (every
+1,000 requests, each re-importing the project: 3.2 s of CPU): the rounds that
+caught it fell to 5-90 req/s, the plain view's twice as often as the API's (it
+serves twice as many requests), and the ratio of a run moved between 58% and
+92%. Now the rounds' ratios stay within a few points of each other.
 
 The worker count matters to the ratio. A sync worker waits, idle, on each round
 trip to PostgreSQL: the plain view makes one, the API five (token SELECT, BEGIN,

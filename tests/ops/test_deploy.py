@@ -3,6 +3,7 @@
 import json
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -153,3 +154,44 @@ def test_compose_file_runs_the_five_services():
     assert services["beat"]["command"][:4] == ["celery", "-A", "planocore", "beat"]
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+
+
+@pytest.mark.slow
+@pytest.mark.django_db
+def test_recycled_gunicorn_workers_serve_from_the_preloaded_app(tmp_path):
+    """gunicorn.conf.py preloads the app and recycles workers (GUNICORN_MAX_REQUESTS): each
+    new worker is forked from the master and answers with a database connection of its own."""
+    port = free_port()
+    env = production_env(
+        DATABASE_URL=child_database_url(tmp_path),
+        PORT=str(port),
+        HOST="127.0.0.1",
+        WEB_CONCURRENCY="2",
+        GUNICORN_MAX_REQUESTS="2",  # a new worker every other request (no jitter below 10)
+        LOG_LEVEL="INFO",
+        ALLOWED_HOSTS="127.0.0.1",
+        CELERY_BROKER_URL="redis://127.0.0.1:1/0",
+    )
+    log = (tmp_path / "gunicorn.log").open("w+")
+    process = subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "planocore.wsgi", "--config", "gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/healthz"
+        answers = [_wait_for(url, process).json()["database"] for _ in range(12)]
+        # The master itself holds the app: it loaded the project's compiled dependencies
+        # (cryptography's, for the encrypted fields), which gunicorn alone never imports.
+        master_maps = Path(f"/proc/{process.pid}/maps").read_text()
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.seek(0)
+        output = log.read()
+        log.close()
+
+    assert answers == ["ok"] * 12, output
+    assert "/cryptography/" in master_maps
+    assert output.count("Booting worker") >= 6, output  # the two first, then one every other request
+    assert output.count("Autorestarting worker") >= 4, output
+    assert "Exception" not in output and "Traceback" not in output, output
