@@ -37,7 +37,6 @@ from inbound.models import (
 from inbound.phones import normalize_phone
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
-from planocore.providers.callback import CHANNEL as CALLBACK_CHANNEL
 from planocore.providers.fetch import FetchRefused, Unresolvable, check_url
 
 logger = logging.getLogger("inbound")
@@ -466,7 +465,7 @@ def _enqueue_callback(callback: ApplicationCallback, event_type: str, data: dict
         "data": data,
     }
     return enqueue(
-        channel=CALLBACK_CHANNEL,
+        channel=Channel.CALLBACK,
         action="post",
         payload={"url": callback.url, "event": event},
         secrets={"secret": callback.secret},

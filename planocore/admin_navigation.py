@@ -26,7 +26,7 @@ from django.templatetags.static import static
 from django.urls import reverse_lazy
 
 from planocore.outbox import problems
-from planocore.providers.callback import CHANNEL as CALLBACK_CHANNEL
+from planocore.outbox.models import Channel
 
 BADGE_SECONDS = 15
 BADGE_CACHE_KEY = "admin:open-problems"
@@ -113,7 +113,7 @@ def environment(request) -> list[str]:
 
     Callbacks to our own applications have no sandbox and no credentials: not a provider here.
     """
-    providers = {name: path for name, path in settings.PROVIDER_BACKENDS.items() if name != CALLBACK_CHANNEL}
+    providers = {name: path for name, path in settings.PROVIDER_BACKENDS.items() if name != Channel.CALLBACK}
     live = sorted(name for name, path in providers.items() if not path.startswith(SANDBOX_PREFIX))
     if not live:
         return ["Sandbox providers", "info"]

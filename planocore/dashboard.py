@@ -58,6 +58,7 @@ CHANNEL_COLOURS = {
     "sms": "#3b82f6",
     "mms": "#06b6d4",
     "conversation": "#10b981",
+    "callback": "#64748b",
 }
 # The charts drawn, by kind: (kind, title).
 CHARTS = (

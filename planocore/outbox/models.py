@@ -15,6 +15,13 @@ class Channel(models.TextChoices):
     SMS = "sms", "SMS"
     MMS = "mms", "MMS"
     CONVERSATION = "conversation", "Sunshine Conversations"
+    # Signed events POSTed to the calling applications' own URLs (planocore/providers/callback.py).
+    CALLBACK = "callback", "Application callback"
+
+
+# The channels a sandbox backend can stand in for: all but callbacks, which go to our own
+# applications' URLs, with no provider and no credentials.
+SANDBOXED_CHANNELS = [(c.value, c.label) for c in Channel if c is not Channel.CALLBACK]
 
 
 class ExternalRequest(Resolution):
@@ -210,7 +217,7 @@ class SandboxFailure(models.Model):
         RETRYABLE = "retryable", "Retryable failure (the outbox tries again, then abandons)"
         PERMANENT = "permanent", "Permanent failure (the request fails at once)"
 
-    channel = models.CharField(max_length=20, choices=Channel.choices, unique=True)
+    channel = models.CharField(max_length=20, choices=SANDBOXED_CHANNELS, unique=True)
     mode = models.CharField(max_length=12, choices=Mode.choices, default=Mode.OFF)
     retry_after_seconds = models.PositiveIntegerField(
         null=True,
@@ -255,7 +262,8 @@ class SandboxFailure(models.Model):
     @classmethod
     def ensure_all(cls) -> None:
         """Make the switch (off) of every channel that has none yet; the admin list calls it."""
-        missing = set(Channel.values) - set(cls.objects.values_list("channel", flat=True))
+        wanted = {value for value, _ in SANDBOXED_CHANNELS}
+        missing = wanted - set(cls.objects.values_list("channel", flat=True))
         if missing:
             cls.objects.bulk_create([cls(channel=c) for c in sorted(missing)], ignore_conflicts=True)
 

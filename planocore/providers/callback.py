@@ -24,9 +24,6 @@ from planocore.providers import transport
 from planocore.providers.base import ProviderBackend, ProviderError, ProviderResult
 from planocore.providers.fetch import FetchRefused, NoAnswer, Posted, post_url
 
-# The outbox channel of callbacks (not a provider's: real HTTP to the application's own URL).
-CHANNEL = "callback"
-
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:
     """The `X-PlanoCore-Signature` value of a body signed at `timestamp`."""

@@ -162,3 +162,28 @@ def test_changelist_shows_provider_budgets(admin_client):
     assert (medium["calls_last_minute"], medium["limit"], medium["remaining_reported"]) == (1, 40, 39)
     assert 'class="budget-remaining">39<' in html
     assert budgets[("ringcentral:ext:3", "Auth")]["penalty_until"] is not None
+
+
+def test_callbacks_are_a_channel_staff_can_name_filter_and_chart(admin_client):
+    """`callback` is a Channel like the providers': its label in the list, a choice of the
+    channel filter and a row of the dashboard's charts, but no sandbox failure switch."""
+    from planocore.dashboard import channel_days
+    from planocore.outbox.models import SandboxFailure
+
+    _req(Status.RETRYING, channel="callback", payload_override={"url": "https://app.example/hook"})
+    _req(Status.QUEUED, channel="sms")
+
+    response = admin_client.get(reverse(CHANGELIST), {"channel__exact": "callback"})
+    assert [r.channel for r in response.context["cl"].result_list] == ["callback"]
+    html = response.content.decode()
+    assert "Application callback" in html
+    assert "channel__exact=callback" in html  # the filter offers it
+    assert ">callback<" not in html  # never the raw value as a label
+
+    rows = {row["channel"]: row for row in channel_days(now=timezone.now())}
+    assert rows["callback"]["label"] == "Application callback"
+    assert rows["callback"]["days"][-1]["waiting"] == 1
+
+    SandboxFailure.ensure_all()
+    assert "callback" not in SandboxFailure.objects.values_list("channel", flat=True)
+    assert SandboxFailure.objects.count() == 5

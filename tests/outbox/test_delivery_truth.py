@@ -189,7 +189,7 @@ def test_every_dashboard_number_links_to_exactly_the_rows_it_counts(admin_client
     counts = {key: int(shown) for _, _, key, shown in rows}
     assert counts == {"due": 2, "queued": 2, "sending": 1, "retrying": 1, "failed": 1, "abandoned": 1}
     today = re.findall(r'<a href="([^"]+)"[^>]*><strong class="today-(\w+)">(\d+)</strong>', html)
-    assert len(today) == 3 * 5  # sent, failed, waiting for each channel
+    assert len(today) == 3 * 6  # sent, failed, waiting for each channel (the five providers and callbacks)
     for href, kind, shown in today:
         listed = admin_client.get(href.replace("&amp;", "&")).context["cl"].result_count
         assert listed == int(shown), f"today {kind}: dashboard {shown}, list {listed} ({href})"
