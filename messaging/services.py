@@ -17,7 +17,6 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from sunshine_conversations_client import ClientCreate
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.signals import conversation_message
@@ -117,6 +116,10 @@ def messaging_client_create(
     anything is written. A conversation belongs to one user: one that another user's
     client (not removed) is linked to is refused before SC is asked.
     """
+    # Imported here: the package's import is 2.7 s of every process's start (all its API
+    # and model modules), and only this call and the Sunshine backends need it.
+    from sunshine_conversations_client import ClientCreate
+
     _check_conversation_is_free(target["conversationId"], user=user)
     backend = _backend()
     body = {"matchCriteria": dict(match_criteria), "confirmation": dict(confirmation), "target": dict(target)}

@@ -3,7 +3,13 @@
 import os
 
 from celery import Celery
-from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
+from celery.signals import (
+    after_setup_logger,
+    after_setup_task_logger,
+    task_postrun,
+    task_prerun,
+    worker_init,
+)
 from django.db import close_old_connections
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "planocore.settings")
@@ -22,6 +28,14 @@ def _no_broker_in_memory(sender, **kwargs) -> None:
     """
     if not sender.conf.broker_url:
         sender.conf.broker_url = "memory://localhost/"
+
+
+@worker_init.connect
+def _load_backends_before_forking(**kwargs) -> None:
+    """The worker's main process imports the provider packages once; its pool forks with them."""
+    from planocore.providers.registry import import_backends
+
+    import_backends()
 
 
 @task_prerun.connect

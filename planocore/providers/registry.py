@@ -1,6 +1,7 @@
 """The one place that resolves a channel to its backend (settings.PROVIDER_BACKENDS)."""
 
 from functools import lru_cache
+from importlib import import_module
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -21,6 +22,18 @@ def get_backend(channel: str) -> ProviderBackend:
     except KeyError:
         raise ImproperlyConfigured(f"No provider backend for channel {channel!r}.") from None
     return _backend(path)
+
+
+def import_backends() -> None:
+    """Import the module of every configured backend, without building any.
+
+    For a parent process about to fork its workers (gunicorn's master through
+    planocore/wsgi.py, the Celery worker's main process), so that each child starts
+    with the provider packages loaded instead of importing them on its first send
+    (the Sunshine Conversations package alone takes 2.7 s; no command imports it).
+    """
+    for path in set(settings.PROVIDER_BACKENDS.values()):
+        import_module(path.rpartition(".")[0])
 
 
 def reset_backends() -> None:

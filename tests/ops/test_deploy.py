@@ -192,6 +192,23 @@ def test_recycled_gunicorn_workers_serve_from_the_preloaded_app(tmp_path):
 
     assert answers == ["ok"] * 12, output
     assert "/cryptography/" in master_maps
+    assert "/pydantic_core/" in master_maps  # the Sunshine Conversations package's (planocore/wsgi.py)
     assert output.count("Booting worker") >= 6, output  # the two first, then one every other request
     assert output.count("Autorestarting worker") >= 4, output
     assert "Exception" not in output and "Traceback" not in output, output
+
+
+def test_a_command_starts_without_the_sunshine_conversations_package():
+    """Importing that package is 2.7 s; only a Sunshine call needs it, so `manage.py` (its
+    --help, every operator's command) starts without it. Forking parents preload it."""
+    probe = (
+        "import sys, django; django.setup(); "
+        "from django.core.management import get_commands; get_commands(); "
+        "print('sunshine_conversations_client' in sys.modules)"
+    )
+    env = production_env(DJANGO_SETTINGS_MODULE="planocore.settings")
+    result = subprocess.run(  # noqa: S603
+        [PYTHON, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "False"
