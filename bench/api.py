@@ -22,7 +22,11 @@ preloaded the app, that spread was mostly gunicorn recycling its workers (every
 1,000 requests, each re-importing the project: 3.2 s of CPU): the rounds that
 caught it fell to 5-90 req/s, the plain view's twice as often as the API's (it
 serves twice as many requests), and the ratio of a run moved between 58% and
-92%. Now the rounds' ratios stay within a few points of each other.
+92%. Now the rounds' ratios stay within a few points of each other. Last, the
+server's CPU a request on each side, by process group (gunicorn's processes,
+PostgreSQL's, Redis's; read from /proc), which says where the API's extra time goes:
+on a 2-core VM the load keeps the CPU busy, so the ratio is close to the inverse
+ratio of these sums.
 
 The worker count matters to the ratio. A sync worker waits, idle, on each round
 trip to PostgreSQL: the plain view makes one, the API five (token SELECT, BEGIN,
@@ -119,16 +123,46 @@ def _client(job) -> tuple[int, int]:
     return ok, errors
 
 
+CPU_GROUPS = ("gunicorn", "postgres", "redis")
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 10.0
+
+
+def _cpu_ticks() -> dict[str, int]:
+    """CPU time so far (user + system, in clock ticks) of the processes of each of CPU_GROUPS.
+
+    Read from /proc (Linux); processes are grouped by their command line. With their
+    reaped children's time (cutime, cstime), so a worker gunicorn recycled still counts,
+    in its master.
+    """
+    ticks = dict.fromkeys(CPU_GROUPS, 0)
+    for pid in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if not pid.isdigit():
+            continue
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                command = f.read().decode(errors="replace")
+            with open(f"/proc/{pid}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        group = next((g for g in CPU_GROUPS if g in command), None)
+        if group:
+            ticks[group] += sum(int(n) for n in fields[11:15])
+    return ticks
+
+
 class Side:
-    """One route under load: its request, and the requests and seconds it has run."""
+    """One route under load: its request, and the requests, seconds and server CPU it has run."""
 
     def __init__(self, path: str, body: bytes, headers: dict) -> None:
         self.path, self.body, self.headers = path, body, headers
         self.ok = self.errors = 0
         self.seconds = 0.0
         self.round_rates: list[float] = []
+        self.cpu_ticks = dict.fromkeys(CPU_GROUPS, 0)
 
     def run(self, pool, port: int, seconds: float, clients: int, *, count: bool = True) -> None:
+        before = _cpu_ticks()
         started = time.time()
         results = pool.map(_client, [(port, self.path, self.body, self.headers, started + seconds)] * clients)
         if count:
@@ -138,6 +172,14 @@ class Side:
             self.ok += ok
             self.errors += sum(r[1] for r in results)
             self.round_rates.append(ok / elapsed)
+            for group, ticks in _cpu_ticks().items():
+                self.cpu_ticks[group] += ticks - before[group]
+
+    def cpu_line(self) -> str:
+        """CPU milliseconds a request, by process group."""
+        if not self.ok:
+            return "no requests"
+        return ", ".join(f"{g} {self.cpu_ticks[g] * TICK_MS / self.ok:.2f}" for g in CPU_GROUPS)
 
     @property
     def rate(self) -> float:
@@ -300,6 +342,8 @@ def main() -> None:
         print(f"plain Django view (1 INSERT):        {plain.rate:8.1f} req/s  ({plain.errors} errors)")
         print(f"POST /api/v1/notifications ({args.type}): {api.rate:8.1f} req/s  ({api.errors} errors)")
         print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 85%)")
+        print(f"CPU ms a request, plain view: {plain.cpu_line()}")
+        print(f"CPU ms a request, API:        {api.cpu_line()}")
         rounds = sorted(a / p for a, p in zip(api.round_rates, plain.round_rates, strict=True) if p)
         if rounds:
             print(
