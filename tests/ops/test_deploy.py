@@ -3,6 +3,7 @@
 import json
 import subprocess
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,25 @@ def _wait_for(url: str, process, timeout: float = 30.0, **kwargs) -> requests.Re
             time.sleep(0.2)
 
 
+@contextmanager
+def _gunicorn(env: dict, tmp_path):
+    """gunicorn on gunicorn.conf.py with `env`; yields (process, output): its log, once it stopped."""
+    log = (tmp_path / "gunicorn.log").open("w+")
+    process = subprocess.Popen(  # noqa: S603
+        [str(BIN / "gunicorn"), "planocore.wsgi", "--config", "gunicorn.conf.py"],
+        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    output: list[str] = []
+    try:
+        yield process, output
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.seek(0)
+        output.append(log.read())
+        log.close()
+
+
 @pytest.mark.slow
 @pytest.mark.django_db
 def test_gunicorn_serves_health_static_and_json_logs(tmp_path):
@@ -73,12 +93,7 @@ def test_gunicorn_serves_health_static_and_json_logs(tmp_path):
     assert collected.returncode == 0, collected.stderr
     assert (tmp_path / "static" / "staticfiles.json").is_file()
 
-    log = (tmp_path / "gunicorn.log").open("w+")
-    process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "gunicorn"), "planocore.wsgi", "--config", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with _gunicorn(env, tmp_path) as (process, log):
         base = f"http://127.0.0.1:{port}"
         health = _wait_for(f"{base}/healthz", process, headers={"X-Request-ID": "ops-test-health"})
         assert health.status_code == 503
@@ -102,12 +117,7 @@ def test_gunicorn_serves_health_static_and_json_logs(tmp_path):
         static = requests.get(f"{base}/static/unfold/css/styles.{css}", headers=https, timeout=10)
         assert static.status_code == 200
         assert "immutable" in static.headers["Cache-Control"]
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.seek(0)
-        output = log.read()
-        log.close()
+    output = log[0]
 
     lines = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
     assert lines, output
@@ -172,23 +182,13 @@ def test_recycled_gunicorn_workers_serve_from_the_preloaded_app(tmp_path):
         ALLOWED_HOSTS="127.0.0.1",
         CELERY_BROKER_URL="redis://127.0.0.1:1/0",
     )
-    log = (tmp_path / "gunicorn.log").open("w+")
-    process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "gunicorn"), "planocore.wsgi", "--config", "gunicorn.conf.py"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    with _gunicorn(env, tmp_path) as (process, log):
         url = f"http://127.0.0.1:{port}/healthz"
         answers = [_wait_for(url, process).json()["database"] for _ in range(12)]
         # The master itself holds the app: it loaded the project's compiled dependencies
         # (cryptography's, for the encrypted fields), which gunicorn alone never imports.
         master_maps = Path(f"/proc/{process.pid}/maps").read_text()
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.seek(0)
-        output = log.read()
-        log.close()
+    output = log[0]
 
     assert answers == ["ok"] * 12, output
     assert "/cryptography/" in master_maps
