@@ -4,8 +4,9 @@
 
 Prints microseconds per call (best of 5 runs) for: an ordinary access line, the
 same with a token in its query string, a short value with nothing to mask (most
-of gunicorn's access atoms), the whole filter on one gunicorn access record (every
-atom of a real request), and the query-param regex the code used before, for scale.
+of gunicorn's access atoms), a logged SQL statement of 1.4 kB (django.db.backends at
+DEBUG: `args=`, `alias=` but no secret), the whole filter on one gunicorn access record
+(every atom of a real request), and the query-param regex the code used before, for scale.
 """
 
 import logging
@@ -30,6 +31,12 @@ LINE = (
     '"python-requests/2.32" request_id=4f0c9d0e1b2a'
 )
 TOKEN_LINE = LINE.replace("view=default", "t%6Fken=pca_" + "Zk3v9QxT1bLm7RwYp2Hc8NjD4sGf6UaE0oIiKlMnBqV")
+SQL_LINE = (
+    '(0.001) SELECT "outbox_externalrequest"."id", "outbox_externalrequest"."status" '
+    'FROM "outbox_externalrequest" WHERE ("outbox_externalrequest"."status" = \'queued\' AND '
+    '"outbox_externalrequest"."id" IN (1, 2, 3, 4, 5)) ORDER BY "outbox_externalrequest"."created_at" '
+    "DESC LIMIT 21; args=('queued', 1, 2, 3, 4, 5); alias=default "
+) * 4
 BEFORE = re.compile(r"(?i)((?:^|[?&;])(?:token|password|rc_password|access_token)=)[^&;#\s]*")
 
 
@@ -71,6 +78,7 @@ def main() -> None:
         ("mask_secrets, an access line", per_call_us(lambda: mask_secrets(LINE))),
         ("mask_secrets, an access line with a token", per_call_us(lambda: mask_secrets(TOKEN_LINE))),
         ("mask_secrets, a value with nothing to mask", per_call_us(lambda: mask_secrets("*/*"))),
+        (f"mask_secrets, an SQL line of {len(SQL_LINE)} chars", per_call_us(lambda: mask_secrets(SQL_LINE))),
         (f"MaskSecretsFilter, one access record ({len(atoms)} atoms)", per_call_us(filter_once, 2000)),
         ("before: the query-param regex, an access line", per_call_us(lambda: BEFORE.sub(r"\1***", LINE))),
     ]

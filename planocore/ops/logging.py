@@ -135,8 +135,17 @@ def _param_name(name: str) -> str:
     return name.strip().lower()
 
 
-def _mask_params(text: str) -> str:
-    """`text` with the value of every secret `name=value` pair replaced by `***`."""
+def _mask_params(text: str, lowered: str) -> str:
+    """`text` with the value of every secret `name=value` pair replaced by `***` (`lowered`: text.lower()).
+
+    Without a `%` or a `+`, a name reads as itself, lowercased: a text that holds no
+    `<secret name>=` has no pair to mask and is returned unsplit. Splitting and walking
+    every word of a long line cost more than the rest of the masking: an SQL statement
+    logged at DEBUG (1.3 kB, `args=` and `alias=`) took 80 us to mask, now 13 us
+    (bench/log_masking.py).
+    """
+    if "%" not in text and "+" not in text and not any(f"{name}=" in lowered for name in SECRET_PARAMS):
+        return text
     parts = _PAIR_SPLIT.split(text)
     changed = False
     for index in range(0, len(parts), 2):  # the even parts lie between delimiters
@@ -189,7 +198,7 @@ def _mask_once(text: str) -> str:
     # Each pattern runs only when the text holds what it needs: most lines hold none.
     lowered = text.lower()
     if "=" in text:
-        text = _mask_params(text)
+        text = _mask_params(text, lowered)
     if ":" in text and any(name in lowered for name in SECRET_PARAMS):
         text = _QUOTED.sub(lambda m: f"{m['lead']}{m[3]}***{m[3]}", text)
     if "pc" in lowered or "%7" in lowered or "%6" in lowered:
