@@ -1,5 +1,6 @@
 """The one place that resolves a channel to its backend (settings.PROVIDER_BACKENDS)."""
 
+import logging
 from functools import lru_cache
 from importlib import import_module
 
@@ -8,6 +9,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.utils.module_loading import import_string
 
 from planocore.providers.base import ProviderBackend
+
+logger = logging.getLogger("planocore.providers")
 
 
 @lru_cache(maxsize=32)
@@ -31,9 +34,14 @@ def import_backends() -> None:
     planocore/wsgi.py, the Celery worker's main process), so that each child starts
     with the provider packages loaded instead of importing them on its first send
     (the Sunshine Conversations package alone takes 2.7 s; no command imports it).
+    A backend whose module does not import is logged and left to fail its own sends,
+    as it would without this: one channel's mistake does not stop the process.
     """
-    for path in set(settings.PROVIDER_BACKENDS.values()):
-        import_module(path.rpartition(".")[0])
+    for channel, path in sorted(settings.PROVIDER_BACKENDS.items()):
+        try:
+            import_module(path.rpartition(".")[0])
+        except ImportError as exc:
+            logger.warning("The %s backend %s does not import: %s", channel, path, exc)
 
 
 def reset_backends() -> None:

@@ -149,3 +149,30 @@ def test_an_email_failed_on_purpose_shows_among_the_production_notifications(
     assert ProductionNotification.objects.filter(pk=notification.pk).exists()
     html = admin_client.get("/admin/notifications/productionnotification/").content.decode()
     assert "Tour ready" in html
+
+
+def test_importing_the_backends_before_forking_logs_a_broken_one_and_goes_on(settings, caplog, monkeypatch):
+    """registry.import_backends (gunicorn's master, the Celery worker's main process) loads
+    every configured backend's module; one that does not import is logged, not raised."""
+    import sys
+
+    import planocore.providers
+    from planocore.providers import callback
+    from planocore.providers.registry import import_backends
+
+    # Imported afresh below; the original module is put back afterwards.
+    monkeypatch.setattr(planocore.providers, "callback", callback)
+    monkeypatch.delitem(sys.modules, "planocore.providers.callback")
+
+    settings.PROVIDER_BACKENDS = {
+        **settings.PROVIDER_BACKENDS,
+        "sms": "planocore.providers.no_such_module.SmsBackend",
+        "callback": "planocore.providers.callback.CallbackBackend",
+    }
+    with caplog.at_level("WARNING", logger="planocore.providers"):
+        import_backends()
+    assert "planocore.providers.callback" in sys.modules
+    assert [r.getMessage() for r in caplog.records if "does not import" in r.getMessage()] == [
+        "The sms backend planocore.providers.no_such_module.SmsBackend does not import: "
+        "No module named 'planocore.providers.no_such_module'"
+    ]
