@@ -40,15 +40,19 @@ def run_team_import(request) -> None:
 @admin.register(GlipTeam)
 class GlipTeamAdmin(ModelAdmin):
     change_list_template = "admin/glip/glipteam/change_list.html"
-    list_display = ["name", "chat_id", "active", "public", "source_extension", "imported"]
+    list_display = ["name", "chat_id", "active", "public", "source", "imported"]
     list_filter = ["active", "public", "source_extension"]
     search_fields = ["name", "chat_id", "description"]
     readonly_fields = ["last_imported_at", "created_at", "updated_at"]
     list_select_related = ["source_extension"]
     actions = ["import_teams", "deactivate"]
 
-    # A short heading: at 1366 px the list had no room to spare, and a time with wide digits
-    # pushed it 2 px past its box (tests/browser/test_changelists.py).
+    # Short headings and a shortened extension: at 1366 px the list had no room to spare, and a
+    # time with wide digits pushed it 2 px past its box (tests/browser/test_changelists.py).
+    @admin.display(description="Source extension", ordering="source_extension__extension_number")
+    def source(self, obj):
+        return shortened(obj.source_extension, 24) if obj.source_extension_id else "—"
+
     @admin.display(description="Imported", ordering="last_imported_at")
     def imported(self, obj):
         return short_datetime(obj.last_imported_at)
