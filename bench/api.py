@@ -15,8 +15,8 @@ bench/api_settings.py, whose URL conf (bench/api_urls.py) adds one plain Django
 view, POST /bench/plain-insert, that parses the JSON body and INSERTs one
 notification row (bulk_create: no signals). Both routes are loaded by the same
 client processes in alternating rounds, so a busy machine weighs on both alike;
-it prints requests per second of each and their ratio (target: the API at least
-85% of the plain view, issue 27; it was 60%), then the spread of the ratio round by round,
+it prints requests per second of each and their ratio (issue 27's target: the API
+at least 85% of the plain view; it was 60%), then the spread of the ratio round by round,
 which shows how much the machine's noise moves a figure. Until gunicorn.conf.py
 preloaded the app, that spread was mostly gunicorn recycling its workers (every
 1,000 requests, each re-importing the project: 3.2 s of CPU): the rounds that
@@ -26,7 +26,13 @@ serves twice as many requests), and the ratio of a run moved between 58% and
 server's CPU a request on each side, by process group (gunicorn's processes,
 PostgreSQL's, Redis's; read from /proc), which says where the API's extra time goes:
 on a 2-core VM the load keeps the CPU busy, so the ratio is close to the inverse
-ratio of these sums.
+ratio of these sums. And the room the 85% target leaves: the API could spend at
+most the plain view's CPU / 0.85 a request, about 0.4 ms more than a view that
+INSERTs one row with no caller to check; the API's token SELECT, second INSERT
+and transaction alone take more than that of PostgreSQL's CPU (0.62 ms on
+2026-12-07), before any Python of ours. So no design that checks the caller and
+writes the outbox row with the notification meets it on a busy CPU; the
+instruction count (bench/api_instructions.py, target 3.0x) is the figure to hold.
 
 The worker count matters to the ratio. A sync worker waits, idle, on each round
 trip to PostgreSQL: the plain view makes one, the API five (token SELECT, BEGIN,
@@ -77,6 +83,7 @@ from tests.fakes.base import free_port  # noqa: E402
 PYTHON = sys.executable
 DB_NAME = os.environ.get("BENCH_API_DATABASE", "planocore_bench_api")  # one per engineer on a shared server
 QUEUE = "planocore-bench-api"  # bench/api_settings.py
+TARGET = 0.85  # issue 27's throughput target, out of reach on a busy CPU: see the docstring
 
 PAYLOADS = {
     "email": {
@@ -175,11 +182,15 @@ class Side:
             for group, ticks in _cpu_ticks().items():
                 self.cpu_ticks[group] += ticks - before[group]
 
+    def cpu_ms(self, group: str) -> float:
+        """CPU milliseconds a request of one process group (0 with no request)."""
+        return self.cpu_ticks[group] * TICK_MS / self.ok if self.ok else 0.0
+
     def cpu_line(self) -> str:
         """CPU milliseconds a request, by process group."""
         if not self.ok:
             return "no requests"
-        return ", ".join(f"{g} {self.cpu_ticks[g] * TICK_MS / self.ok:.2f}" for g in CPU_GROUPS)
+        return ", ".join(f"{g} {self.cpu_ms(g):.2f}" for g in CPU_GROUPS)
 
     @property
     def rate(self) -> float:
@@ -341,9 +352,18 @@ def main() -> None:
                 api.run(pool, port, args.seconds, args.clients)
         print(f"plain Django view (1 INSERT):        {plain.rate:8.1f} req/s  ({plain.errors} errors)")
         print(f"POST /api/v1/notifications ({args.type}): {api.rate:8.1f} req/s  ({api.errors} errors)")
-        print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (target >= 85%)")
+        print(f"ratio API / plain view: {api.rate / plain.rate:.0%}  (issue 27's target >= {TARGET:.0%})")
         print(f"CPU ms a request, plain view: {plain.cpu_line()}")
         print(f"CPU ms a request, API:        {api.cpu_line()}")
+        plain_ms = sum(plain.cpu_ms(g) for g in CPU_GROUPS)
+        if plain_ms:
+            # With the CPU busy, 85% of the plain view's rate leaves the API plain_ms / 0.85 a request.
+            room = plain_ms / TARGET - plain_ms
+            database = api.cpu_ms("postgres") - plain.cpu_ms("postgres")
+            print(
+                f"room at {TARGET:.0%}: {room:.2f} ms a request beyond the plain view's {plain_ms:.2f}; "
+                f"the API's queries alone take {database:.2f} ms more of PostgreSQL's CPU"
+            )
         rounds = sorted(a / p for a, p in zip(api.round_rates, plain.round_rates, strict=True) if p)
         if rounds:
             print(
