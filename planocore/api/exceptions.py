@@ -186,10 +186,8 @@ def api_exception_handler(exc: Exception, context: dict) -> Response:
     """DRF's EXCEPTION_HANDLER: every error, expected or not, in the envelope."""
     error = as_api_error(exc)
     if error is None:
-        from planocore.api.middleware import current_request_id
-
         request = context.get("request")
-        request_id = current_request_id()
+        request_id = getattr(request, "request_id", "-")  # RequestIdMiddleware's
         # Method and path only: never the params (a sensitive route's body holds a password).
         logger.exception(
             "Unhandled error in %s %s (request %s)",
