@@ -5,7 +5,8 @@
 Prints microseconds per call (best of 5 runs) for: an ordinary access line, the
 same with a token in its query string, a short value with nothing to mask (most
 of gunicorn's access atoms), a logged SQL statement of 1.4 kB (django.db.backends at
-DEBUG: `args=`, `alias=` but no secret), the whole filter on one gunicorn access record
+DEBUG: `args=`, `alias=` but no secret), a formatted traceback of 20 frames (`=`,
+`%` and `+` in its source lines, no secret), the whole filter on one gunicorn access record
 (every atom of a real request), and the query-param regex the code used before, for scale.
 """
 
@@ -37,6 +38,20 @@ SQL_LINE = (
     '"outbox_externalrequest"."id" IN (1, 2, 3, 4, 5)) ORDER BY "outbox_externalrequest"."created_at" '
     "DESC LIMIT 21; args=('queued', 1, 2, 3, 4, 5); alias=default "
 ) * 4
+# A formatted traceback of 20 frames (the template engine logs one at DEBUG for each variable it
+# cannot resolve): `=`, `%` and `+` in its source lines, and no secret.
+TRACEBACK = (
+    "Traceback (most recent call last):\n"
+    + (
+        '  File "/app/.venv/lib/python3.11/site-packages/django/template/base.py", line 883, in _resolve\n'
+        "    current = current[bit]\n"
+        "              ~~~~~~~^^^^^\n"
+        '  File "/app/planocore/admin_display.py", line 40, in shortened\n'
+        '    message = "%s of %s" % (count, total) + suffix\n'
+    )
+    * 10
+    + "KeyError: 'email_subject'\n"
+)
 BEFORE = re.compile(r"(?i)((?:^|[?&;])(?:token|password|rc_password|access_token)=)[^&;#\s]*")
 
 
@@ -79,6 +94,10 @@ def main() -> None:
         ("mask_secrets, an access line with a token", per_call_us(lambda: mask_secrets(TOKEN_LINE))),
         ("mask_secrets, a value with nothing to mask", per_call_us(lambda: mask_secrets("*/*"))),
         (f"mask_secrets, an SQL line of {len(SQL_LINE)} chars", per_call_us(lambda: mask_secrets(SQL_LINE))),
+        (
+            f"mask_secrets, a traceback of {len(TRACEBACK)} chars",
+            per_call_us(lambda: mask_secrets(TRACEBACK), 2000),
+        ),
         (f"MaskSecretsFilter, one access record ({len(atoms)} atoms)", per_call_us(filter_once, 2000)),
         ("before: the query-param regex, an access line", per_call_us(lambda: BEFORE.sub(r"\1***", LINE))),
     ]

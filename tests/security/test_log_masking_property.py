@@ -79,3 +79,48 @@ def test_the_issues_spellings_are_masked():
         f"GET /admin/login/?next=/admin/%253Ftoken%253D%252520{token}",
     ):
         assert body not in mask_secrets(line), line
+
+
+def _split_and_walk(text: str) -> str:
+    """_mask_params without its pre-check: every part's name read (the reference)."""
+    from planocore.ops.logging import _PAIR_SPLIT, _param_name
+    from planocore.ops.logging import SECRET_PARAMS as secret
+
+    parts = _PAIR_SPLIT.split(text)
+    for index in range(0, len(parts), 2):
+        name, equals, _ = parts[index].partition("=")
+        if equals and _param_name(name) in secret:
+            parts[index] = f"{name}=***"
+    return "".join(parts)
+
+
+# Pieces of names, encodings, delimiters and escapes: what could make a name read as a secret's.
+PIECES = st.sampled_from(
+    ["token", "TOKEN", "tok", "en", "t", "o", "k", "e", "n", "\u212a", "access_", "password", "a", "c",
+     "%74", "%6F", "%6f", "%25", "%2B", "%20", "%3D", "%", "+", "2", "4", "7", "F",
+     "=", "\\", "\\n", '"', "'", "&", "?", ";", "#", " ", "\t", "\u00a0", "x", "secret"]
+)  # fmt: skip
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(PIECES, max_size=14).map("".join))
+def test_the_pre_check_never_skips_a_pair_the_split_would_mask(text):
+    from planocore.ops.logging import _mask_params
+
+    assert _mask_params(text, text.lower()) == _split_and_walk(text), text
+
+
+def test_names_only_an_escape_or_an_encoding_makes_secret_are_masked():
+    from planocore.ops.logging import _mask_params
+
+    for text, masked in [
+        ('{"msg": "a\\ntoken=pca_x1"}', '{"msg": "a\\ntoken=***"}'),  # a JSON line's `\n` before the name
+        ("a \\%74oken=v", "a \\%74oken=v"),  # the escape takes the `%`: the name reads `74oken`
+        ("a t%6Fken=v", "a t%6Fken=***"),
+        ("a +token=v", "a +token=***"),
+        ("ab t%6Fken=v", "ab t%6Fken=***"),  # the name starts after the space, not a character later
+        ("a token%20=v", "a token%20=***"),
+        ("a %2574oken=v", "a %2574oken=***"),  # twice encoded
+        ("x = a + b; y = '%s' % c", "x = a + b; y = '%s' % c"),  # a traceback's source line
+    ]:
+        assert _mask_params(text, text.lower()) == masked, text
