@@ -8,7 +8,7 @@ Both claim (planocore/outbox/claim.py), call the backend outside any lock
 
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TypeVar
 
 from django.conf import settings
@@ -58,6 +58,10 @@ class ProcessCounts:
 
     def add(self, kind: str) -> None:
         setattr(self, kind, getattr(self, kind) + 1)
+
+    def __add__(self, other: "ProcessCounts") -> "ProcessCounts":
+        """Both runs' counts, kind by kind (every kind: a new one cannot be left out)."""
+        return ProcessCounts(**{f.name: getattr(self, f.name) + getattr(other, f.name) for f in fields(self)})
 
     def __str__(self) -> str:
         # `suppressed` shows only when some were (sends to recipients who withdrew consent).

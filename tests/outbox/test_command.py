@@ -93,6 +93,21 @@ def test_counts_every_kind(scripted, settings):
     assert _run().strip() == "sent=1 failed=2 retrying=0 abandoned=1 skipped=1"
 
 
+def test_the_summary_and_the_limit_count_suppressed_sends(scripted):
+    from inbound.services import suppression_add
+
+    suppression_add(kind="phone", address="+14155550123", reason="stop")
+    _due(priority=9, waited=30, to=["+14155550123"])  # said STOP: suppressed, no provider call
+    _due(priority=5, waited=20, to=["+14155550199"])
+    _due(priority=1, waited=10, to=["+14155550188"])
+    # --limit counts the suppressed one too: two requests, one round each.
+    assert _run("--limit", "2", "--batch-size", "1").strip() == (
+        "sent=1 failed=0 retrying=0 abandoned=0 suppressed=1 skipped=0"
+    )
+    assert [c["payload"]["to"] for c in scripted.calls] == [["+14155550199"]]
+    assert ExternalRequest.objects.filter(status=Status.QUEUED).count() == 1
+
+
 def test_dry_run_lists_in_order_and_changes_nothing(scripted):
     high = _due(priority=9)
     low = _due(priority=1)

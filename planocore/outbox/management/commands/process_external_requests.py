@@ -100,8 +100,7 @@ class Command(BaseCommand):
                 connections.close_all()
                 self._idle(max(sleep, 1.0))
                 continue
-            for kind in ("sent", "failed", "retrying", "abandoned", "skipped"):
-                setattr(total, kind, getattr(total, kind) + getattr(counts, kind))
+            total += counts
             if loop and self._quiet and counts.total:
                 self.stdout.write(f"[outbox sweep {timezone.localtime():%H:%M:%S}] {counts}")
             if not loop or self._stop or (limit is not None and total.total >= limit):
@@ -123,13 +122,9 @@ class Command(BaseCommand):
         if now - self._last_progress < 0.2:
             return
         self._last_progress = now
-        shown = ProcessCounts(
-            **{
-                k: getattr(base, k) + getattr(counts, k)
-                for k in ("sent", "failed", "retrying", "abandoned", "skipped")
-            }
+        self.stdout.write(
+            "\r\033[K" + progress_line(base + counts, self._expected, now - self._started), ending=""
         )
-        self.stdout.write("\r\033[K" + progress_line(shown, self._expected, now - self._started), ending="")
         self.stdout.flush()
 
     def _dry_run(self, *, limit: int, channels) -> None:
