@@ -29,7 +29,7 @@ class SendOutcome:
     `kind` is one of "sent", "failed", "retrying", "abandoned", "suppressed" (the
     recipient withdrew consent: no provider was called), "skipped"
     (another worker holds the row, it is not due, or the provider's budget said
-    "not now": the row went back to pending without counting an attempt).
+    "not now": the row waits, `queued` or `retrying`, without counting an attempt).
     """
 
     request: ExternalRequest
@@ -76,7 +76,7 @@ def send(request_id: int) -> SendOutcome:
     """Claim the row, call its backend outside any lock, and record the outcome.
 
     Returns `skipped` when the row is not due, another worker holds it, or the
-    provider's budget says "not now" (the row then waits in `pending` and the
+    provider's budget says "not now" (the row then waits, `queued` or `retrying`, and the
     sweep sends it when the budget allows). Raises ExternalRequest.DoesNotExist
     for an unknown id.
     """

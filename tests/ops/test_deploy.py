@@ -161,6 +161,7 @@ def test_compose_file_runs_the_five_services():
         assert services["migrate"]["depends_on"][name]["condition"] == "service_healthy"
     assert services["web"]["command"][:2] == ["gunicorn", "planocore.wsgi"]
     assert services["worker"]["command"][:4] == ["celery", "-A", "planocore", "worker"]
+    assert "${WORKER_CONCURRENCY:-4}" in services["worker"]["command"]  # as the Procfile (README)
     assert services["beat"]["command"][:4] == ["celery", "-A", "planocore", "beat"]
     for name in ("web", "worker", "beat"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
