@@ -15,7 +15,6 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
-from email.utils import parseaddr
 
 from django.conf import settings
 from django.core.cache import cache
@@ -35,6 +34,7 @@ from inbound.models import (
     SuppressionReason,
 )
 from inbound.phones import normalize_phone
+from planocore.api.fields import sent_addresses
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
 from planocore.providers.fetch import FetchRefused, Unresolvable, check_url
@@ -247,7 +247,9 @@ def send_addresses(channel: str, payload: dict) -> tuple[str | None, list[str]]:
     if kind == SuppressedKind.PHONE:
         addresses = [normalize_phone(str(n)) or str(n) for n in payload.get("to") or []]
     elif kind == SuppressedKind.EMAIL:
-        addresses = [parseaddr(str(a))[1].lower() for a in payload.get("to") or []]
+        # Every recipient the sender mails, cc and bcc included, as it reads them.
+        parts = [*(payload.get("to") or []), *(payload.get("cc") or []), *(payload.get("bcc") or [])]
+        addresses = [address for part in parts for address in sent_addresses(str(part))]
     elif kind == SuppressedKind.CONVERSATION:
         addresses = [str(payload.get("user_id") or "")]
     else:

@@ -1,10 +1,7 @@
 """Params of the notifications routes (the seed's order) and the shapes of the `view`s."""
 
-from email.utils import parseaddr
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from rest_framework import serializers
 from rest_framework.exceptions import ErrorDetail
 
@@ -13,7 +10,7 @@ from notifications.models import Notification, NotificationType, Processed
 from planocore.api import statuses
 from planocore.api.endpoints import order
 from planocore.api.exceptions import ApiError
-from planocore.api.fields import E164, api_datetime, one_line
+from planocore.api.fields import E164, api_datetime, email_address, one_line
 from planocore.api.pagination import PageParams
 from planocore.api.permissions import client_user_id
 from planocore.delivery import DeliveryState
@@ -91,7 +88,7 @@ def keep_client_to_itself(attrs: dict, user) -> None:
             )
     own_email = (user.email or "").lower()
     for name in ("email_to", "email_cc", "email_bcc"):
-        if any(parseaddr(a)[1].lower() != own_email for a in Notification.split(attrs.get(name) or "")):
+        if any(email_address(a) != own_email for a in Notification.split(attrs.get(name) or "")):
             raise _denied(name, f"a client may email only its own address ({user.email}).")
     own_phone = getattr(getattr(user, "client", None), "phone", "")
     if any(number != own_phone for number in Notification.split(attrs.get("phone_to") or "")):
@@ -143,9 +140,12 @@ class EmailListField(_ListField):
 
     def check(self, part: str) -> None:
         try:
-            validate_email(parseaddr(part)[1])
-        except DjangoValidationError:
-            raise serializers.ValidationError(f"'{part}' is not a valid email address.") from None
+            email_address(part)
+        except ValueError:
+            raise serializers.ValidationError(
+                f"'{part}' is not one valid email address; give one per comma (ann@example.com or "
+                "Ann <ann@example.com>)."
+            ) from None
 
 
 class PhoneListField(_ListField):

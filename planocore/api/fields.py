@@ -3,6 +3,10 @@
 import re
 from datetime import UTC, datetime
 
+from anymail.exceptions import AnymailInvalidAddress
+from anymail.utils import parse_address_list
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from rest_framework import serializers
 
 # "+1 212-555-2368", "+12125552368", "+1 212 555 2368" are valid (the contract's examples);
@@ -35,6 +39,33 @@ def one_line(value: str) -> str:
             "becomes an email header, so it must hold no line break (CR, LF or another); send it on one line."
         )
     return value
+
+
+def sent_addresses(part: str) -> list[str]:
+    """Every address `part` names, lowercased, read as django-anymail reads it when it sends
+    ([] when it cannot read them).
+
+    `email.utils.parseaddr` reads "ann@x.com <bob@y.com>" as ann@x.com alone, while the
+    sender reads two addresses and mails both; checks (a client's own address, consent)
+    must read what is sent.
+    """
+    try:
+        return [address.addr_spec.lower() for address in parse_address_list([part])]
+    except AnymailInvalidAddress:
+        return []
+
+
+def email_address(part: str) -> str:
+    """The one address `part` names ("ann@x.com" or "Ann <ann@x.com>"), lowercased, as the
+    sender reads it (sent_addresses): ValueError unless that is exactly one valid address."""
+    addresses = sent_addresses(part)
+    if len(addresses) != 1:
+        raise ValueError(part)
+    try:
+        validate_email(addresses[0])
+    except ValidationError:
+        raise ValueError(part) from None
+    return addresses[0]
 
 
 def normalize_phone_number(value: str) -> str:

@@ -122,3 +122,20 @@ def test_an_email_reply_comes_in_linked_to_its_notification(api, mandrill_live, 
     )
     assert message.text.strip() == "Looks great, thanks!"
     assert message.notification_id == body["data"]["id"] and message.user_id == "42"
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"to": ["ann@example.com"], "cc": ["Bounced <Gone@Example.com>"], "bcc": []},
+        {"to": ["ann@example.com"], "cc": [], "bcc": ["gone@example.com"]},
+        # Stored before the API refused it: parseaddr reads ann@ alone, the sender both.
+        {"to": ["ann@example.com <gone@example.com>"], "cc": [], "bcc": []},
+    ],
+)
+def test_an_email_is_suppressed_when_any_address_the_sender_would_mail_is(payload):
+    from inbound.services import send_suppressions, suppression_add
+
+    suppression = suppression_add(kind="email", address="gone@example.com", reason="hard_bounce")
+    clean = {"to": ["ann@example.com"], "cc": ["bob@example.com"], "bcc": []}
+    assert send_suppressions(sends=[("email", payload), ("email", clean)]) == [suppression, None]

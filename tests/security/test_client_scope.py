@@ -211,6 +211,27 @@ def test_a_client_emails_only_its_own_address(client_api, mailoutbox, param, val
     assert not Notification.objects.exists() and not mailoutbox
 
 
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("email_to", "alice@example.com <bob@example.com>"),
+        ("email_to", "<alice@example.com> bob@example.com"),
+        ("email_cc", "alice@example.com:bob@example.com"),
+        ("email_bcc", "group: alice@example.com, bob@example.com;"),
+    ],
+)
+def test_one_part_naming_two_addresses_is_refused_before_anything_is_sent(
+    client_api, trusted_api, mailoutbox, param, value
+):
+    """parseaddr reads each of these as alice@ alone; the sender reads bob@ too and mails him."""
+    for api in (client_api, trusted_api):
+        params = {"notification_type": "email", "email_to": "alice@example.com", "email_subject": "Hi"}
+        code, body = api.post(NOTIFICATIONS, {**params, param: value})
+        assert (code, body["status"]) == (400, "invalid-param"), body
+        assert list(body["errors"]) == [param] and "one valid email address" in body["errors"][param][0]
+    assert not Notification.objects.exists() and not mailoutbox
+
+
 def test_a_client_texts_only_its_own_phone(client_api, default_extension):
     code, body = client_api.post(NOTIFICATIONS, {**CLIENT_SMS, "phone_to": "+15550003333"})
     assert (code, body["status"]) == (403, "permission-denied") and list(body["errors"]) == ["phone_to"]
