@@ -21,7 +21,6 @@ from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from inbound import selectors
 from inbound.models import (
@@ -37,6 +36,7 @@ from inbound.phones import normalize_phone
 from planocore.api.fields import sent_addresses
 from planocore.outbox.models import Channel, ExternalRequest
 from planocore.outbox.services import enqueue
+from planocore.providers.base import provider_time
 from planocore.providers.fetch import FetchRefused, Unresolvable, check_url
 
 logger = logging.getLogger("inbound")
@@ -300,6 +300,8 @@ def ringcentral_event_fault(event) -> str | None:
     for key in ("subject", "id", "creationTime", "conversationId"):
         if body.get(key) is not None and not isinstance(body[key], str | int):
             return f"body.{key} has the wrong type."
+    if body.get("creationTime") is not None and provider_time(str(body["creationTime"])) is None:
+        return "body.creationTime must be an ISO 8601 time since 2000, not ahead (2026-11-23T10:00:00Z)."
     attachments = body.get("attachments")
     if attachments is not None and (
         not isinstance(attachments, list) or not all(isinstance(a, dict) for a in attachments)
@@ -321,7 +323,7 @@ def ringcentral_event_apply(*, event: dict) -> InboundMessage | None:
         for a in body.get("attachments") or []
         if a.get("type") == "MmsAttachment"
     ]
-    received_at = parse_datetime(str(body.get("creationTime") or "")) or timezone.now()
+    received_at = provider_time(str(body.get("creationTime") or "")) or timezone.now()
     return inbound_message_record(
         inbound=Inbound(
             channel=InboundChannel.SMS,

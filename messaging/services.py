@@ -11,17 +11,16 @@ its `client:add` webhook brings it in.)
 import logging
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 
 from messaging.models import MessagingClient, ProcessedWebhookEvent
 from messaging.signals import conversation_message
 from planocore.errors import ServiceUnavailable
-from planocore.providers.base import ProviderError
+from planocore.providers.base import ProviderError, provider_time
 from planocore.providers.registry import get_backend
 
 logger = logging.getLogger("messaging")
@@ -71,32 +70,6 @@ def _backend():
     return backend
 
 
-# SC's times are kept within this range: a time past it (9999-12-31T23:59:59-05:00 is year
-# 10000 in UTC) breaks pages that show it, and an event dated in the future would make
-# every later event look older, so change nothing.
-EARLIEST_SC_TIME = datetime(2000, 1, 1, tzinfo=UTC)
-FUTURE_SLACK = timedelta(days=1)
-
-
-def _sc_datetime(value: str | None) -> datetime | None:
-    """SC's ISO-8601 time in UTC (one without an offset is UTC); None when absent, not a time
-    or outside 2000-01-01 .. now plus a day."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = parse_datetime(value)
-        if parsed is None:
-            return None
-        if timezone.is_naive(parsed):
-            parsed = timezone.make_aware(parsed, UTC)
-        parsed = parsed.astimezone(UTC)
-    except (ValueError, OverflowError):  # impossible (month 13), or out of range once in UTC
-        return None
-    if not EARLIEST_SC_TIME <= parsed <= timezone.now() + FUTURE_SLACK:
-        return None
-    return parsed
-
-
 def _local_status(value: str | None) -> str | None:
     return value if value in MessagingClient.Status.values else None
 
@@ -143,7 +116,7 @@ def messaging_client_create(
         phone_number=match_criteria.get("phoneNumber", ""),
         conversation_id=target["conversationId"],
         primary=match_criteria.get("primary", True),
-        linked_at=_sc_datetime(created.linked_at),
+        linked_at=provider_time(created.linked_at),
     )
 
 
@@ -234,7 +207,7 @@ def _sync_clients(*, user, listed: list) -> list[MessagingClient]:
                 type=_local_type(item.type),
                 status=status,
                 integration_id=item.integration_id or "",
-                linked_at=_sc_datetime(item.linked_at),
+                linked_at=provider_time(item.linked_at),
                 last_synced_at=now,
             )
             new.append(client)
@@ -243,7 +216,7 @@ def _sync_clients(*, user, listed: list) -> list[MessagingClient]:
             # SC moves a client to another user on a channel link ("theft"): follow it.
             client.user, client.external_user_id = user, str(user.pk)
             client.status = status
-            client.linked_at = _sc_datetime(item.linked_at) or client.linked_at
+            client.linked_at = provider_time(item.linked_at) or client.linked_at
             client.integration_id = item.integration_id or client.integration_id
             client.last_synced_at = now
             client.removed_at = None
@@ -358,7 +331,7 @@ def webhook_event_fault(index: int, event) -> str | None:
     if not isinstance(event.get("id"), str) or not _SC_ID.fullmatch(event["id"]):
         return f"{where}.id must be an event id (letters, digits, `_.:-`, at most 64)."
     created_at = event.get("createdAt")
-    if created_at is not None and _sc_datetime(created_at) is None:
+    if created_at is not None and provider_time(created_at) is None:
         return f"{where}.createdAt must be an ISO-8601 time from 2000 to now."
     fault = _shape_fault(where, event, _EVENT_SHAPE)
     if fault:
@@ -371,7 +344,7 @@ def webhook_event_fault(index: int, event) -> str | None:
     if client_id is not None and (not isinstance(client_id, str) or not _SC_ID.fullmatch(client_id)):
         return f"{where}.payload.client.id must be a client id."
     linked_at = _at(event, ("payload", "client", "linkedAt"))
-    if linked_at is not None and _sc_datetime(linked_at) is None:
+    if linked_at is not None and provider_time(linked_at) is None:
         return f"{where}.payload.client.linkedAt must be an ISO-8601 time from 2000 to now."
     return None
 
@@ -415,7 +388,7 @@ def message_event_fault(where: str, event: dict) -> str | None:
     if fault:
         return fault
     received = _at(event, ("payload", "message", "received"))
-    if received is not None and _sc_datetime(received) is None:
+    if received is not None and provider_time(received) is None:
         return f"{where}.payload.message.received must be an ISO-8601 time from 2000 to now."
     return None
 
@@ -433,8 +406,8 @@ def _message_from_user(event: dict) -> MessageFromUser | None:
         message_id=str(message.get("id") or ""),
         external_user_id=external_id[:64],
         text=str((message.get("content") or {}).get("text") or ""),
-        received_at=_sc_datetime(message.get("received"))
-        or _sc_datetime(event.get("createdAt"))
+        received_at=provider_time(message.get("received"))
+        or provider_time(event.get("createdAt"))
         or timezone.now(),
     )
 
@@ -503,7 +476,7 @@ def _apply_to_client(event: dict, payload: dict) -> None:
     sc_client = payload.get("client") or {}
     sc_user = payload.get("user") or {}
     client_id = sc_client["id"]
-    created_at = _sc_datetime(event.get("createdAt")) or timezone.now()
+    created_at = provider_time(event.get("createdAt")) or timezone.now()
     client = MessagingClient.objects.select_for_update().filter(client_id=client_id).first()
     if client is not None and client.last_event_at and created_at < client.last_event_at:
         return  # an older event arriving late: the newer one already set the state
@@ -531,7 +504,7 @@ def _apply_to_client(event: dict, payload: dict) -> None:
     if conversation_id and not client.conversation_id:
         client.conversation_id = conversation_id
         fields.append("conversation_id")
-    linked_at = _sc_datetime(sc_client.get("linkedAt"))
+    linked_at = provider_time(sc_client.get("linkedAt"))
     if linked_at and client.linked_at != linked_at:
         client.linked_at = linked_at
         fields.append("linked_at")

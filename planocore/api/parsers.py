@@ -3,13 +3,16 @@
 `json_loads` bounds how deeply arrays and objects may nest (API_MAX_JSON_DEPTH):
 a deeper document, even one of a few bytes, would otherwise exhaust Python's
 recursion limit while parsing and crash the request. It also refuses NaN and
-Infinity, which no JSON column stores.
+Infinity, which no JSON column stores, and a lone UTF-16 surrogate (`"\ud800"`),
+which is not text: no database stores it and no answer that repeats it can be
+encoded.
 """
 
 import base64
 import binascii
 import codecs
 import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -29,6 +32,37 @@ def _refuse_constant(name: str):
 
 
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
+# What could give a parsed string a lone surrogate: a `\uD800`-`\uDFFF` escape (a valid
+# pair of them decodes to one character), or a surrogate already in a text given as str
+# (bytes are decoded strictly, which refuses one). Only a body that holds one is walked
+# string by string (_refuse_surrogates); the others pay a substring search, and a
+# non-ASCII body one scan for a surrogate character (bench/json_parse.py).
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def _may_hold_a_surrogate(text: str) -> bool:
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        return True
+    return not text.isascii() and _SURROGATE.search(text) is not None
+
+
+def _refuse_surrogates(value: Any) -> None:
+    """ValueError when a key or string of `value` holds a lone surrogate (iteratively)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if type(item) is str:
+            if _SURROGATE.search(item):
+                raise ValueError(
+                    "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text; "
+                    "send the character itself, or both halves of its pair."
+                )
+        elif type(item) is dict:
+            stack.extend(item)
+            stack.extend(item.values())
+        elif type(item) is list:
+            stack.extend(item)
 
 
 def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
@@ -66,12 +100,14 @@ def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: b
     """
     limit = max_depth or settings.API_MAX_JSON_DEPTH
     if isinstance(text, (bytes, bytearray)):
-        text = text.decode(json.detect_encoding(text), "surrogatepass")
+        text = text.decode(json.detect_encoding(text))
     try:
         value = _DECODER.decode(text)
     except RecursionError:
         raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.") from None
     _check(value, limit, refuse_nul=refuse_nul)
+    if _may_hold_a_surrogate(text):
+        _refuse_surrogates(value)
     return value
 
 

@@ -5,7 +5,36 @@ settings.PROVIDER_BACKENDS and resolved in `planocore.providers.registry`.
 """
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
+
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+# A time a provider gives (an event's, a client's) is taken between these: a time past them
+# (9999-12-31T23:59:59-05:00 is year 10000 in UTC) breaks pages that show it, and an event
+# dated in the future would make every later event look older, so change nothing.
+EARLIEST_PROVIDER_TIME = datetime(2000, 1, 1, tzinfo=UTC)
+FUTURE_SLACK = timedelta(days=1)
+
+
+def provider_time(value) -> datetime | None:
+    """A provider's ISO-8601 time in UTC (one without an offset is UTC); None when absent, not
+    a time, or outside 2000-01-01 .. now plus a day (a webhook's value is the caller's)."""
+    if not value or not isinstance(value, str):
+        return None
+    try:
+        parsed = parse_datetime(value)
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed, UTC)
+        parsed = parsed.astimezone(UTC)
+    except (ValueError, OverflowError):  # impossible (month 13), or out of range once in UTC
+        return None
+    if not EARLIEST_PROVIDER_TIME <= parsed <= timezone.now() + FUTURE_SLACK:
+        return None
+    return parsed
 
 
 class ProviderError(Exception):

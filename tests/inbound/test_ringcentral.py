@@ -157,3 +157,30 @@ def test_a_malformed_event_stores_nothing(inbound_live):
     assert answer.status_code == 400
     assert "phoneNumber" in answer.json()["message"]
     assert not InboundMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("body", "says"),
+    [
+        ({"creationTime": "2026-02-30T00:00:00Z"}, "creationTime"),
+        ({"creationTime": "2026-11-23T25:00:00Z"}, "creationTime"),
+        ({"creationTime": "9999-12-31T23:59:59-05:00"}, "creationTime"),  # year 10000 in UTC
+        ({"creationTime": "0001-01-01T00:00:00+01:00"}, "creationTime"),  # before year 1 in UTC
+        ({"subject": "Stop\ud800"}, "surrogate"),
+        ({"conversationId": "\udfff"}, "surrogate"),
+    ],
+)
+def test_an_impossible_time_or_a_lone_surrogate_is_a_400_that_stores_nothing(inbound_live, body, says):
+    event = {
+        "uuid": "u-2",
+        "event": "/restapi/v1.0/account/1/extension/2/message-store/instant?type=SMS",
+        "body": {"from": {"phoneNumber": CUSTOMER}, "to": [{"phoneNumber": OUR_NUMBER}], **body},
+    }
+    answer = requests.post(
+        f"{inbound_live.url}/webhooks/ringcentral",
+        data=json.dumps(event),  # a lone surrogate goes as its \ud800 escape
+        headers={"Verification-Token": TOKEN, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 400, answer.text
+    assert says in answer.json()["message"]
+    assert not InboundMessage.objects.exists()

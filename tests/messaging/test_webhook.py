@@ -221,6 +221,10 @@ def _crafted(person):
             {"events": [{**with_event()["events"][0], "type": "client:add"}]}
         ).replace(f'"externalId": "{person.pk}"', f'"externalId": "{person.pk}\\u0000"'),
         "NaN": '{"events": [], "x": NaN}',
+        # A good event first: the lone surrogate of the second must keep it from applying too.
+        "a lone surrogate in a later event": json.dumps(
+            {"events": [with_event()["events"][0], with_client(integrationId="\ud800")["events"][0]]}
+        ),
     }
 
 

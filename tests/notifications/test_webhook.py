@@ -193,6 +193,8 @@ def _crafted_batches(message_id):
         "email a number": json.dumps([{**good, "msg": {**good["msg"], "email": 5}}]),
         "inbound without a message": json.dumps([{**good, "event": "inbound", "msg": {}}]),
         "NaN": '[{"event": "open", "ts": NaN}]',
+        # A good event first: the lone surrogate of the second must keep it from applying too.
+        "a lone surrogate in a later event": json.dumps([good, {**good, "msg": {"email": "\ud800@x.com"}}]),
     }
 
 

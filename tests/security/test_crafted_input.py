@@ -39,6 +39,29 @@ def test_deep_json_is_refused_with_a_400_on_every_body_route(route, body, anon_a
     assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
 
 
+# A lone surrogate: not text (a valid pair is one character). Every string of a route's
+# params, and the keys, would otherwise reach the database or an error message that repeats it.
+LONE_SURROGATE = '{"application": "\\ud800", "notification_type": "sms", "cancelable_type": "Order\\udfff"}'
+
+
+@pytest.mark.parametrize("route", BODY_ROUTES, ids=lambda r: r.endpoint.slug)
+def test_a_lone_surrogate_is_refused_with_a_400_on_every_body_route(route, anon_api, api, caplog):
+    client = anon_api if route.endpoint.sensitive or route.path.endswith("/sessions") else api
+    body = LONE_SURROGATE
+    raw = base64.b64encode(body.encode()).decode() if route.endpoint.sensitive else body
+    with caplog.at_level(logging.WARNING):
+        code, answer = client.call(route.method, _path(route), raw=raw)
+    assert code == 400, answer
+    assert answer["status"] == statuses.INVALID_ENCODED_PARAMS.slug, answer
+    assert not [r for r in caplog.records if r.exc_info], "a traceback was logged"
+
+
+def test_a_surrogate_pair_is_one_character_and_reads(api):
+    code, body = api.post("/api/v1/notifications", raw='{"key": "smile-\\ud83d\\ude00"}')
+    assert code == 200, body
+    assert body["data"]["key"] == "smile-\U0001f600"
+
+
 def test_json_within_the_depth_limit_still_reads(api):
     nested = {"key": "deep", "status": "ok"}
     code, body = api.post("/api/v1/notifications", nested)
