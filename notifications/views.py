@@ -73,6 +73,9 @@ class NotificationsView(ApiView):
         else:
             notification, outcome = create(), None
         data = notification_out(notification, params["view"])
+        if outcome is not None and outcome.kind == DeliveryState.SUPPRESSED:
+            # No provider was called: a recipient withdrew consent (docs/inbound.md).
+            return self.respond(data, message=f"Not sent. {outcome.request.last_error}")
         if outcome is not None and not outcome.succeeded and not outcome.skipped:
             raise ApiError(
                 statuses.MANDRILL_EMAIL_FAILED,

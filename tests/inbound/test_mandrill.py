@@ -81,6 +81,9 @@ def test_a_hard_bounce_suppresses_the_address(api, mandrill_live, mandrill_fake)
     )
 
     code, body = _email(api, to="Ann <ann@example.com>")
+    # Not a provider failure: the notification is made, and the answer says why it was not sent.
+    assert (code, body["status"], body["data"]["status"]) == (200, "action-successful", "suppressed"), body
+    assert body["message"].startswith("Not sent. Suppressed: ann@example.com")
     held = Notification.objects.get(pk=body["data"]["id"])
     assert held.status == "suppressed"
     assert len(mandrill_fake.sent_messages()) == sent  # no provider call
