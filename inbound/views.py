@@ -20,9 +20,11 @@ from inbound.serializers import (
     SuppressionListParams,
     SuppressionOut,
 )
+from notifications.selectors import notification_get, notification_queryset
+from notifications.serializers import DEFAULT_VIEW
 from planocore.api import statuses
 from planocore.api.endpoints import CLIENTS_OWN, Endpoint
-from planocore.api.exceptions import ApiError, invalid_param
+from planocore.api.exceptions import ApiError
 from planocore.api.pagination import NEWEST_FIRST
 from planocore.api.parsers import json_loads
 from planocore.api.views import ApiView
@@ -116,9 +118,8 @@ class InboundMessageView(ApiView):
     }
 
     def get(self, request, id):  # noqa: A002 - the route's param name
-        message = self.scoped(selectors.inbound_message_list()).filter(pk=request.params["id"]).first()
-        if message is None:
-            raise invalid_param("id", f"no inbound message has id {request.params['id']}.")
+        # A missing id raises DoesNotExist: invalid-param naming `id`, by the handler (as every route).
+        message = self.scoped(selectors.inbound_message_list()).get(pk=request.params["id"])
         return self.respond(InboundMessageOut(message).data)
 
 
@@ -138,6 +139,9 @@ class NotificationRepliesView(ApiView):
     }
 
     def get(self, request, id):  # noqa: A002 - the route's param name
+        # A notification that does not exist, or that this caller may not see, is a missing id.
+        visible = self.scoped(notification_queryset(view=DEFAULT_VIEW))
+        notification_get(queryset=visible, notification_id=request.params["id"], view=DEFAULT_VIEW)
         queryset = self.scoped(
             selectors.inbound_message_list(filters={"notification_id": request.params["id"]})
         )
@@ -180,9 +184,7 @@ class SuppressionView(ApiView):
     }
 
     def delete(self, request, id):  # noqa: A002 - the route's param name
-        suppression = selectors.suppression_list().filter(pk=request.params["id"]).first()
-        if suppression is None:
-            raise invalid_param("id", f"no suppression has id {request.params['id']}.")
+        suppression = selectors.suppression_list().get(pk=request.params["id"])
         user = getattr(request.auth, "user", None) or (
             request.user if request.user.is_authenticated else None
         )

@@ -93,3 +93,22 @@ def test_a_late_bounce_does_not_undo_a_lift(db):
 def test_a_client_cannot_list_suppressions(alice):  # noqa: F811
     code, body = session(alice).get(SUPPRESSIONS)
     assert (code, body["status"]) == (403, "permission-denied")
+
+
+def test_a_missing_or_hidden_id_answers_as_on_every_route(api, alice, replies):  # noqa: F811
+    """invalid-param naming `id`, "no record has this id", whether it does not exist or is another's."""
+    theirs = replies["bob"].notification
+    missing = Notification.objects.order_by("pk").last().pk + 100
+    client = session(alice)
+    for caller, path in [
+        (api, f"/api/v1/notifications/{missing}/replies"),
+        (client, f"/api/v1/notifications/{theirs.pk}/replies"),
+        (api, f"{MESSAGES}/{missing}"),
+        (client, f"{MESSAGES}/{replies['bob'].pk}"),
+    ]:
+        code, body = caller.get(path)
+        assert (code, body["status"]) == (400, "invalid-param"), path
+        assert body["message"] == "`id`: no record has this id.", path
+        assert list(body["errors"]) == ["id"], path
+    code, body = api.call("DELETE", f"{SUPPRESSIONS}/{missing}", data={"note": "fixed"})
+    assert (code, body["message"]) == (400, "`id`: no record has this id."), body
