@@ -34,9 +34,9 @@ def _refuse_constant(name: str):
 _DECODER = json.JSONDecoder(parse_constant=_refuse_constant)
 # What could give a parsed string a lone surrogate: a `\uD800`-`\uDFFF` escape (a valid
 # pair of them decodes to one character), or a surrogate already in a text given as str
-# (bytes are decoded strictly, which refuses one). Only a body that holds one is walked
-# string by string (_refuse_surrogates); the others pay a substring search, and a
-# non-ASCII body one scan for a surrogate character (bench/json_parse.py).
+# (bytes are decoded strictly, which refuses one). Only a body that holds one has its
+# strings searched (_check); the others pay a substring search, and a non-ASCII body
+# one scan for a surrogate character (bench/json_parse.py).
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
@@ -47,30 +47,23 @@ def _may_hold_a_surrogate(text: str) -> bool:
     return not text.isascii() and _SURROGATE.search(text) is not None
 
 
-def _refuse_surrogates(value: Any) -> None:
-    """ValueError when a key or string of `value` holds a lone surrogate (iteratively)."""
-    stack = [value]
-    while stack:
-        item = stack.pop()
-        if type(item) is str:
-            if _SURROGATE.search(item):
-                raise ValueError(
-                    "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text; "
-                    "send the character itself, or both halves of its pair."
-                )
-        elif type(item) is dict:
-            stack.extend(item)
-            stack.extend(item.values())
-        elif type(item) is list:
-            stack.extend(item)
+def _check_string(text: str, *, refuse_nul: bool, refuse_surrogates: bool) -> None:
+    if refuse_nul and "\x00" in text:
+        raise ValueError("a string holds a NUL character (\\u0000).")
+    if refuse_surrogates and _SURROGATE.search(text):
+        raise ValueError(
+            "a string holds a lone UTF-16 surrogate (\\ud800-\\udfff), which is not text; "
+            "send the character itself, or both halves of its pair."
+        )
 
 
-def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
-    """Raise JSONTooDeep past `limit` levels, ValueError on a NUL when asked (iteratively)."""
-    nul = ValueError("a string holds a NUL character (\\u0000).")
+def _check(value: Any, limit: int, *, refuse_nul: bool, refuse_surrogates: bool) -> None:
+    """Raise JSONTooDeep past `limit` levels; ValueError, when asked, on a key or string
+    holding a NUL or a lone surrogate (iteratively: one walk for all three)."""
+    strings = refuse_nul or refuse_surrogates
     if type(value) is str:
-        if refuse_nul and "\x00" in value:
-            raise nul
+        if strings:
+            _check_string(value, refuse_nul=refuse_nul, refuse_surrogates=refuse_surrogates)
         return
     if type(value) is not dict and type(value) is not list:
         return
@@ -81,15 +74,16 @@ def _check(value: Any, limit: int, *, refuse_nul: bool) -> None:
         if depth > limit:
             raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.")
         if type(item) is dict:
-            if refuse_nul and any("\x00" in key for key in item):
-                raise nul
+            if strings:
+                for key in item:
+                    _check_string(key, refuse_nul=refuse_nul, refuse_surrogates=refuse_surrogates)
             item = item.values()
         for child in item:
             kind = type(child)
             if kind is dict or kind is list:
                 push((child, depth + 1))
-            elif refuse_nul and kind is str and "\x00" in child:
-                raise nul
+            elif strings and kind is str:
+                _check_string(child, refuse_nul=refuse_nul, refuse_surrogates=refuse_surrogates)
 
 
 def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: bool = False) -> Any:
@@ -105,9 +99,7 @@ def json_loads(text: str | bytes, *, max_depth: int | None = None, refuse_nul: b
         value = _DECODER.decode(text)
     except RecursionError:
         raise JSONTooDeep(f"arrays and objects are nested more than {limit} levels deep.") from None
-    _check(value, limit, refuse_nul=refuse_nul)
-    if _may_hold_a_surrogate(text):
-        _refuse_surrogates(value)
+    _check(value, limit, refuse_nul=refuse_nul, refuse_surrogates=_may_hold_a_surrogate(text))
     return value
 
 
